@@ -1,0 +1,164 @@
+#include "support/test_env.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <random>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+extern char** environ;
+
+namespace foodpipe::test {
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return (value != nullptr && *value != '\0') ? value : fallback;
+}
+
+std::string exec_one(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("PostgreSQL is not reachable (" + conninfo + "): " + message +
+                             "start it with compose/up");
+  }
+  PGresult* result = PQexec(conn, sql.c_str());
+  const auto status = PQresultStatus(result);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    std::string message = PQresultErrorMessage(result);
+    PQclear(result);
+    PQfinish(conn);
+    throw std::runtime_error("SQL failed: " + sql + ": " + message);
+  }
+  std::string value;
+  if (status == PGRES_TUPLES_OK && PQntuples(result) > 0 && PQnfields(result) > 0) {
+    value = PQgetvalue(result, 0, 0);
+  }
+  PQclear(result);
+  PQfinish(conn);
+  return value;
+}
+
+} // namespace
+
+std::string bootstrap_servers() { return env_or("FOODPIPE_TEST_BOOTSTRAP", "localhost:9092"); }
+
+std::string admin_conninfo() {
+  return env_or("FOODPIPE_TEST_DB_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres");
+}
+
+std::string conninfo_for(const std::string& name) {
+  // Later keywords win in a libpq conninfo string.
+  return admin_conninfo() + " dbname=" + name;
+}
+
+std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  std::random_device device;
+  const auto random = std::uniform_int_distribution<unsigned>(0, 0xFFFFFF)(device);
+  char suffix[64];
+  std::snprintf(suffix, sizeof suffix, "_%d_%d_%06x", static_cast<int>(getpid()), counter++, random);
+  return prefix + suffix;
+}
+
+std::string query_value(const std::string& conninfo, const std::string& sql) {
+  return exec_one(conninfo, sql);
+}
+
+ScratchDatabase::ScratchDatabase(const std::string& prefix) : m_name(unique_name(prefix)) {
+  exec_one(admin_conninfo(), "CREATE DATABASE " + m_name);
+}
+
+ScratchDatabase::~ScratchDatabase() {
+  try {
+    exec_one(admin_conninfo(), "DROP DATABASE IF EXISTS " + m_name + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // A leftover scratch database is harmless; never throw from a destructor.
+  }
+}
+
+std::string ScratchDatabase::uri() const {
+  const std::string host = env_or("FOODPIPE_TEST_DB_HOST", "127.0.0.1");
+  return "postgresql://postgres@" + host + ":5432/" + m_name;
+}
+
+CommandResult run_foodpipe(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env) {
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    for (const auto& [key, value] : env) {
+      if (value.empty()) {
+        unsetenv(key.c_str());
+      } else {
+        setenv(key.c_str(), value.c_str(), 1);
+      }
+    }
+    std::vector<char*> argv;
+    std::string binary = FOODPIPE_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copies(args);
+    for (auto& arg : copies) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  CommandResult result;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buffer[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP)) != 0) {
+        const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+        if (n <= 0) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+        } else {
+          (i == 0 ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
+        }
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string source_dir() { return FOODPIPE_SOURCE_DIR; }
+
+} // namespace foodpipe::test
