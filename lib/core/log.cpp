@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include <boost/core/null_deleter.hpp>
+#include <boost/log/attributes/attribute_set.hpp>
 #include <boost/log/attributes/constant.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
@@ -36,7 +37,7 @@ std::string utc_now() {
   const std::time_t secs = system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buffer[32];
+  char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buffer;
@@ -109,7 +110,7 @@ void write(Level level, std::string_view component, std::string_view message, co
     std::clog << format_record(Format::text, utc_now(), level, component, message, fields) << '\n';
     return;
   }
-  bl::record record = bl::core::get()->open_record();
+  bl::record record = bl::core::get()->open_record(bl::attribute_set());
   if (!record) {
     return;
   }

@@ -79,12 +79,12 @@ std::string redact_keyword_list(std::string_view text) {
     if (value_end < text.size() && text[value_end] == '\'') {
       ++value_end;
       while (value_end < text.size() && text[value_end] != '\'') {
-        value_end += (text[value_end] == '\\') ? 2 : 1;
+        value_end += (text[value_end] == '\\') ? std::size_t{2} : std::size_t{1};
       }
       value_end = std::min(value_end + 1, text.size());
     } else {
       while (value_end < text.size() && !std::isspace(static_cast<unsigned char>(text[value_end]))) {
-        value_end += (text[value_end] == '\\') ? 2 : 1;
+        value_end += (text[value_end] == '\\') ? std::size_t{2} : std::size_t{1};
       }
       value_end = std::min(value_end, text.size());
     }

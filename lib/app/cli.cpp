@@ -1,0 +1,111 @@
+#include "app/cli.hpp"
+
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+#include "app/commands.hpp"
+#include "app/settings.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/signals.hpp"
+#include "kafka/config.hpp"
+
+#ifndef FOODPIPE_VERSION
+#define FOODPIPE_VERSION "0.0.0"
+#endif
+
+namespace foodpipe::app {
+namespace {
+
+void print_top_help(std::ostream& out) {
+  out << "foodpipe " FOODPIPE_VERSION " - a food-ordering event pipeline on Apache Kafka and PostgreSQL\n\n"
+         "usage: foodpipe [global options] <command> [options]\n\n"
+         "commands:\n";
+  std::size_t width = 4;
+  for (const auto& command : commands()) {
+    width = std::max(width, command.name.size());
+  }
+  for (const auto& command : commands()) {
+    out << "  " << command.name << std::string(width - command.name.size() + 3, ' ')
+        << command.summary << '\n';
+  }
+  out << "  help" << std::string(width - 4 + 3, ' ') << "show this list, or 'foodpipe help <command>'\n\n";
+  out << global_options() << '\n';
+  out << "Precedence: flag > environment variable > --config file > default.\n"
+         "Exit status: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.\n"
+         "With no flags at all foodpipe talks to the local stack of compose/up\n"
+         "(Kafka at localhost:9092, PostgreSQL at localhost:5432, database food_orders).\n";
+}
+
+void print_command_help(const Command& command, std::ostream& out) {
+  out << "usage: " << command.usage << "\n\n" << command.summary << "\n\n";
+  po::options_description own(std::string(command.name) + " options", 100, 50);
+  po::positional_options_description positional;
+  if (command.options) {
+    command.options(own, positional);
+  }
+  if (command.offers_json) {
+    own.add_options()("json", po::bool_switch(), "print the result as one JSON object on stdout");
+  }
+  own.add_options()("help,h", "show this help");
+  out << own << '\n';
+  if (!command.env.empty()) {
+    out << "Environment:";
+    for (const auto& [variable, option] : command.env) {
+      out << "  " << variable << " (--" << option << ")";
+    }
+    out << "\n\n";
+  }
+  out << global_options() << '\n';
+  if (!command.details.empty()) {
+    out << command.details;
+    if (command.details.back() != '\n') {
+      out << '\n';
+    }
+  }
+}
+
+int run_checked(int argc, char** argv) {
+  const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  const Invocation invocation = parse_invocation(args, process_environment());
+
+  switch (invocation.action) {
+  case Invocation::Action::version:
+    std::cout << "foodpipe " FOODPIPE_VERSION " (librdkafka " << kafka::librdkafka_version()
+              << ", libpq " << FOODPIPE_LIBPQ_VERSION << ")\n";
+    return 0;
+  case Invocation::Action::help:
+    if (invocation.command != nullptr) {
+      print_command_help(*invocation.command, std::cout);
+    } else {
+      print_top_help(std::cout);
+    }
+    return 0;
+  case Invocation::Action::run:
+    break;
+  }
+
+  Context context = invocation.context;
+  context.stdout_is_terminal = isatty(STDOUT_FILENO) != 0;
+  context.stderr_is_terminal = isatty(STDERR_FILENO) != 0;
+  log::init(context.log_level, context.log_format);
+  install_signal_handlers();
+  return static_cast<int>(invocation.command->run(context, invocation.options));
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+  try {
+    return run_checked(argc, argv);
+  } catch (const Error& error) {
+    std::cerr << "foodpipe: error: " << error.what() << '\n';
+    return static_cast<int>(error.exit_code());
+  } catch (const std::exception& error) {
+    std::cerr << "foodpipe: error: " << error.what() << '\n';
+    return static_cast<int>(ExitCode::failure);
+  }
+}
+
+} // namespace foodpipe::app

@@ -1,0 +1,329 @@
+#include "app/settings.hpp"
+
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include "app/commands.hpp"
+#include "kafka/config.hpp"
+
+extern char** environ;
+
+namespace foodpipe::app {
+namespace {
+
+// Global options fed by the environment (the original project's names).
+const std::map<std::string, std::string>& global_env() {
+  static const std::map<std::string, std::string> k_map = {
+      {"KAFKA_BOOTSTRAP_SERVERS", "bootstrap-servers"},
+      {"LOG_LEVEL", "log-level"},
+      {"LOG_FORMAT", "log-format"},
+      {"FOODPIPE_CONFIG", "config"},
+  };
+  return k_map;
+}
+
+// Options whose next argument is their value; needed to find the subcommand
+// before its own options are known.
+bool takes_value(const std::string& arg) {
+  return arg == "--bootstrap-servers" || arg == "-X" || arg == "--property" || arg == "--db" ||
+         arg == "--log-level" || arg == "--log-format" || arg == "--config";
+}
+
+std::optional<std::string> env_value(const Environment& env, const std::string& name) {
+  const auto it = env.find(name);
+  if (it == env.end() || it->second.empty()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+po::parsed_options parse_env(const po::options_description& desc, const Environment& env,
+                             const std::map<std::string, std::string>& mapping) {
+  po::parsed_options parsed(&desc);
+  for (const auto& [variable, option] : mapping) {
+    if (const auto value = env_value(env, variable)) {
+      if (desc.find_nothrow(option, false) != nullptr) {
+        parsed.options.emplace_back(option, std::vector<std::string>{*value});
+      }
+    }
+  }
+  return parsed;
+}
+
+std::vector<std::string> values_of(const po::parsed_options& parsed, const std::string& name) {
+  std::vector<std::string> values;
+  for (const auto& option : parsed.options) {
+    if (option.string_key == name) {
+      values.insert(values.end(), option.value.begin(), option.value.end());
+    }
+  }
+  return values;
+}
+
+std::optional<std::string> last_value_of(const po::parsed_options& parsed, const std::string& name) {
+  auto values = values_of(parsed, name);
+  if (values.empty()) {
+    return std::nullopt;
+  }
+  return values.back();
+}
+
+std::string quote_conninfo_value(const std::string& value) {
+  std::string out = "'";
+  for (const char c : value) {
+    if (c == '\'' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "'";
+}
+
+} // namespace
+
+Environment process_environment() {
+  Environment env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    const auto eq = text.find('=');
+    if (eq != std::string::npos) {
+      env.emplace(text.substr(0, eq), text.substr(eq + 1));
+    }
+  }
+  return env;
+}
+
+po::options_description global_options() {
+  po::options_description desc("Global options (also from the environment and --config FILE)", 100, 50);
+  // clang-format off
+  desc.add_options()
+    ("bootstrap-servers", po::value<std::string>()->value_name("HOST:PORT,...")->default_value("localhost:9092"),
+       "Kafka brokers to start from (env KAFKA_BOOTSTRAP_SERVERS)")
+    ("property,X", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+       "a librdkafka property, repeatable, e.g. -X security.protocol=SASL_SSL")
+    ("db", po::value<std::string>()->value_name("CONNINFO|URI"),
+       "PostgreSQL conninfo or URI (env DATABASE_URL, POSTGRES_HOST/PORT/DB/USER/PASSWORD, "
+       "libpq's PG* variables; default postgresql://postgres@localhost:5432/food_orders)")
+    ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"),
+       "trace, debug, info, warning or error (env LOG_LEVEL)")
+    ("log-format", po::value<std::string>()->value_name("FORMAT")->default_value("text"),
+       "text or json lines on stderr (env LOG_FORMAT)")
+    ("config", po::value<std::string>()->value_name("FILE"),
+       "read 'name = value' lines for any long option (env FOODPIPE_CONFIG)");
+  // clang-format on
+  return desc;
+}
+
+std::string default_db_conninfo(const Environment& env) {
+  // Each default yields to libpq's own variable, which libpq then reads itself.
+  std::string conninfo;
+  const auto add = [&](const char* keyword, const char* variable, const char* fallback) {
+    if (!env_value(env, variable)) {
+      if (!conninfo.empty()) {
+        conninfo += ' ';
+      }
+      conninfo += std::string(keyword) + "=" + fallback;
+    }
+  };
+  add("host", "PGHOST", "localhost");
+  add("port", "PGPORT", "5432");
+  add("user", "PGUSER", "postgres");
+  add("dbname", "PGDATABASE", "food_orders");
+  return conninfo;
+}
+
+std::string resolve_db_conninfo(const std::optional<std::string>& flag,
+                                const std::optional<std::string>& file, const Environment& env) {
+  if (flag) {
+    return *flag;
+  }
+  if (const auto url = env_value(env, "DATABASE_URL")) {
+    return *url;
+  }
+  const auto host = env_value(env, "POSTGRES_HOST");
+  const auto port = env_value(env, "POSTGRES_PORT");
+  const auto db = env_value(env, "POSTGRES_DB");
+  const auto user = env_value(env, "POSTGRES_USER");
+  const auto password = env_value(env, "POSTGRES_PASSWORD");
+  if (host || port || db || user || password) {
+    std::string conninfo = "host=" + quote_conninfo_value(host.value_or("localhost")) +
+                           " port=" + quote_conninfo_value(port.value_or("5432")) +
+                           " dbname=" + quote_conninfo_value(db.value_or("food_orders")) +
+                           " user=" + quote_conninfo_value(user.value_or("postgres"));
+    if (password) {
+      conninfo += " password=" + quote_conninfo_value(*password);
+    }
+    return conninfo;
+  }
+  if (file) {
+    return *file;
+  }
+  return default_db_conninfo(env);
+}
+
+std::pair<std::string, std::string> split_property(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError("-X " + text + ": expected KEY=VALUE, e.g. -X linger.ms=5");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env) {
+  Invocation invocation;
+
+  // Find the subcommand: the first word that is not an option or an option's value.
+  std::optional<std::size_t> command_index;
+  bool help_flag = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--") {
+      break;
+    }
+    if (takes_value(arg)) {
+      ++i;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      help_flag = true;
+      continue;
+    }
+    if (arg == "--version" || arg == "-V") {
+      if (!command_index) {
+        invocation.action = Invocation::Action::version;
+        return invocation;
+      }
+      continue;
+    }
+    if (!arg.empty() && arg[0] != '-' && !command_index) {
+      command_index = i;
+    }
+  }
+
+  if (!command_index) {
+    if (help_flag || args.empty()) {
+      invocation.action = Invocation::Action::help;
+      return invocation;
+    }
+    throw UsageError("no subcommand given; run 'foodpipe help' to see them");
+  }
+
+  std::string name = args[*command_index];
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i != *command_index) {
+      rest.push_back(args[i]);
+    }
+  }
+  if (name == "help") {
+    // "foodpipe help" or "foodpipe help <command>"
+    invocation.action = Invocation::Action::help;
+    for (const auto& arg : rest) {
+      if (!arg.empty() && arg[0] != '-') {
+        invocation.command = find_command(arg);
+        if (invocation.command == nullptr) {
+          name = arg;
+          break;
+        }
+        return invocation;
+      }
+    }
+    if (name == "help") {
+      return invocation;
+    }
+  }
+
+  invocation.command = find_command(name);
+  if (invocation.command == nullptr) {
+    const auto suggestion = suggest_command(name);
+    std::string message = "'" + name + "' is not a foodpipe command";
+    if (!suggestion.empty()) {
+      message += "; did you mean '" + std::string(suggestion) + "'?";
+    } else {
+      message += "; run 'foodpipe help' to see them";
+    }
+    throw UsageError(message);
+  }
+  const Command& command = *invocation.command;
+  if (help_flag) {
+    invocation.action = Invocation::Action::help;
+    return invocation;
+  }
+
+  po::options_description own(std::string(command.name) + " options", 100, 50);
+  po::positional_options_description positional;
+  if (command.options) {
+    command.options(own, positional);
+  }
+  if (command.offers_json) {
+    own.add_options()("json", po::bool_switch(), "print the result as one JSON object on stdout");
+  }
+  po::options_description all;
+  all.add(own).add(global_options());
+
+  const auto usage_hint = " (see 'foodpipe " + std::string(command.name) + " --help')";
+  try {
+    const auto from_flags = po::command_line_parser(rest).options(all).positional(positional).run();
+
+    auto env_mapping = global_env();
+    env_mapping.insert(command.env.begin(), command.env.end());
+    const auto from_env = parse_env(all, env, env_mapping);
+
+    std::optional<std::string> config_path = last_value_of(from_flags, "config");
+    if (!config_path) {
+      config_path = env_value(env, "FOODPIPE_CONFIG");
+    }
+    po::parsed_options from_file(&all);
+    if (config_path) {
+      std::ifstream file(*config_path);
+      if (!file) {
+        throw UsageError("cannot read --config file " + *config_path);
+      }
+      // A config file may be shared by several subcommands: keys another
+      // subcommand owns are not errors here.
+      from_file = po::parse_config_file(file, all, /*allow_unregistered=*/true);
+    }
+
+    // Options store in precedence order: the first stored value wins.
+    po::store(from_flags, invocation.options);
+    po::store(from_env, invocation.options);
+    po::store(from_file, invocation.options);
+    po::notify(invocation.options);
+
+    Context& context = invocation.context;
+    context.bootstrap_servers = invocation.options["bootstrap-servers"].as<std::string>();
+
+    // -X: per key, flags beat environment beat file; within a source the last wins.
+    for (const po::parsed_options* source : std::array<const po::parsed_options*, 3>{&from_file, &from_env, &from_flags}) {
+      for (const auto& text : values_of(*source, "property")) {
+        context.kafka_properties.push_back(split_property(text));
+      }
+    }
+    kafka::validate_properties(context.kafka_properties);
+
+    context.db_conninfo =
+        resolve_db_conninfo(last_value_of(from_flags, "db"), last_value_of(from_file, "db"), env);
+
+    const auto level_text = invocation.options["log-level"].as<std::string>();
+    const auto level = log::parse_level(level_text);
+    if (!level) {
+      throw UsageError("--log-level " + level_text + ": expected trace, debug, info, warning or error");
+    }
+    context.log_level = *level;
+    const auto format_text = invocation.options["log-format"].as<std::string>();
+    const auto format = log::parse_format(format_text);
+    if (!format) {
+      throw UsageError("--log-format " + format_text + ": expected text or json");
+    }
+    context.log_format = *format;
+    context.json = command.offers_json && invocation.options["json"].as<bool>();
+  } catch (const po::error& error) {
+    throw UsageError(error.what() + usage_hint);
+  } catch (const UsageError&) {
+    throw;
+  }
+  return invocation;
+}
+
+} // namespace foodpipe::app

@@ -1,0 +1,52 @@
+#pragma once
+
+// Parsing a command line into a subcommand and its settings, with the
+// precedence every option follows: flag > environment > --config file > default.
+// Pure functions of (arguments, environment, file contents) so they are unit
+// tested without touching the process.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/command.hpp"
+
+namespace foodpipe::app {
+
+using Environment = std::map<std::string, std::string>;
+
+// The process environment as a map.
+[[nodiscard]] Environment process_environment();
+
+// What the command line asks for.
+struct Invocation {
+  enum class Action { run, help, version };
+  Action action = Action::run;
+  const Command* command = nullptr; // null for top-level help/version
+  po::variables_map options;        // the command's and the global options, merged
+  Context context;
+};
+
+// Parses argv (without the program name). Throws UsageError (exit 2) for an
+// unknown subcommand (with "did you mean"), unknown or malformed options, a bad
+// -X property (quoting librdkafka), an unreadable --config file.
+[[nodiscard]] Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env);
+
+// The global options every subcommand accepts.
+[[nodiscard]] po::options_description global_options();
+
+// The default PostgreSQL target, honouring libpq's PG* variables where set.
+[[nodiscard]] std::string default_db_conninfo(const Environment& env);
+
+// Resolves the database conninfo: --db flag > DATABASE_URL > POSTGRES_HOST/PORT/
+// DB/USER/PASSWORD (the original project's variables) > `db` in the --config file
+// > default_db_conninfo().
+[[nodiscard]] std::string resolve_db_conninfo(const std::optional<std::string>& flag,
+                                              const std::optional<std::string>& file,
+                                              const Environment& env);
+
+// Splits "key=value" (-X); throws UsageError without '=' or with an empty key.
+[[nodiscard]] std::pair<std::string, std::string> split_property(const std::string& text);
+
+} // namespace foodpipe::app

@@ -1,0 +1,128 @@
+#include "kafka/producer.hpp"
+
+#include <array>
+
+#include "kafka/error.hpp"
+
+namespace foodpipe::kafka {
+
+Producer::Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery)
+    : m_settings(settings), m_on_delivery(std::move(on_delivery)) {
+  ConfPtr conf = make_conf(settings, defaults);
+  m_events.attach(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::delivery_trampoline);
+  std::array<char, 512> error{};
+  m_handle.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
+  if (!m_handle) {
+    throw KafkaError(std::string("cannot create the producer: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
+  }
+  (void)conf.release(); // owned by the rd_kafka_t now
+}
+
+Producer::~Producer() {
+  m_topics.clear();
+  m_handle.reset();
+}
+
+void Producer::delivery_trampoline(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message, void* opaque) {
+  auto* self = static_cast<Producer*>(static_cast<ClientEvents*>(opaque)->owner());
+  if (self->m_on_delivery) {
+    self->m_on_delivery(*message);
+  }
+}
+
+rd_kafka_topic_t* Producer::topic_handle(std::string_view name) {
+  const std::string key(name);
+  auto it = m_topics.find(key);
+  if (it == m_topics.end()) {
+    rd_kafka_topic_t* topic = rd_kafka_topic_new(m_handle.get(), key.c_str(), nullptr);
+    if (topic == nullptr) {
+      throw KafkaError("cannot use topic " + key + ": " + rd_kafka_err2str(rd_kafka_last_error()),
+                       rd_kafka_last_error());
+    }
+    it = m_topics.emplace(key, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>(topic)).first;
+  }
+  return it->second.get();
+}
+
+void Producer::throw_if_fatal() const {
+  std::array<char, 512> reason{};
+  const auto code = rd_kafka_fatal_error(m_handle.get(), reason.data(), reason.size());
+  if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw KafkaError(std::string("fatal producer error (") + rd_kafka_err2name(code) + "): " + reason.data(),
+                     code, true);
+  }
+}
+
+bool Producer::produce(std::string_view topic, std::string_view key, std::string_view value,
+                       const rd_kafka_headers_t* headers, void* opaque, const std::function<bool()>& should_stop) {
+  rd_kafka_topic_t* rkt = topic_handle(topic);
+  for (;;) {
+    rd_kafka_headers_t* copy = headers != nullptr ? rd_kafka_headers_copy(headers) : nullptr;
+    // rd_kafka_produceva rather than the RD_KAFKA_V_* macros: same call, no C casts.
+    // The const_casts are librdkafka's API: with F_COPY it copies and never writes.
+    std::array<rd_kafka_vu_t, 6> args{};
+    args[0].vtype = RD_KAFKA_VTYPE_RKT;
+    args[0].u.rkt = rkt;
+    args[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    args[1].u.i = RD_KAFKA_MSG_F_COPY;
+    args[2].vtype = RD_KAFKA_VTYPE_KEY;
+    args[2].u.mem = {const_cast<char*>(key.data()), key.size()};
+    args[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    args[3].u.mem = {const_cast<char*>(value.data()), value.size()};
+    args[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    args[4].u.ptr = opaque;
+    std::size_t count = 5;
+    if (copy != nullptr) {
+      args[5].vtype = RD_KAFKA_VTYPE_HEADERS;
+      args[5].u.headers = copy;
+      count = 6;
+    }
+    const ErrorPtr error(rd_kafka_produceva(m_handle.get(), args.data(), count));
+    const auto err = error ? rd_kafka_error_code(error.get()) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return true; // librdkafka owns `copy` now
+    }
+    if (copy != nullptr) {
+      rd_kafka_headers_destroy(copy);
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      // Backpressure: let the network catch up, then try again.
+      rd_kafka_poll(m_handle.get(), 5);
+      if (should_stop && should_stop()) {
+        return false;
+      }
+      continue;
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      throw_if_fatal();
+    }
+    throw KafkaError("cannot enqueue a message for " + std::string(topic) + ": " + rd_kafka_err2str(err), err);
+  }
+}
+
+int Producer::poll(std::chrono::milliseconds timeout) {
+  return rd_kafka_poll(m_handle.get(), static_cast<int>(timeout.count()));
+}
+
+int Producer::in_flight() const { return rd_kafka_outq_len(m_handle.get()); }
+
+int Producer::flush(std::chrono::milliseconds timeout) {
+  rd_kafka_flush(m_handle.get(), static_cast<int>(timeout.count()));
+  throw_if_fatal();
+  return in_flight();
+}
+
+int Producer::close(std::chrono::milliseconds timeout) {
+  rd_kafka_flush(m_handle.get(), static_cast<int>(timeout.count()));
+  const int left = rd_kafka_outq_len(m_handle.get());
+  if (left > 0) {
+    rd_kafka_purge(m_handle.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    // Serve the purged messages' reports so that each one is counted.
+    rd_kafka_flush(m_handle.get(), 1000);
+    rd_kafka_poll(m_handle.get(), 0);
+  }
+  return left;
+}
+
+} // namespace foodpipe::kafka

@@ -1,0 +1,83 @@
+#pragma once
+
+// A producer over librdkafka's C API that loses nothing it reported as sent:
+// every enqueued message gets exactly one delivery report (success, error, or
+// "purged" when close() gives up), a full local queue is backpressure (poll
+// and retry) and never a drop, and a fatal error (e.g. the idempotent producer
+// losing its sequence) surfaces as a KafkaError from the next call.
+//
+// Threading: produce/poll/flush/close from one thread; delivery reports run
+// on that thread inside poll/flush/produce (never on librdkafka's threads).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "kafka/client_events.hpp"
+#include "kafka/config.hpp"
+#include "kafka/handles.hpp"
+
+namespace foodpipe::kafka {
+
+class Producer {
+public:
+  // Called once per message with librdkafka's report (err, partition, offset,
+  // _private = the opaque given to produce()).
+  using DeliveryHandler = std::function<void(const rd_kafka_message_t&)>;
+
+  // defaults: the caller's properties (acks, idempotence, ...) applied before
+  // the user's -X ones. Throws UsageError for refused properties.
+  Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery);
+  // Destroys the handle without flushing (close() is the orderly way).
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Enqueues a copy of key, value and headers (the headers are copied, not
+  // taken). While the local queue is full it serves delivery reports and
+  // retries; `should_stop` lets the caller give up waiting (returns false, the
+  // message was NOT enqueued). Throws KafkaError on a fatal producer error or
+  // a permanent enqueue failure (e.g. message too large).
+  bool produce(std::string_view topic, std::string_view key, std::string_view value,
+               const rd_kafka_headers_t* headers, void* opaque,
+               const std::function<bool()>& should_stop = {});
+
+  // Serves delivery reports; returns how many were served.
+  int poll(std::chrono::milliseconds timeout);
+
+  // Messages enqueued or in flight, not yet reported.
+  [[nodiscard]] int in_flight() const;
+
+  // Waits up to `timeout` for every message to be reported; returns what is
+  // still in flight. Throws KafkaError on a fatal error.
+  int flush(std::chrono::milliseconds timeout);
+
+  // flush(timeout), then purges whatever is left so that each of those
+  // messages is reported as failed (__PURGE_QUEUE / __PURGE_INFLIGHT).
+  // Returns how many had to be purged.
+  int close(std::chrono::milliseconds timeout);
+
+  // Throws KafkaError when librdkafka raised a fatal error.
+  void throw_if_fatal() const;
+
+  [[nodiscard]] const ClientEvents& events() const noexcept { return m_events; }
+  [[nodiscard]] rd_kafka_t* handle() const noexcept { return m_handle.get(); }
+
+private:
+  static void delivery_trampoline(rd_kafka_t* handle, const rd_kafka_message_t* message, void* opaque);
+  rd_kafka_topic_t* topic_handle(std::string_view name);
+
+  ClientSettings m_settings;
+  ClientEvents m_events;
+  DeliveryHandler m_on_delivery;
+  HandlePtr m_handle;
+  struct TopicDeleter {
+    void operator()(rd_kafka_topic_t* topic) const noexcept { rd_kafka_topic_destroy(topic); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>> m_topics;
+};
+
+} // namespace foodpipe::kafka

@@ -1,0 +1,159 @@
+// Configuration precedence, -X parsing and the subcommand lookup.
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "app/commands.hpp"
+#include "app/settings.hpp"
+#include "app/text.hpp"
+#include "support/test_env.hpp"
+
+namespace foodpipe::app {
+namespace {
+
+Invocation parse(std::vector<std::string> args, const Environment& env = {}) {
+  return parse_invocation(args, env);
+}
+
+std::string write_config(const std::string& text) {
+  const auto path = "/tmp/" + test::unique_name("foodpipe_config") + ".conf";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Settings, DefaultsReachTheLocalStack) {
+  const auto invocation = parse({"seed-db"});
+  EXPECT_EQ(invocation.context.bootstrap_servers, "localhost:9092");
+  EXPECT_EQ(invocation.context.db_conninfo, "host=localhost port=5432 user=postgres dbname=food_orders");
+  EXPECT_EQ(invocation.context.log_level, log::Level::info);
+  EXPECT_EQ(invocation.context.log_format, log::Format::text);
+  EXPECT_TRUE(invocation.context.kafka_properties.empty());
+}
+
+TEST(Settings, FlagBeatsEnvironmentBeatsFileBeatsDefault) {
+  const auto config = write_config("bootstrap-servers = file:9092\nlog-level = debug\nlog-format = json\n");
+  const Environment env = {{"KAFKA_BOOTSTRAP_SERVERS", "env:9092"}, {"LOG_LEVEL", "warning"}};
+
+  auto invocation = parse({"seed-db", "--config", config, "--bootstrap-servers", "flag:9092"}, env);
+  EXPECT_EQ(invocation.context.bootstrap_servers, "flag:9092");
+  EXPECT_EQ(invocation.context.log_level, log::Level::warning); // env beats file
+  EXPECT_EQ(invocation.context.log_format, log::Format::json);  // file beats default
+
+  invocation = parse({"seed-db", "--config", config}, env);
+  EXPECT_EQ(invocation.context.bootstrap_servers, "env:9092");
+
+  invocation = parse({"seed-db", "--config", config});
+  EXPECT_EQ(invocation.context.bootstrap_servers, "file:9092");
+  EXPECT_EQ(invocation.context.log_level, log::Level::debug);
+}
+
+TEST(Settings, ConfigFileFromEnvironment) {
+  const auto config = write_config("bootstrap-servers = fromfile:1\n");
+  const auto invocation = parse({"seed-db"}, {{"FOODPIPE_CONFIG", config}});
+  EXPECT_EQ(invocation.context.bootstrap_servers, "fromfile:1");
+}
+
+TEST(Settings, GlobalOptionsMayComeBeforeOrAfterTheCommand) {
+  EXPECT_EQ(parse({"--bootstrap-servers", "a:1", "seed-db"}).context.bootstrap_servers, "a:1");
+  EXPECT_EQ(parse({"seed-db", "--bootstrap-servers=b:2"}).context.bootstrap_servers, "b:2");
+}
+
+TEST(Settings, PropertiesAreValidatedAndMergedPerKey) {
+  const auto config = write_config("property = linger.ms=7\nproperty = acks=1\n");
+  const auto invocation =
+      parse({"seed-db", "--config", config, "-X", "linger.ms=5", "-Xcompression.type=lz4"});
+  const auto& props = invocation.context.kafka_properties;
+  // File first, flags after, so that librdkafka's last-set-wins gives flags precedence.
+  ASSERT_EQ(props.size(), 4U);
+  EXPECT_EQ(props[0], (std::pair<std::string, std::string>{"linger.ms", "7"}));
+  EXPECT_EQ(props[2], (std::pair<std::string, std::string>{"linger.ms", "5"}));
+  EXPECT_EQ(props[3], (std::pair<std::string, std::string>{"compression.type", "lz4"}));
+}
+
+TEST(Settings, UnknownPropertyIsAUsageErrorQuotingLibrdkafka) {
+  try {
+    (void)parse({"seed-db", "-X", "no.such.property=1"});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& error) {
+    EXPECT_NE(std::string(error.what()).find("No such configuration property"), std::string::npos)
+        << error.what();
+    EXPECT_EQ(error.exit_code(), ExitCode::usage);
+  }
+  EXPECT_THROW((void)parse({"seed-db", "-X", "linger.ms=banana"}), UsageError);
+  EXPECT_THROW((void)parse({"seed-db", "-X", "linger.ms"}), UsageError);
+  EXPECT_THROW((void)parse({"seed-db", "-X", "=5"}), UsageError);
+}
+
+TEST(Settings, SecretPropertyValuesNeverAppearInErrors) {
+  try {
+    (void)parse({"seed-db", "-X", "sasl.password=hunter2", "-X", "bogus.key=1"});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& error) {
+    EXPECT_EQ(std::string(error.what()).find("hunter2"), std::string::npos) << error.what();
+  }
+}
+
+TEST(Settings, DatabasePrecedence) {
+  const Environment none;
+  EXPECT_EQ(resolve_db_conninfo("flag", "file", {{"DATABASE_URL", "env"}}), "flag");
+  EXPECT_EQ(resolve_db_conninfo(std::nullopt, "file", {{"DATABASE_URL", "env"}}), "env");
+  EXPECT_EQ(resolve_db_conninfo(std::nullopt, "file", none), "file");
+  EXPECT_EQ(resolve_db_conninfo(std::nullopt, std::nullopt, none),
+            "host=localhost port=5432 user=postgres dbname=food_orders");
+}
+
+TEST(Settings, OriginalProjectVariablesBuildAConninfo) {
+  const Environment env = {{"POSTGRES_HOST", "db.example"}, {"POSTGRES_DB", "orders db"},
+                           {"POSTGRES_PASSWORD", "it's"}};
+  EXPECT_EQ(resolve_db_conninfo(std::nullopt, "file", env),
+            "host='db.example' port='5432' dbname='orders db' user='postgres' password='it\\'s'");
+}
+
+TEST(Settings, LibpqVariablesReplaceTheDefaults) {
+  EXPECT_EQ(default_db_conninfo({{"PGHOST", "/var/run/postgresql"}, {"PGDATABASE", "x"}}),
+            "port=5432 user=postgres");
+}
+
+TEST(Settings, BadLogSettingsAreUsageErrors) {
+  EXPECT_THROW((void)parse({"seed-db", "--log-level", "loud"}), UsageError);
+  EXPECT_THROW((void)parse({"seed-db"}, {{"LOG_FORMAT", "xml"}}), UsageError);
+}
+
+TEST(Settings, UnknownOptionIsAUsageError) {
+  EXPECT_THROW((void)parse({"seed-db", "--no-such-flag"}), UsageError);
+}
+
+TEST(Settings, MissingConfigFileIsAUsageError) {
+  EXPECT_THROW((void)parse({"seed-db", "--config", "/nonexistent/foodpipe.conf"}), UsageError);
+}
+
+TEST(Settings, HelpAndVersion) {
+  EXPECT_EQ(parse({}).action, Invocation::Action::help);
+  EXPECT_EQ(parse({"--help"}).action, Invocation::Action::help);
+  EXPECT_EQ(parse({"--version"}).action, Invocation::Action::version);
+  const auto help = parse({"help", "seed-db"});
+  EXPECT_EQ(help.action, Invocation::Action::help);
+  ASSERT_NE(help.command, nullptr);
+  EXPECT_EQ(help.command->name, "seed-db");
+  EXPECT_EQ(parse({"seed-db", "--help"}).action, Invocation::Action::help);
+}
+
+TEST(Settings, UnknownCommandSuggestsTheClosestOne) {
+  try {
+    (void)parse({"seed-bd"});
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& error) {
+    EXPECT_EQ(std::string(error.what()), "'seed-bd' is not a foodpipe command; did you mean 'seed-db'?");
+  }
+  EXPECT_EQ(suggest_command("zzzzzzzzzz"), "");
+}
+
+TEST(Text, EditDistance) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3U);
+  EXPECT_EQ(edit_distance("", "abc"), 3U);
+  EXPECT_EQ(edit_distance("same", "same"), 0U);
+}
+
+} // namespace
+} // namespace foodpipe::app

@@ -1,0 +1,59 @@
+// Secret redaction and the log record layout.
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "core/log.hpp"
+#include "core/redact.hpp"
+
+namespace foodpipe {
+namespace {
+
+TEST(Redact, UriPasswordAndQueryPassword) {
+  EXPECT_EQ(redact_conninfo("postgresql://app:s3cret@db:5432/orders"), "postgresql://app:***@db:5432/orders");
+  EXPECT_EQ(redact_conninfo("postgres://app@db/orders?sslmode=require&password=s3cret"),
+            "postgres://app@db/orders?sslmode=require&password=***");
+  EXPECT_EQ(redact_conninfo("postgresql://postgres@localhost:5432/food_orders"),
+            "postgresql://postgres@localhost:5432/food_orders");
+}
+
+TEST(Redact, KeywordPasswordQuotedOrNot) {
+  EXPECT_EQ(redact_conninfo("host=db password=s3cret dbname=x"), "host=db password=*** dbname=x");
+  EXPECT_EQ(redact_conninfo("host=db password = 'it\\'s secret' dbname=x"), "host=db password = *** dbname=x");
+  EXPECT_EQ(redact_conninfo("host=db dbname=x"), "host=db dbname=x");
+}
+
+TEST(Redact, SecretKeys) {
+  EXPECT_TRUE(is_secret_key("sasl.password"));
+  EXPECT_TRUE(is_secret_key("ssl.key.password"));
+  EXPECT_TRUE(is_secret_key("sasl.oauthbearer.client.secret"));
+  EXPECT_FALSE(is_secret_key("linger.ms"));
+  EXPECT_EQ(redact_value("sasl.password", "hunter2"), "***");
+  EXPECT_EQ(redact_value("acks", "all"), "all");
+}
+
+TEST(Log, JsonRecordHasTheStableKeysAndEscapes) {
+  const auto line = log::format_record(log::Format::json, "2026-11-28T07:00:00.000Z", log::Level::warning,
+                                       "consumer", "bad \"order\"\n", {{"order_id", "ORD-1"}});
+  rapidjson::Document doc;
+  ASSERT_FALSE(doc.Parse(line.c_str()).HasParseError()) << line;
+  EXPECT_STREQ(doc["time"].GetString(), "2026-11-28T07:00:00.000Z");
+  EXPECT_STREQ(doc["level"].GetString(), "warning");
+  EXPECT_STREQ(doc["component"].GetString(), "consumer");
+  EXPECT_STREQ(doc["message"].GetString(), "bad \"order\"\n");
+  EXPECT_STREQ(doc["order_id"].GetString(), "ORD-1");
+}
+
+TEST(Log, TextRecord) {
+  EXPECT_EQ(log::format_record(log::Format::text, "T", log::Level::info, "seed-db", "done", {{"applied", "4"}}),
+            "T info [seed-db] done applied=4");
+}
+
+TEST(Log, LevelsParse) {
+  EXPECT_EQ(log::parse_level("warn"), log::Level::warning);
+  EXPECT_EQ(log::parse_level("nope"), std::nullopt);
+  EXPECT_EQ(log::parse_format("json"), log::Format::json);
+}
+
+} // namespace
+} // namespace foodpipe
