@@ -1,0 +1,61 @@
+#pragma once
+
+// DbError: a PostgreSQL failure that ends an operation. what() is fit for
+// "foodpipe: error: <what()>" and says what the user can do; it never holds a
+// password (conninfo strings are passed through redact_conninfo or reduced to
+// host:port/db before they reach a message).
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/error.hpp"
+
+namespace foodpipe::db {
+
+// SQLSTATE codes the code base branches on.
+namespace sqlstate {
+inline constexpr std::string_view k_invalid_catalog_name = "3D000"; // database does not exist
+inline constexpr std::string_view k_duplicate_database = "42P04";
+inline constexpr std::string_view k_unique_violation = "23505";
+inline constexpr std::string_view k_insufficient_privilege = "42501";
+inline constexpr std::string_view k_undefined_table = "42P01";
+inline constexpr std::string_view k_invalid_password = "28P01";
+inline constexpr std::string_view k_invalid_authorization = "28000";
+inline constexpr std::string_view k_cannot_connect_now = "57P03";
+inline constexpr std::string_view k_unable_to_connect = "08001";  // client could not reach the server
+inline constexpr std::string_view k_connection_failure = "08006";
+inline constexpr std::string_view k_serialization_failure = "40001";
+inline constexpr std::string_view k_deadlock_detected = "40P01";
+} // namespace sqlstate
+
+// True for failures worth retrying on a new connection or in a new transaction:
+// class 08 (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown,
+// 57P03 cannot_connect_now, 40001 serialization_failure, 40P01 deadlock_detected.
+[[nodiscard]] bool is_transient_sqlstate(std::string_view sqlstate) noexcept;
+
+class DbError : public Error {
+public:
+  // sqlstate: the five-character SQLSTATE, empty when there is none (libpq
+  // lost the connection, or a client-side failure). connection_lost: the
+  // connection is no longer usable.
+  DbError(const std::string& message, std::string sqlstate, bool connection_lost = false,
+          ExitCode exit_code = ExitCode::failure)
+      : Error(message, exit_code), m_sqlstate(std::move(sqlstate)),
+        m_connection_lost(connection_lost) {}
+
+  [[nodiscard]] const std::string& sqlstate() const noexcept { return m_sqlstate; }
+  [[nodiscard]] bool connection_lost() const noexcept { return m_connection_lost; }
+
+  // Retrying (after reconnecting when connection_lost()) may succeed: a
+  // transient SQLSTATE, or a lost connection without one.
+  [[nodiscard]] bool is_transient() const noexcept {
+    return is_transient_sqlstate(m_sqlstate) || (m_sqlstate.empty() && m_connection_lost);
+  }
+
+private:
+  std::string m_sqlstate;
+  bool m_connection_lost;
+};
+
+} // namespace foodpipe::db

@@ -1,0 +1,48 @@
+#pragma once
+
+// Result: the rows of one successful statement (text format), owning its
+// PGresult. Values are views into the PGresult: valid while the Result lives.
+// Immutable, so safe to read from several threads. Accessors with a row or
+// column out of range throw std::out_of_range.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "db/handles.hpp"
+
+namespace foodpipe::db {
+
+class Result {
+public:
+  Result() = default;
+  explicit Result(ResultPtr result) noexcept : m_result(std::move(result)) {}
+
+  [[nodiscard]] int rows() const noexcept;
+  [[nodiscard]] int columns() const noexcept;
+  [[nodiscard]] bool empty() const noexcept { return rows() == 0; }
+
+  // The text of a value; "" for NULL (tell them apart with is_null).
+  [[nodiscard]] std::string_view value(int row, int column) const;
+  [[nodiscard]] bool is_null(int row, int column) const;
+  // nullopt for NULL.
+  [[nodiscard]] std::optional<std::string_view> optional_value(int row, int column) const;
+
+  [[nodiscard]] std::string_view column_name(int column) const;
+  // The column's index; throws std::out_of_range when there is no such column.
+  [[nodiscard]] int column_index(std::string_view name) const;
+
+  // Rows affected by INSERT/UPDATE/DELETE/COPY/..., 0 when not applicable.
+  [[nodiscard]] std::int64_t affected_rows() const noexcept;
+  // The command tag, e.g. "INSERT 0 3".
+  [[nodiscard]] std::string_view command_status() const noexcept;
+
+  [[nodiscard]] const PGresult* native() const noexcept { return m_result.get(); }
+
+private:
+  void check(int row, int column) const;
+
+  ResultPtr m_result;
+};
+
+} // namespace foodpipe::db
