@@ -41,7 +41,7 @@ std::vector<Customer> build_customers() {
   for (std::size_t i = 0; i < 100; ++i) {
     const Name& first = k_first_names[i % 20];
     const Name& last = k_last_names[(3 * (i % 20) + i / 20) % 20];
-    char id[16];
+    char id[32]; // room for any size_t, so -Wformat-truncation is satisfied
     std::snprintf(id, sizeof id, "CUST-%05zu", i + 1);
     Customer customer;
     customer.id = id;
@@ -74,7 +74,7 @@ std::vector<MenuItem> build_menu_items() {
   std::vector<MenuItem> result;
   result.reserve(k_rows.size());
   for (std::size_t i = 0; i < k_rows.size(); ++i) {
-    char id[16];
+    char id[32]; // room for any size_t, so -Wformat-truncation is satisfied
     std::snprintf(id, sizeof id, "ITEM-%03zu", i + 1);
     result.push_back({id, std::string(k_rows[i].name), std::string(k_rows[i].category),
                       k_rows[i].price_cents});
