@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <random>
 #include <stdexcept>
+#include <csignal>
+#include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,6 +160,97 @@ CommandResult run_foodpipe(const std::vector<std::string>& args,
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::string content;
+  if (FILE* file = std::fopen(path.c_str(), "rb"); file != nullptr) {
+    char buffer[65536];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+      content.append(buffer, n);
+    }
+    std::fclose(file);
+  }
+  return content;
+}
+
+} // namespace
+
+BackgroundFoodpipe::BackgroundFoodpipe(const std::vector<std::string>& args,
+                                       const std::map<std::string, std::string>& env) {
+  const auto base = "/tmp/" + unique_name("foodpipe_bg");
+  m_out_path = base + ".out";
+  m_err_path = base + ".err";
+  m_pid = fork();
+  if (m_pid < 0) {
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  if (m_pid == 0) {
+    const int devnull = open("/dev/null", O_RDONLY);
+    const int out = open(m_out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(m_err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(devnull, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    for (const auto& [key, value] : env) {
+      if (value.empty()) {
+        unsetenv(key.c_str());
+      } else {
+        setenv(key.c_str(), value.c_str(), 1);
+      }
+    }
+    std::vector<std::string> copies(args);
+    std::string binary = FOODPIPE_BINARY;
+    std::vector<char*> argv{binary.data()};
+    for (auto& arg : copies) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+BackgroundFoodpipe::~BackgroundFoodpipe() {
+  if (m_pid > 0) {
+    kill(m_pid, SIGKILL);
+    waitpid(m_pid, nullptr, 0);
+  }
+  std::remove(m_out_path.c_str());
+  std::remove(m_err_path.c_str());
+}
+
+void BackgroundFoodpipe::signal(int signal_number) const {
+  if (m_pid > 0) {
+    kill(m_pid, signal_number);
+  }
+}
+
+CommandResult BackgroundFoodpipe::wait(int timeout_s) {
+  CommandResult result;
+  int status = 0;
+  for (int waited_ms = 0;; waited_ms += 20) {
+    const pid_t done = waitpid(m_pid, &status, WNOHANG);
+    if (done == m_pid) {
+      break;
+    }
+    if (waited_ms > timeout_s * 1000) {
+      kill(m_pid, SIGKILL);
+      waitpid(m_pid, &status, 0);
+      break;
+    }
+    usleep(20 * 1000);
+  }
+  m_pid = -1;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_file(m_out_path);
+  result.err = read_file(m_err_path);
+  return result;
+}
+
+std::string BackgroundFoodpipe::stderr_so_far() const { return read_file(m_err_path); }
 
 std::string source_dir() { return FOODPIPE_SOURCE_DIR; }
 

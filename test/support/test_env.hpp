@@ -57,6 +57,27 @@ struct CommandResult {
 CommandResult run_foodpipe(const std::vector<std::string>& args,
                            const std::map<std::string, std::string>& env = {});
 
+// foodpipe running in the background, its output captured to files.
+class BackgroundFoodpipe {
+public:
+  explicit BackgroundFoodpipe(const std::vector<std::string>& args,
+                              const std::map<std::string, std::string>& env = {});
+  ~BackgroundFoodpipe(); // kills the process if still running
+  BackgroundFoodpipe(const BackgroundFoodpipe&) = delete;
+  BackgroundFoodpipe& operator=(const BackgroundFoodpipe&) = delete;
+
+  void signal(int signal_number) const;
+  // Waits for the exit (at most `timeout_s`, then SIGKILL) and returns status and output.
+  CommandResult wait(int timeout_s = 120);
+  // What it has written to stderr so far.
+  [[nodiscard]] std::string stderr_so_far() const;
+
+private:
+  int m_pid = -1;
+  std::string m_out_path;
+  std::string m_err_path;
+};
+
 // Path to the repository (for sql/, test/data/).
 std::string source_dir();
 

@@ -1,0 +1,278 @@
+#include "pipeline/produce.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/signals.hpp"
+#include "domain/generator.hpp"
+#include "domain/order_json.hpp"
+#include "domain/rate_schedule.hpp"
+#include "kafka/admin.hpp"
+#include "kafka/error.hpp"
+#include "kafka/producer.hpp"
+
+namespace foodpipe::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view k_schema_version = "1";
+constexpr std::string_view k_content_type = "application/json";
+constexpr auto k_retention_ms = "604800000"; // 7 days
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// Creates the topic and its dead-letter topic when missing; warns when an
+// existing topic's partition count differs from the one asked for.
+void ensure_topics(kafka::Admin& admin, const ProduceOptions& options, const kafka::ClusterMetadata& cluster,
+                   ProduceReport& report) {
+  const int replication = std::min(3, static_cast<int>(cluster.brokers.size()));
+  const auto ensure = [&](const std::string& name, bool& created) {
+    const auto metadata = admin.metadata(options.connect_timeout, name);
+    const bool exists = !metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (exists) {
+      const auto partitions = static_cast<int>(metadata.topics[0].partitions.size());
+      if (partitions != options.partitions) {
+        log::warning("produce", "topic exists with another partition count; keeping it",
+                     {{"topic", name}, {"partitions", std::to_string(partitions)},
+                      {"requested", std::to_string(options.partitions)}});
+      }
+      return;
+    }
+    const auto result = admin.create_topic(name, options.partitions, replication,
+                                           {{"retention.ms", k_retention_ms}}, options.connect_timeout);
+    created = result == kafka::Admin::CreateResult::created;
+    if (created) {
+      log::info("produce", "created topic",
+                {{"topic", name}, {"partitions", std::to_string(options.partitions)},
+                 {"replication", std::to_string(replication)}});
+    }
+  };
+  ensure(options.topic, report.topic_created);
+  ensure(options.topic + ".dlq", report.dlq_created);
+}
+
+kafka::Properties producer_defaults(const ProduceOptions& options) {
+  kafka::Properties defaults = {
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"compression.codec", options.compression},
+      {"linger.ms", std::to_string(options.linger_ms)},
+      // Java's partitioner, so that a customer lands where a Java producer would put it.
+      {"partitioner", "murmur2_random"},
+  };
+  if (options.batch_size) {
+    defaults.emplace_back("batch.size", std::to_string(*options.batch_size));
+  }
+  return defaults;
+}
+
+// The line source of --from-file.
+class LineReader {
+public:
+  explicit LineReader(const std::string& path) {
+    if (path == "-") {
+      m_in = &std::cin;
+    } else {
+      m_file = std::make_unique<std::ifstream>(path, std::ios::binary);
+      if (!*m_file) {
+        throw Error("cannot read --from-file " + path + ": no such file or not readable", ExitCode::usage);
+      }
+      m_in = m_file.get();
+    }
+  }
+  bool next(std::string& line) {
+    if (!std::getline(*m_in, line)) {
+      return false;
+    }
+    ++m_line_number;
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    return true;
+  }
+  [[nodiscard]] std::uint64_t line_number() const { return m_line_number; }
+
+private:
+  std::unique_ptr<std::ifstream> m_file;
+  std::istream* m_in = nullptr;
+  std::uint64_t m_line_number = 0;
+};
+
+} // namespace
+
+ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress) {
+  if (options.rate < 0) {
+    throw UsageError("--rate must be 0 (as fast as possible) or a positive number of orders per second");
+  }
+  if (options.partitions < 1) {
+    throw UsageError("--partitions must be at least 1");
+  }
+
+  ProduceReport report;
+  report.topic = options.topic;
+
+  // Reach the cluster first, so that an unreachable broker fails within
+  // --connect-timeout with its address rather than after message.timeout.ms.
+  {
+    kafka::Admin admin(options.kafka);
+    const auto cluster = admin.metadata(options.connect_timeout);
+    if (options.create_topics) {
+      ensure_topics(admin, options, cluster, report);
+    }
+  }
+
+  std::unique_ptr<domain::OrderGenerator> generator;
+  std::unique_ptr<LineReader> lines;
+  if (options.from_file) {
+    lines = std::make_unique<LineReader>(*options.from_file);
+    report.run_id = options.run_id.value_or(domain::random_run_id());
+  } else {
+    const auto seed = options.seed.value_or(domain::random_seed());
+    report.seed = seed;
+    report.run_id = options.run_id.value_or(domain::random_run_id());
+    generator = std::make_unique<domain::OrderGenerator>(seed, report.run_id);
+    log::info("produce", "generating orders",
+              {{"seed", std::to_string(seed)}, {"run_id", report.run_id}, {"topic", options.topic}});
+  }
+
+  const auto on_delivery = [&report](const rd_kafka_message_t& message) {
+    const auto enqueued = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(message._private));
+    if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++report.delivered;
+      report.bytes += message.len;
+      report.latency_us.record((now_ns() - enqueued) / 1000);
+    } else {
+      ++report.failed;
+      const auto count = ++report.failed_by_error[rd_kafka_err2name(message.err)];
+      if (count <= 3) {
+        log::warning("produce", "delivery failed",
+                     {{"error", rd_kafka_err2name(message.err)}, {"reason", rd_kafka_err2str(message.err)}});
+      }
+    }
+  };
+  kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery);
+
+  kafka::HeadersPtr headers(rd_kafka_headers_new(3));
+  rd_kafka_header_add(headers.get(), "schema-version", -1, k_schema_version.data(),
+                      static_cast<ssize_t>(k_schema_version.size()));
+  rd_kafka_header_add(headers.get(), "content-type", -1, k_content_type.data(),
+                      static_cast<ssize_t>(k_content_type.size()));
+  rd_kafka_header_add(headers.get(), "run-id", -1, report.run_id.data(), static_cast<ssize_t>(report.run_id.size()));
+
+  const auto start = Clock::now();
+  const domain::RateSchedule schedule(options.rate, start);
+  std::optional<std::uint64_t> target = options.count;
+  if (options.duration.count() > 0 && !schedule.unlimited()) {
+    const auto by_duration = schedule.sent_allowed(start + options.duration);
+    target = target ? std::min(*target, by_duration) : by_duration;
+  }
+  const auto deadline = options.duration.count() > 0 ? start + options.duration : Clock::time_point::max();
+
+  auto next_progress = start + std::chrono::seconds(1);
+  const auto report_progress = [&](Clock::time_point now) {
+    if (progress && now >= next_progress) {
+      progress({report.sent, report.delivered, report.failed, report.invalid_lines, now - start, target});
+      next_progress = now + std::chrono::seconds(1);
+    }
+  };
+
+  domain::Order order;
+  std::string value;
+  std::string line;
+  domain::DecodeLimits limits;
+  limits.max_message_bytes = options.max_message_bytes;
+  const auto should_stop = [] { return stop_requested(); };
+
+  for (;;) {
+    if (stop_requested()) {
+      report.interrupted = true;
+      break;
+    }
+    if (target && report.sent >= *target) {
+      break;
+    }
+    auto now = Clock::now();
+    if (now >= deadline) {
+      break;
+    }
+    // The absolute schedule: message n+1 goes at start + (n+1)/rate, however
+    // late the previous one was, so the rate never drifts.
+    if (!schedule.unlimited()) {
+      const auto due = schedule.due(report.sent + 1);
+      while (now < due && !stop_requested()) {
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
+        producer.poll(std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+        now = Clock::now();
+        report_progress(now);
+      }
+      if (stop_requested()) {
+        report.interrupted = true;
+        break;
+      }
+    }
+
+    std::string_view key;
+    std::string_view payload;
+    if (lines) {
+      if (!lines->next(line)) {
+        break;
+      }
+      if (line.empty()) {
+        continue;
+      }
+      auto decoded = domain::decode(line, limits);
+      if (!decoded) {
+        ++report.invalid_lines;
+        log::error("produce", "invalid order line; not sent",
+                   {{"line", std::to_string(lines->line_number())},
+                    {"reason", std::string(domain::to_string(decoded.rejection().code))},
+                    {"detail", decoded.rejection().detail}});
+        continue;
+      }
+      order = std::move(decoded).order();
+      key = order.customer_id;
+      payload = line;
+    } else {
+      generator->next(order);
+      value.clear();
+      domain::encode(order, value);
+      key = order.customer_id;
+      payload = value;
+    }
+
+    const auto opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(now_ns()));
+    if (!producer.produce(options.topic, key, payload, headers.get(), opaque, should_stop)) {
+      report.interrupted = true;
+      break;
+    }
+    ++report.sent;
+    // Serve delivery reports regularly; librdkafka only calls back from poll().
+    if ((report.sent & 0xFF) == 0 || !schedule.unlimited()) {
+      producer.poll(std::chrono::milliseconds(0));
+      producer.throw_if_fatal();
+      report_progress(Clock::now());
+    }
+  }
+
+  log::debug("produce", "flushing", {{"in_flight", std::to_string(producer.in_flight())}});
+  const int purged = producer.close(options.flush_timeout);
+  if (purged > 0) {
+    log::error("produce", "messages still unacknowledged after --flush-timeout; counted as failed",
+               {{"count", std::to_string(purged)}});
+  }
+  report.elapsed = Clock::now() - start;
+  producer.throw_if_fatal();
+  if (progress) {
+    progress({report.sent, report.delivered, report.failed, report.invalid_lines, report.elapsed, target});
+  }
+  return report;
+}
+
+} // namespace foodpipe::pipeline

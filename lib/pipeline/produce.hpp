@@ -1,0 +1,73 @@
+#pragma once
+
+// The produce job: generate reproducible orders (or read them from a file),
+// publish them keyed by customer at an exact rate with an idempotent producer,
+// and account for every message: delivered, failed (by error), never lost.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/histogram.hpp"
+#include "kafka/config.hpp"
+
+namespace foodpipe::pipeline {
+
+struct ProduceOptions {
+  kafka::ClientSettings kafka;
+  std::string topic = "food-orders";
+  int partitions = 3;              // when the topic has to be created
+  bool create_topics = true;       // the topic and its <topic>.dlq
+  double rate = 10.0;              // orders per second; 0 = as fast as possible
+  std::optional<std::uint64_t> count;           // stop after this many
+  std::chrono::milliseconds duration{0};        // 0 = until stopped (or count)
+  std::optional<std::uint64_t> seed;            // nullopt: pick one (reported)
+  std::optional<std::string> run_id;            // nullopt: pick one (reported)
+  std::optional<std::string> from_file;         // JSON lines instead of generating; "-" = stdin
+  std::string compression = "snappy";
+  int linger_ms = 10;
+  std::optional<int> batch_size;                // bytes (librdkafka batch.size)
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds flush_timeout{30'000};
+  std::size_t max_message_bytes = 256 * 1024;   // for --from-file validation
+};
+
+struct ProduceProgress {
+  std::uint64_t sent = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t invalid = 0;
+  std::chrono::steady_clock::duration elapsed{};
+  std::optional<std::uint64_t> target; // --count, or rate x duration
+};
+
+struct ProduceReport {
+  std::string topic;
+  std::optional<std::uint64_t> seed; // generated runs only
+  std::string run_id;
+  std::uint64_t sent = 0;            // enqueued
+  std::uint64_t delivered = 0;
+  std::uint64_t failed = 0;
+  std::map<std::string, std::uint64_t> failed_by_error; // librdkafka error name -> count
+  std::uint64_t invalid_lines = 0;   // --from-file lines that were not valid orders
+  std::uint64_t bytes = 0;           // delivered value bytes
+  std::chrono::steady_clock::duration elapsed{};
+  Histogram latency_us;              // enqueue -> delivery report, delivered only
+  bool interrupted = false;          // stopped by SIGINT/SIGTERM
+  bool topic_created = false;
+  bool dlq_created = false;
+};
+
+// Called about once a second from the producing thread.
+using ProgressCallback = std::function<void(const ProduceProgress&)>;
+
+// Throws UsageError for impossible options, KafkaError when the brokers cannot
+// be reached within connect_timeout (naming them) or on a fatal producer
+// error, foodpipe::Error when --from-file cannot be read. Stops early, flushing,
+// when foodpipe::stop_requested().
+[[nodiscard]] ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress = {});
+
+} // namespace foodpipe::pipeline
