@@ -11,6 +11,7 @@ std::span<const Command> commands() {
   static const std::vector<Command> k_commands = {
       make_seed_db_command(),
       make_produce_command(),
+      make_consume_command(),
       make_doctor_command(),
   };
   return k_commands;

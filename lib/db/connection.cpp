@@ -206,7 +206,9 @@ Result Connection::check(PGresult* raw, std::string_view what) {
   if (!code.empty()) {
     message += " [SQLSTATE " + code + "]";
   }
-  throw DbError(message, std::move(code), false);
+  DbError error(message, std::move(code), false);
+  error.set_diagnostics({primary, field(failed, PG_DIAG_MESSAGE_DETAIL), field(failed, PG_DIAG_CONTEXT)});
+  throw error;
 }
 
 Result Connection::exec(const std::string& sql) {
@@ -237,6 +239,12 @@ Result Connection::run_params(const std::string* sql, const std::string* stateme
       lengths[i] = static_cast<int>(value->size());
       formats[i] = 1;
     } else {
+      // libpq reads a text parameter up to its first NUL: refuse rather than
+      // silently store a truncated value (PostgreSQL text cannot hold NUL).
+      if (value->find('\0') != std::string_view::npos) {
+        throw DbError("a text parameter contains a NUL byte, which PostgreSQL text cannot hold [SQLSTATE 22021]",
+                      "22021");
+      }
       values[i] = text_copies.emplace_back(*value).c_str();
     }
   }

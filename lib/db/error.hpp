@@ -34,6 +34,16 @@ inline constexpr std::string_view k_deadlock_detected = "40P01";
 // 57P03 cannot_connect_now, 40001 serialization_failure, 40P01 deadlock_detected.
 [[nodiscard]] bool is_transient_sqlstate(std::string_view sqlstate) noexcept;
 
+// What the server said about a failed statement, field by field (libpq's
+// PG_DIAG_* fields), for callers that record it rather than show what():
+// e.g. a dead letter's "SQLSTATE 22003: numeric field overflow". All empty
+// when the error did not come from the server (client-side, lost connection).
+struct ServerDiagnostics {
+  std::string message; // primary message, e.g. "value too long for type character varying(50)"
+  std::string detail;  // optional secondary message
+  std::string context; // e.g. "COPY orders, line 3, column customer_name: \"...\""
+};
+
 class DbError : public Error {
 public:
   // sqlstate: the five-character SQLSTATE, empty when there is none (libpq
@@ -46,6 +56,9 @@ public:
 
   [[nodiscard]] const std::string& sqlstate() const noexcept { return m_sqlstate; }
   [[nodiscard]] bool connection_lost() const noexcept { return m_connection_lost; }
+  [[nodiscard]] const ServerDiagnostics& diagnostics() const noexcept { return m_diagnostics; }
+  // Set by Connection before throwing.
+  void set_diagnostics(ServerDiagnostics diagnostics) { m_diagnostics = std::move(diagnostics); }
 
   // Retrying (after reconnecting when connection_lost()) may succeed: a
   // transient SQLSTATE, or a lost connection without one.
@@ -56,6 +69,7 @@ public:
 private:
   std::string m_sqlstate;
   bool m_connection_lost;
+  ServerDiagnostics m_diagnostics;
 };
 
 } // namespace foodpipe::db

@@ -39,7 +39,11 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, con
                                       {"enable.auto.commit", "false"},
                                       {"enable.auto.offset.store", "false"},
                                       {"auto.offset.reset", auto_offset_reset},
-                                      {"enable.partition.eof", "false"}});
+                                      {"enable.partition.eof", "false"},
+                                      // A member that died hands its partitions on after 10 s rather
+                                      // than librdkafka's 45 s; -X session.timeout.ms overrides.
+                                      {"session.timeout.ms", "10000"},
+                                      {"heartbeat.interval.ms", "2000"}});
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
   std::array<char, 512> error{};

@@ -37,7 +37,8 @@ public:
   Producer& operator=(const Producer&) = delete;
 
   // Enqueues a copy of key, value and headers (the headers are copied, not
-  // taken). While the local queue is full it serves delivery reports and
+  // taken). A value whose data() is null (std::string_view()) is a null value:
+  // a tombstone. While the local queue is full it serves delivery reports and
   // retries; `should_stop` lets the caller give up waiting (returns false, the
   // message was NOT enqueued). Throws KafkaError on a fatal producer error or
   // a permanent enqueue failure (e.g. message too large).

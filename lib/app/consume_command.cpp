@@ -1,0 +1,207 @@
+// foodpipe consume: orders from Kafka into PostgreSQL, exactly once in effect.
+
+#include <cinttypes>
+#include <cstdio>
+#include <iostream>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "app/commands.hpp"
+#include "app/number.hpp"
+#include "core/log.hpp"
+#include "pipeline/sink.hpp"
+
+namespace foodpipe::app {
+namespace {
+
+double seconds_of(std::chrono::steady_clock::duration duration) {
+  return std::chrono::duration<double>(duration).count();
+}
+
+std::chrono::milliseconds seconds_option(const po::variables_map& vm, const std::string& name) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(parse_non_negative(name, vm[name].as<std::string>()) * 1000));
+}
+
+class ProgressPrinter {
+public:
+  ProgressPrinter(bool terminal, bool quiet) : m_terminal(terminal), m_quiet(quiet) {}
+
+  void operator()(const pipeline::SinkProgress& p) {
+    if (m_quiet) {
+      return;
+    }
+    const double elapsed = seconds_of(p.elapsed);
+    const double rate = elapsed > 0 ? static_cast<double>(p.consumed) / elapsed : 0.0;
+    const std::string lag = p.lag ? std::to_string(*p.lag) : std::string("?");
+    if (m_terminal) {
+      std::fprintf(stderr,
+                   "\r\033[Kconsumed %" PRIu64 "  %.0f/s  applied %" PRIu64 "  duplicates %" PRIu64
+                   "  dead letters %" PRIu64 "  lag %s%s",
+                   p.consumed, rate, p.applied, p.duplicates, p.dead_letters, lag.c_str(),
+                   p.waiting_for_database ? "  (waiting for database)" : "");
+      std::fflush(stderr);
+      m_dirty = true;
+    } else if (p.elapsed >= m_next_log) {
+      log::info("consume", p.waiting_for_database ? "progress (waiting for database)" : "progress",
+                {{"consumed", std::to_string(p.consumed)}, {"applied", std::to_string(p.applied)},
+                 {"duplicates", std::to_string(p.duplicates)}, {"dead_letters", std::to_string(p.dead_letters)},
+                 {"lag", lag}});
+      m_next_log = p.elapsed + std::chrono::seconds(5);
+    }
+  }
+
+  void finish() {
+    if (m_dirty) {
+      std::fputs("\n", stderr);
+    }
+  }
+
+private:
+  bool m_terminal;
+  bool m_quiet;
+  bool m_dirty = false;
+  std::chrono::steady_clock::duration m_next_log = std::chrono::seconds(5);
+};
+
+void print_text(const pipeline::SinkReport& r, std::ostream& out) {
+  const double elapsed = seconds_of(r.elapsed);
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%" PRIu64 " consumed in %.1f s (%.0f orders/s): %" PRIu64 " applied, %" PRIu64 " duplicates, %" PRIu64
+                " dead letters; %" PRIu64 " batches; latency created->processed p50 %" PRId64 " ms, p99 %" PRId64
+                " ms\n",
+                r.consumed, elapsed, elapsed > 0 ? static_cast<double>(r.consumed) / elapsed : 0.0, r.applied,
+                r.duplicates, r.dead_letters(), r.batches, r.latency_ms.percentile(0.50), r.latency_ms.percentile(0.99));
+  out << line;
+  if (!r.dead_letters_by_reason.empty()) {
+    out << "dead letters by reason:";
+    for (const auto& [reason, count] : r.dead_letters_by_reason) {
+      out << ' ' << reason << '=' << count;
+    }
+    out << '\n';
+  }
+  out << "stopped by " << r.stopped_by << '\n';
+}
+
+void print_json(const pipeline::SinkReport& r, std::ostream& out) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  const double elapsed = seconds_of(r.elapsed);
+  w.StartObject();
+  w.Key("consumed");
+  w.Uint64(r.consumed);
+  w.Key("applied");
+  w.Uint64(r.applied);
+  w.Key("duplicates");
+  w.Uint64(r.duplicates);
+  w.Key("dead_letters");
+  w.Uint64(r.dead_letters());
+  w.Key("dead_letters_by_reason");
+  w.StartObject();
+  for (const auto& [reason, count] : r.dead_letters_by_reason) {
+    w.Key(reason.c_str());
+    w.Uint64(count);
+  }
+  w.EndObject();
+  w.Key("batches");
+  w.Uint64(r.batches);
+  w.Key("stale_batches");
+  w.Uint64(r.stale_batches);
+  w.Key("database_retries");
+  w.Uint64(r.database_retries);
+  w.Key("rebalances");
+  w.Uint64(r.rebalances);
+  w.Key("elapsed_ms");
+  w.Int64(std::chrono::duration_cast<std::chrono::milliseconds>(r.elapsed).count());
+  w.Key("orders_per_sec");
+  w.Double(elapsed > 0 ? static_cast<double>(r.consumed) / elapsed : 0.0);
+  w.Key("latency_ms");
+  w.StartObject();
+  w.Key("p50");
+  w.Int64(r.latency_ms.percentile(0.50));
+  w.Key("p99");
+  w.Int64(r.latency_ms.percentile(0.99));
+  w.Key("max");
+  w.Int64(r.latency_ms.max());
+  w.EndObject();
+  w.Key("stopped_by");
+  w.String(r.stopped_by.c_str());
+  w.EndObject();
+  out << buffer.GetString() << '\n';
+}
+
+} // namespace
+
+Command make_consume_command() {
+  Command command;
+  command.name = "consume";
+  command.summary = "materialise orders into PostgreSQL with an exactly-once effect, dead-lettering bad ones";
+  command.usage = "foodpipe consume [--group G] [--topic T] [--until-end] [options]";
+  command.details =
+      "Joins consumer group --group on --topic. Each batch's orders, dead letters and next\n"
+      "offsets are written in ONE PostgreSQL transaction; the offsets live in the table\n"
+      "consumer_offsets and an assigned partition starts where the database says, so a crash\n"
+      "at any moment neither loses nor doubles an order. Bad messages go to dead_letters\n"
+      "(with a reason code) and to <topic>.dlq. A database outage pauses consumption and\n"
+      "retries with backoff. Start as many processes as you like in one group.\n\n"
+      "Exit status: 0 when stopped by a stop condition or SIGINT/SIGTERM (the batch in flight\n"
+      "is finished or rolled back first), 1 on a fatal error, 2 for bad options.\n\n"
+      "Examples:\n"
+      "  foodpipe consume                                  # until Ctrl-C\n"
+      "  foodpipe consume --until-end --json               # in CI: drain the topic, print a summary\n"
+      "  foodpipe consume --group audit --from latest      # a second group, new messages only\n";
+  command.offers_json = true;
+  command.env = {{"KAFKA_TOPIC_ORDERS", "topic"}, {"CONSUMER_GROUP_ID", "group"}};
+  command.options = [](po::options_description& desc, po::positional_options_description&) {
+    // clang-format off
+    desc.add_options()
+      ("group", po::value<std::string>()->default_value("order-processors")->value_name("G"), "consumer group")
+      ("topic", po::value<std::string>()->default_value("food-orders")->value_name("T"), "topic to consume")
+      ("from", po::value<std::string>()->default_value("earliest")->value_name("WHERE"),
+         "earliest or latest: where a partition with no stored offset starts")
+      ("batch-size", po::value<std::string>()->default_value("5000")->value_name("N"), "messages per transaction at most")
+      ("batch-ms", po::value<std::string>()->default_value("50")->value_name("MS"), "close a batch after this long")
+      ("max-message-bytes", po::value<std::string>()->default_value("262144")->value_name("B"),
+         "larger messages are dead-lettered as too_large")
+      ("until-end", po::bool_switch(), "stop once the group's stored offsets reach the log end (as of start) of every partition")
+      ("max-messages", po::value<std::string>()->value_name("N"), "stop after N messages")
+      ("idle-timeout", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds without messages")
+      ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"),
+         "seconds to wait for the brokers and the topic")
+      ("quiet,q", po::bool_switch(), "no progress output");
+    // clang-format on
+  };
+  command.run = [](const Context& context, const po::variables_map& vm) {
+    pipeline::SinkOptions options;
+    options.kafka = {context.bootstrap_servers, context.kafka_properties};
+    options.db_conninfo = context.db_conninfo;
+    options.group = vm["group"].as<std::string>();
+    options.topic = vm["topic"].as<std::string>();
+    options.from = vm["from"].as<std::string>();
+    options.batch_size = parse_count("batch-size", vm["batch-size"].as<std::string>());
+    options.batch_time = std::chrono::milliseconds(parse_count("batch-ms", vm["batch-ms"].as<std::string>()));
+    options.max_message_bytes = parse_count("max-message-bytes", vm["max-message-bytes"].as<std::string>());
+    options.until_end = vm["until-end"].as<bool>();
+    if (vm.count("max-messages") != 0U) {
+      options.max_messages = parse_count("max-messages", vm["max-messages"].as<std::string>());
+    }
+    options.idle_timeout = seconds_option(vm, "idle-timeout");
+    options.connect_timeout = seconds_option(vm, "connect-timeout");
+    if (options.connect_timeout.count() == 0) {
+      throw UsageError("--connect-timeout must be more than 0 seconds");
+    }
+    ProgressPrinter printer(context.stderr_is_terminal, vm["quiet"].as<bool>());
+    const auto report = pipeline::run_sink(options, [&printer](const auto& p) { printer(p); });
+    printer.finish();
+    if (context.json) {
+      print_json(report, std::cout);
+    } else {
+      print_text(report, std::cout);
+    }
+    return ExitCode::ok;
+  };
+  return command;
+}
+
+} // namespace foodpipe::app

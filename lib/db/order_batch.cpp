@@ -1,0 +1,131 @@
+#include "db/order_batch.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+namespace foodpipe::db {
+namespace {
+
+[[noreturn]] void invalid(const std::string& what) {
+  throw std::invalid_argument("OrderStore batch: " + what);
+}
+
+const OffsetAdvance* find_advance(const Batch& batch, std::int32_t partition) {
+  for (const auto& advance : batch.offsets) {
+    if (advance.partition == partition) {
+      return &advance;
+    }
+  }
+  return nullptr;
+}
+
+void check_covered(const Batch& batch, const std::string& topic, std::int32_t partition,
+                   std::int64_t offset, std::string_view what) {
+  if (offset < 0) {
+    invalid(std::string(what) + " at " + describe_position(topic, partition, offset) +
+            " has a negative offset");
+  }
+  if (topic != batch.topic) {
+    return;
+  }
+  const OffsetAdvance* advance = find_advance(batch, partition);
+  if (advance == nullptr) {
+    return;
+  }
+  if (offset >= advance->next || (advance->expected && offset < *advance->expected)) {
+    invalid(std::string(what) + " at " + describe_position(topic, partition, offset) +
+            " lies outside the partition's advance [" +
+            (advance->expected ? std::to_string(*advance->expected) : std::string("none")) + ", " +
+            std::to_string(advance->next) + ")");
+  }
+}
+
+} // namespace
+
+std::string describe_position(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  return topic + "[" + std::to_string(partition) + "]@" + std::to_string(offset);
+}
+
+void validate_batch(const Batch& batch) {
+  if (!batch.orders.empty() && batch.topic.empty()) {
+    invalid("orders without a topic");
+  }
+  if (!batch.offsets.empty() && (batch.group.empty() || batch.topic.empty())) {
+    invalid("offsets without a group and topic");
+  }
+  for (std::size_t i = 0; i < batch.offsets.size(); ++i) {
+    const OffsetAdvance& advance = batch.offsets[i];
+    if (advance.partition < 0) {
+      invalid("negative partition " + std::to_string(advance.partition));
+    }
+    if (advance.next < 0 || (advance.expected && *advance.expected < 0)) {
+      invalid("negative offset for partition " + std::to_string(advance.partition));
+    }
+    if (advance.expected && advance.next < *advance.expected) {
+      invalid("partition " + std::to_string(advance.partition) + " would move backwards from " +
+              std::to_string(*advance.expected) + " to " + std::to_string(advance.next));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (batch.offsets[j].partition == advance.partition) {
+        invalid("partition " + std::to_string(advance.partition) + " is advanced twice");
+      }
+    }
+  }
+  std::vector<std::pair<std::int32_t, std::int64_t>> positions;
+  positions.reserve(batch.orders.size());
+  for (const auto& incoming : batch.orders) {
+    check_covered(batch, batch.topic, incoming.partition, incoming.offset, "the order");
+    positions.emplace_back(incoming.partition, incoming.offset);
+  }
+  std::sort(positions.begin(), positions.end());
+  if (const auto repeated = std::adjacent_find(positions.begin(), positions.end());
+      repeated != positions.end()) {
+    invalid("two orders at " + describe_position(batch.topic, repeated->first, repeated->second));
+  }
+  for (const auto& letter : batch.dead_letters) {
+    check_covered(batch, letter.source_topic, letter.partition, letter.offset, "the dead letter");
+  }
+}
+
+BatchPlan plan_batch(const Batch& batch) {
+  BatchPlan plan;
+  const auto& orders = batch.orders;
+  std::vector<std::size_t> by_position(orders.size());
+  std::iota(by_position.begin(), by_position.end(), std::size_t{0});
+  const auto earlier = [&orders](std::size_t a, std::size_t b) {
+    return std::tie(orders[a].partition, orders[a].offset) < std::tie(orders[b].partition, orders[b].offset);
+  };
+  if (!std::is_sorted(by_position.begin(), by_position.end(), earlier)) {
+    std::stable_sort(by_position.begin(), by_position.end(), earlier);
+  }
+
+  std::unordered_map<std::string_view, std::size_t> first_by_id;
+  first_by_id.reserve(orders.size());
+  plan.candidates.reserve(orders.size());
+  for (const std::size_t index : by_position) {
+    const IncomingOrder& incoming = orders[index];
+    const auto [found, inserted] = first_by_id.try_emplace(incoming.order.order_id, index);
+    if (inserted) {
+      plan.candidates.push_back(index);
+      continue;
+    }
+    const IncomingOrder& first = orders[found->second];
+    if (domain::same_content(first.order, incoming.order)) {
+      ++plan.duplicates;
+      continue;
+    }
+    plan.conflicts.push_back(DeadLetter{
+        batch.topic, incoming.partition, incoming.offset, incoming.key, incoming.value,
+        domain::ReasonCode::conflicting_duplicate,
+        "order_id \"" + incoming.order.order_id + "\" was already used by " +
+            describe_position(batch.topic, first.partition, first.offset) +
+            " in the same batch, with different content"});
+  }
+  return plan;
+}
+
+} // namespace foodpipe::db

@@ -1,0 +1,98 @@
+#pragma once
+
+// The unit of work of OrderStore (order_store.hpp): one consumed batch, i.e.
+// the valid orders, the messages validation already rejected, and where each
+// partition's consumption moves to. Plain values, copyable.
+//
+// validate_batch() and plan_batch() are the parts of a write that need no
+// database: the caller-side rules, and which order of each order_id the store
+// will try to insert. Pure and thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/order.hpp"
+#include "domain/order_json.hpp"
+
+namespace foodpipe::db {
+
+// A message that decoded into a valid order, with its Kafka coordinates (the
+// topic is Batch::topic) and its raw bytes, which become the dead letter's
+// key and payload if the order turns out to conflict or PostgreSQL refuses it.
+struct IncomingOrder {
+  domain::Order order;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::optional<std::string> key; // nullopt: the message had no key
+  std::string value;              // the message value as received
+};
+
+// One row of dead_letters: a message that is not applied, and why.
+struct DeadLetter {
+  std::string source_topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::optional<std::string> key;     // raw bytes; nullopt: the message had no key
+  std::optional<std::string> payload; // raw bytes; nullopt: a tombstone (null value)
+  domain::ReasonCode reason = domain::ReasonCode::invalid_json;
+  std::string detail;                 // one line; stored with NUL bytes and invalid UTF-8 replaced
+
+  friend bool operator==(const DeadLetter&, const DeadLetter&) = default;
+};
+
+// Moves a partition's stored next offset from `expected` to `next`.
+struct OffsetAdvance {
+  std::int32_t partition = 0;
+  // The next_offset the caller believes is stored (where its consumption of
+  // the partition started); nullopt when it believes no row exists yet.
+  std::optional<std::int64_t> expected;
+  std::int64_t next = 0; // the offset of the next message to read; >= expected
+
+  friend bool operator==(const OffsetAdvance&, const OffsetAdvance&) = default;
+};
+
+struct Batch {
+  std::string group; // consumer group: consumer_offsets.group_id, dead_letters.consumer_group
+  std::string topic; // the topic of `orders` and of `offsets`
+  // Valid orders as consumed. Each (partition, offset) at most once.
+  std::vector<IncomingOrder> orders;
+  // Messages already rejected by validation, stored as given.
+  std::vector<DeadLetter> dead_letters;
+  // At most one per partition. May be empty (a replay that does not move a
+  // group's offsets).
+  std::vector<OffsetAdvance> offsets;
+};
+
+// Throws std::invalid_argument, naming the problem, when the batch breaks a
+// rule the caller is responsible for: orders without a topic, offsets without
+// a group or topic, a partition advanced twice, a negative offset, an advance
+// that moves backwards (next < expected), an order position repeated, or an
+// order or dead letter of `topic` in an advanced partition that lies outside
+// [expected, next) (its offset would be stored without it, or it would be
+// stored twice).
+void validate_batch(const Batch& batch);
+
+// What happens to a batch's orders before the database is asked.
+struct BatchPlan {
+  // Indices into Batch::orders of the first occurrence of each order_id
+  // (lowest (partition, offset)), in (partition, offset) order: the rows the
+  // store tries to insert.
+  std::vector<std::size_t> candidates;
+  // Later occurrences with the same content (domain::same_content).
+  std::uint64_t duplicates = 0;
+  // Later occurrences with other content: conflicting_duplicate dead letters
+  // naming the order_id and the position of the first occurrence.
+  std::vector<DeadLetter> conflicts;
+};
+
+// Deduplicates the orders within the batch. Does not validate.
+[[nodiscard]] BatchPlan plan_batch(const Batch& batch);
+
+// "food-orders[2]@1234": a message's position in the kcat style, for details.
+[[nodiscard]] std::string describe_position(const std::string& topic, std::int32_t partition,
+                                            std::int64_t offset);
+
+} // namespace foodpipe::db

@@ -1,0 +1,484 @@
+#include "db/order_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <stdexcept>
+#include <utility>
+
+#include "core/log.hpp"
+#include "db/order_copy.hpp"
+
+namespace foodpipe::db {
+namespace {
+
+constexpr std::string_view k_component = "order-store";
+
+// Session-temporary, so concurrent consumers never see each other's rows, and
+// emptied by every COMMIT; a ROLLBACK (to a savepoint or of the transaction)
+// removes what it COPYed. The column types mirror orders (sql/002_orders.sql)
+// so that data PostgreSQL refuses is refused by the COPY already, exactly as
+// a COPY straight into orders would refuse it.
+const std::string k_create_stages =
+    "CREATE TEMP TABLE IF NOT EXISTS foodpipe_order_stage ("
+    "  order_id varchar(50),"
+    "  customer_id varchar(50),"
+    "  customer_name text,"
+    "  customer_email text,"
+    "  items jsonb,"
+    "  total_amount numeric(10, 2),"
+    "  status varchar(20),"
+    "  created_at timestamptz,"
+    "  source_topic text,"
+    "  source_partition integer,"
+    "  source_offset bigint,"
+    "  seq integer NOT NULL"
+    ") ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS foodpipe_dead_letter_stage ("
+    "  source_topic text,"
+    "  source_partition integer,"
+    "  source_offset bigint,"
+    "  message_key bytea,"
+    "  payload bytea,"
+    "  reason_code text,"
+    "  reason_detail text"
+    ") ON COMMIT DELETE ROWS";
+
+const std::string k_copy_orders = "COPY orders (" + std::string(k_order_columns) + ") FROM STDIN";
+const std::string k_copy_stage =
+    "COPY pg_temp.foodpipe_order_stage (" + std::string(k_order_stage_columns) + ") FROM STDIN";
+const std::string k_copy_dead_letters =
+    "COPY pg_temp.foodpipe_dead_letter_stage (" + std::string(k_dead_letter_stage_columns) + ") FROM STDIN";
+
+const std::string k_advance = "foodpipe_store_advance";
+const std::string k_claim = "foodpipe_store_claim";
+const std::string k_insert_staged = "foodpipe_store_insert_staged";
+const std::string k_compare = "foodpipe_store_compare";
+const std::string k_insert_dead_letters = "foodpipe_store_insert_dead_letters";
+const std::string k_load_offsets = "foodpipe_store_load_offsets";
+
+const std::pair<const std::string*, std::string> k_statements[] = {
+    {&k_advance,
+     "UPDATE consumer_offsets SET next_offset = $5::bigint, updated_at = now() "
+     "WHERE group_id = $1::text AND topic = $2::text AND partition = $3::integer "
+     "AND next_offset = $4::bigint"},
+    {&k_claim,
+     "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) "
+     "VALUES ($1::text, $2::text, $3::integer, $4::bigint) "
+     "ON CONFLICT (group_id, topic, partition) DO NOTHING"},
+    // $1/$2: the range of seq to insert (all of them, or a slice while
+    // isolating refused rows). processed_at takes its default, now().
+    {&k_insert_staged,
+     "INSERT INTO orders (" + std::string(k_order_columns) + ") "
+     "SELECT " + std::string(k_order_columns) + " FROM pg_temp.foodpipe_order_stage "
+     "WHERE seq >= $1::integer AND seq < $2::integer "
+     "ON CONFLICT (order_id) DO NOTHING "
+     "RETURNING source_partition, source_offset, "
+     "floor(extract(epoch FROM processed_at - created_at) * 1000)::bigint"},
+    // A separate statement, not the INSERT's outer query: under READ COMMITTED
+    // it takes a new snapshot, so it also sees a conflicting row that a
+    // concurrent transaction committed while the INSERT waited for it.
+    {&k_compare,
+     "SELECT s.seq, "
+     "  (o.customer_id = s.customer_id "
+     "   AND o.customer_name IS NOT DISTINCT FROM s.customer_name "
+     "   AND o.customer_email IS NOT DISTINCT FROM s.customer_email "
+     "   AND o.items = s.items AND o.total_amount = s.total_amount "
+     "   AND o.status = s.status AND o.created_at = s.created_at) IS TRUE, "
+     "  o.source_topic, o.source_partition, o.source_offset "
+     "FROM pg_temp.foodpipe_order_stage s JOIN orders o ON o.order_id = s.order_id "
+     "WHERE s.seq = ANY($1::integer[])"},
+    {&k_insert_dead_letters,
+     "INSERT INTO dead_letters (" + std::string(k_dead_letter_stage_columns) + ", consumer_group) "
+     "SELECT " + std::string(k_dead_letter_stage_columns) + ", $1::text "
+     "FROM pg_temp.foodpipe_dead_letter_stage "
+     "ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING"},
+    {&k_load_offsets,
+     "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1::text AND topic = $2::text"},
+};
+
+template <typename Integer>
+Integer parse_integer(std::string_view text) {
+  Integer value{};
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
+  }
+  return value;
+}
+
+std::string integer_array(const std::vector<std::size_t>& values) {
+  std::string text = "{";
+  for (const std::size_t value : values) {
+    if (text.size() > 1) {
+      text.push_back(',');
+    }
+    text += std::to_string(value);
+  }
+  text.push_back('}');
+  return text;
+}
+
+// Where in a COPY a refused value was: "column customer_name", from the
+// server's context line 'COPY foodpipe_order_stage, line 1, column customer_name: "..."'.
+std::string refused_column(const std::string& context) {
+  const auto copy = context.find("COPY ");
+  if (copy == std::string::npos) {
+    return {};
+  }
+  constexpr std::string_view k_marker = ", column ";
+  const auto column = context.find(k_marker, copy);
+  if (column == std::string::npos) {
+    return {};
+  }
+  const auto start = column + k_marker.size();
+  const auto end = context.find_first_of(":\n", start);
+  return context.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// Runs `attempt` under a savepoint. Returns the DbError when PostgreSQL
+// refused the data (the attempt is then rolled back and the transaction goes
+// on); throws any other error.
+template <typename Attempt>
+std::optional<DbError> under_savepoint(Connection& connection, Attempt&& attempt) {
+  connection.exec("SAVEPOINT foodpipe_store");
+  try {
+    attempt();
+  } catch (const DbError& error) {
+    if (error.connection_lost() || !is_data_sqlstate(error.sqlstate())) {
+      throw;
+    }
+    connection.exec("ROLLBACK TO SAVEPOINT foodpipe_store; RELEASE SAVEPOINT foodpipe_store");
+    return error;
+  }
+  connection.exec("RELEASE SAVEPOINT foodpipe_store");
+  return std::nullopt;
+}
+
+} // namespace
+
+bool is_data_sqlstate(std::string_view sqlstate) noexcept {
+  return sqlstate.size() == 5 && (sqlstate.substr(0, 2) == "22" || sqlstate.substr(0, 2) == "23");
+}
+
+std::string db_rejection_detail(const DbError& error) {
+  const ServerDiagnostics& server = error.diagnostics();
+  std::string detail =
+      "SQLSTATE " + (error.sqlstate().empty() ? std::string("?????") : error.sqlstate()) + ": ";
+  detail += server.message.empty() ? std::string(error.what()) : server.message;
+  if (const std::string column = refused_column(server.context); !column.empty()) {
+    detail += " (column " + column + ")";
+  }
+  if (!server.detail.empty() && server.detail.rfind("Failing row contains", 0) != 0) {
+    detail += ": " + server.detail;
+  }
+  return detail;
+}
+
+// Step 2's state for one batch. Candidate i is batch.orders[plan.candidates[i]]
+// and has seq i in the staging table.
+struct OrderStore::Insertion {
+  BatchPlan plan;
+  std::vector<bool> inserted;
+  std::vector<bool> rejected;
+  std::vector<DeadLetter> rejections;
+  Histogram* latency = nullptr;
+  std::uint64_t applied = 0;
+};
+
+OrderStore::OrderStore(Connection& connection) : m_connection(connection) {
+  if (m_connection.in_transaction()) {
+    throw std::logic_error("OrderStore must be created outside a transaction");
+  }
+  // The statements need the staging tables: both are per session, set up together.
+  if (!m_connection.is_prepared(k_load_offsets)) {
+    m_connection.exec(k_create_stages);
+    for (const auto& [name, sql] : k_statements) {
+      if (!m_connection.is_prepared(*name)) {
+        m_connection.prepare(*name, sql);
+      }
+    }
+  }
+}
+
+OrderStore::~OrderStore() { rollback(); }
+
+WriteResult OrderStore::write(const Batch& batch) {
+  if (m_transaction) {
+    throw std::logic_error("OrderStore::write: a batch is already open; commit() or rollback() it first");
+  }
+  validate_batch(batch);
+  m_transaction.emplace(m_connection);
+  try {
+    WriteResult result;
+    if (!advance_offsets(batch, result)) {
+      m_transaction->rollback();
+      m_transaction.reset();
+      return result;
+    }
+    write_orders(batch, result);
+    write_dead_letters(batch, result);
+    return result;
+  } catch (...) {
+    rollback();
+    throw;
+  }
+}
+
+bool OrderStore::advance_offsets(const Batch& batch, WriteResult& result) {
+  // Ascending partitions: two consumers that both hold several of the same
+  // partitions lock them in the same order and cannot deadlock.
+  std::vector<const OffsetAdvance*> advances;
+  advances.reserve(batch.offsets.size());
+  for (const auto& advance : batch.offsets) {
+    advances.push_back(&advance);
+  }
+  std::sort(advances.begin(), advances.end(),
+            [](const OffsetAdvance* a, const OffsetAdvance* b) { return a->partition < b->partition; });
+  for (const OffsetAdvance* advance : advances) {
+    const std::string partition = std::to_string(advance->partition);
+    const std::string next = std::to_string(advance->next);
+    std::int64_t touched = 0;
+    if (advance->expected) {
+      const std::string expected = std::to_string(*advance->expected);
+      touched = m_connection.exec_prepared(k_advance, {batch.group, batch.topic, partition, expected, next})
+                    .affected_rows();
+    } else {
+      touched = m_connection.exec_prepared(k_claim, {batch.group, batch.topic, partition, next}).affected_rows();
+    }
+    if (touched != 1) {
+      result.stale_partitions.push_back(advance->partition);
+    }
+  }
+  if (result.stale_partitions.empty()) {
+    return true;
+  }
+  result.stale = true;
+  log::debug(k_component, "stale batch rolled back",
+             {{"group", batch.group}, {"topic", batch.topic},
+              {"partitions", std::to_string(result.stale_partitions.size())}});
+  return false;
+}
+
+void OrderStore::write_orders(const Batch& batch, WriteResult& result) {
+  Insertion insertion;
+  insertion.plan = plan_batch(batch);
+  insertion.latency = &result.processing_latency_ms;
+  const std::size_t count = insertion.plan.candidates.size();
+  if (count > static_cast<std::size_t>(INT_MAX)) {
+    throw std::invalid_argument("OrderStore batch: too many orders");
+  }
+  result.duplicates = insertion.plan.duplicates;
+  result.dead_letters = batch.dead_letters;
+  result.dead_letters.insert(result.dead_letters.end(), insertion.plan.conflicts.begin(),
+                             insertion.plan.conflicts.end());
+  if (count == 0) {
+    return;
+  }
+  insertion.inserted.assign(count, false);
+  insertion.rejected.assign(count, false);
+  if (!insert_directly(batch, insertion)) {
+    insert_staged(batch, insertion);
+    classify_not_inserted(batch, insertion, result);
+  }
+  result.applied = insertion.applied;
+  result.dead_letters.insert(result.dead_letters.end(), std::make_move_iterator(insertion.rejections.begin()),
+                             std::make_move_iterator(insertion.rejections.end()));
+}
+
+bool OrderStore::insert_directly(const Batch& batch, Insertion& insertion) {
+  const auto& candidates = insertion.plan.candidates;
+  // processed_at is now(), the same for every row of the transaction; reading
+  // it costs nothing extra in the savepoint's round trip.
+  const Result now = m_connection.exec(
+      "SAVEPOINT foodpipe_store; SELECT floor(extract(epoch FROM now()) * 1000)::bigint");
+  const auto now_ms = parse_integer<std::int64_t>(now.value(0, 0));
+  try {
+    m_rows.clear();
+    for (const std::size_t index : candidates) {
+      append_order_row(m_rows, batch.orders[index], batch.topic, std::nullopt, m_scratch);
+    }
+    m_connection.copy_in(k_copy_orders, m_rows.data());
+  } catch (const DbError& error) {
+    // 23505: an order_id is stored already (a re-delivery, a conflict) or a
+    // concurrent transaction just stored it; 22xxx/23xxx: a value refused.
+    // The staged path sorts out which rows and why.
+    if (error.connection_lost() || !is_data_sqlstate(error.sqlstate())) {
+      throw;
+    }
+    m_connection.exec("ROLLBACK TO SAVEPOINT foodpipe_store; RELEASE SAVEPOINT foodpipe_store");
+    log::debug(k_component, "direct COPY refused; staging the batch",
+               {{"sqlstate", error.sqlstate()}, {"orders", std::to_string(candidates.size())}});
+    return false;
+  }
+  m_connection.exec("RELEASE SAVEPOINT foodpipe_store");
+  for (std::size_t seq = 0; seq < candidates.size(); ++seq) {
+    insertion.inserted[seq] = true;
+    insertion.latency->record(now_ms - batch.orders[candidates[seq]].order.created_at.time_since_epoch().count());
+  }
+  insertion.applied = candidates.size();
+  return true;
+}
+
+void OrderStore::insert_staged(const Batch& batch, Insertion& insertion) {
+  const auto& candidates = insertion.plan.candidates;
+  // Returns the refusal of candidates [first, last), if any.
+  const auto attempt = [&](std::size_t first, std::size_t last) {
+    return under_savepoint(m_connection, [&] {
+      m_rows.clear();
+      for (std::size_t seq = first; seq < last; ++seq) {
+        append_order_row(m_rows, batch.orders[candidates[seq]], batch.topic, seq, m_scratch);
+      }
+      m_connection.copy_in(k_copy_stage, m_rows.data());
+      const std::string from = std::to_string(first);
+      const std::string to = std::to_string(last);
+      read_inserted(batch, m_connection.exec_prepared(k_insert_staged, {from, to}), insertion);
+    });
+  };
+  // Refused [first, last): halve it until the refused rows stand alone. Every
+  // range is attempted on its own before it is split or rejected, so a row is
+  // only dead-lettered for an error it caused by itself; k bad rows among n
+  // cost O(k log n) attempts instead of n single-row ones.
+  const auto isolate = [&](const auto& self, std::size_t first, std::size_t last,
+                           const DbError& refusal) -> void {
+    if (last - first == 1) {
+      const IncomingOrder& incoming = batch.orders[candidates[first]];
+      insertion.rejected[first] = true;
+      insertion.rejections.push_back(DeadLetter{batch.topic, incoming.partition, incoming.offset,
+                                                incoming.key, incoming.value,
+                                                domain::ReasonCode::db_rejected,
+                                                db_rejection_detail(refusal)});
+      log::debug(k_component, "PostgreSQL refused an order",
+                 {{"order_id", incoming.order.order_id},
+                  {"position", describe_position(batch.topic, incoming.partition, incoming.offset)},
+                  {"sqlstate", refusal.sqlstate()}});
+      return;
+    }
+    const std::size_t middle = first + (last - first) / 2;
+    if (const auto left = attempt(first, middle)) {
+      self(self, first, middle, *left);
+    }
+    if (const auto right = attempt(middle, last)) {
+      self(self, middle, last, *right);
+    }
+  };
+  if (const auto refusal = attempt(0, candidates.size())) {
+    isolate(isolate, 0, candidates.size(), *refusal);
+  }
+}
+
+void OrderStore::read_inserted(const Batch& batch, const Result& returned, Insertion& insertion) {
+  // Candidates are in (partition, offset) order, and positions are unique
+  // (validate_batch): find each returned row's seq by binary search.
+  const auto& candidates = insertion.plan.candidates;
+  for (int row = 0; row < returned.rows(); ++row) {
+    const auto position = std::make_pair(parse_integer<std::int32_t>(returned.value(row, 0)),
+                                         parse_integer<std::int64_t>(returned.value(row, 1)));
+    const auto found = std::partition_point(candidates.begin(), candidates.end(), [&](std::size_t index) {
+      const IncomingOrder& incoming = batch.orders[index];
+      return std::make_pair(incoming.partition, incoming.offset) < position;
+    });
+    if (found == candidates.end() ||
+        std::make_pair(batch.orders[*found].partition, batch.orders[*found].offset) != position) {
+      throw DbError("PostgreSQL returned an order at " +
+                        describe_position(batch.topic, position.first, position.second) +
+                        " that the batch does not hold",
+                    "");
+    }
+    insertion.inserted[static_cast<std::size_t>(found - candidates.begin())] = true;
+    insertion.latency->record(parse_integer<std::int64_t>(returned.value(row, 2)));
+    ++insertion.applied;
+  }
+}
+
+void OrderStore::classify_not_inserted(const Batch& batch, Insertion& insertion, WriteResult& result) {
+  const auto& candidates = insertion.plan.candidates;
+  std::vector<std::size_t> pending;
+  for (std::size_t seq = 0; seq < candidates.size(); ++seq) {
+    if (!insertion.inserted[seq] && !insertion.rejected[seq]) {
+      pending.push_back(seq);
+    }
+  }
+  if (pending.empty()) {
+    return;
+  }
+  const Result stored = m_connection.exec_prepared(k_compare, {integer_array(pending)});
+  std::vector<bool> answered(candidates.size(), false);
+  for (int row = 0; row < stored.rows(); ++row) {
+    const auto seq = parse_integer<std::size_t>(stored.value(row, 0));
+    if (seq >= candidates.size()) {
+      throw DbError("PostgreSQL returned an unknown staging row " + std::to_string(seq), "");
+    }
+    answered[seq] = true;
+    if (stored.value(row, 1) == "t") {
+      ++result.duplicates;
+      continue;
+    }
+    const IncomingOrder& incoming = batch.orders[candidates[seq]];
+    std::string detail = "order_id \"" + incoming.order.order_id + "\" is already stored";
+    if (const auto topic = stored.optional_value(row, 2);
+        topic && !stored.is_null(row, 3) && !stored.is_null(row, 4)) {
+      detail += " (from " +
+                describe_position(std::string(*topic), parse_integer<std::int32_t>(stored.value(row, 3)),
+                                  parse_integer<std::int64_t>(stored.value(row, 4))) +
+                ")";
+    }
+    detail += " with different content";
+    result.dead_letters.push_back(DeadLetter{batch.topic, incoming.partition, incoming.offset, incoming.key,
+                                             incoming.value, domain::ReasonCode::conflicting_duplicate,
+                                             std::move(detail)});
+  }
+  for (const std::size_t seq : pending) {
+    if (!answered[seq]) {
+      // ON CONFLICT found a row that the next statement cannot: it was deleted
+      // meanwhile. Retrying the batch decides afresh.
+      throw DbError("order_id \"" + batch.orders[candidates[seq]].order.order_id +
+                        "\" was neither inserted nor found (deleted concurrently?); retry the batch",
+                    std::string(sqlstate::k_serialization_failure));
+    }
+  }
+}
+
+void OrderStore::write_dead_letters(const Batch& batch, WriteResult& result) {
+  if (result.dead_letters.empty()) {
+    return;
+  }
+  m_rows.clear();
+  for (const DeadLetter& letter : result.dead_letters) {
+    append_dead_letter_stage_row(m_rows, letter, m_scratch);
+  }
+  m_connection.copy_in(k_copy_dead_letters, m_rows.data());
+  const Result inserted = m_connection.exec_prepared(k_insert_dead_letters, {batch.group});
+  result.dead_letters_recorded = static_cast<std::uint64_t>(inserted.affected_rows());
+}
+
+void OrderStore::commit() {
+  if (!m_transaction) {
+    throw std::logic_error("OrderStore::commit: no batch is open");
+  }
+  try {
+    m_transaction->commit();
+  } catch (...) {
+    m_transaction.reset();
+    throw;
+  }
+  m_transaction.reset();
+}
+
+void OrderStore::rollback() noexcept {
+  // Transaction's destructor rolls back, logging a failure instead of throwing.
+  m_transaction.reset();
+}
+
+std::map<std::int32_t, std::int64_t> OrderStore::load_offsets(const std::string& group,
+                                                              const std::string& topic) {
+  const Result rows = m_connection.exec_prepared(k_load_offsets, {group, topic});
+  std::map<std::int32_t, std::int64_t> offsets;
+  for (int row = 0; row < rows.rows(); ++row) {
+    offsets.emplace(parse_integer<std::int32_t>(rows.value(row, 0)),
+                    parse_integer<std::int64_t>(rows.value(row, 1)));
+  }
+  return offsets;
+}
+
+} // namespace foodpipe::db

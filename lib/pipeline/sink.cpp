@@ -1,0 +1,732 @@
+#include "pipeline/sink.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "core/backoff.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/redact.hpp"
+#include "core/signals.hpp"
+#include "db/connection.hpp"
+#include "db/error.hpp"
+#include "db/order_store.hpp"
+#include "domain/order_json.hpp"
+#include "kafka/admin.hpp"
+#include "kafka/broker_probe.hpp"
+#include "kafka/consumer.hpp"
+#include "kafka/error.hpp"
+#include "kafka/producer.hpp"
+
+namespace foodpipe::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string_view bytes_of(const void* data, std::size_t size) {
+  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
+}
+
+// Where the sink stands on one assigned partition.
+struct PartitionState {
+  bool ready = false;                 // its start offset is known and the fetcher is there
+  std::optional<std::int64_t> stored; // next_offset in the database (nullopt: no row yet)
+  std::optional<std::int64_t> position; // the next offset the sink expects to see
+};
+
+class Sink final : public kafka::RebalanceHandler {
+public:
+  Sink(const SinkOptions& options, const SinkProgressCallback& progress)
+      : m_options(options), m_progress(progress), m_backoff(options.backoff_initial, options.backoff_max) {
+    m_limits.max_message_bytes = options.max_message_bytes;
+  }
+
+  SinkReport run();
+
+  void on_assign(const std::vector<std::int32_t>& partitions) override;
+  void on_revoke(const std::vector<std::int32_t>& partitions) override;
+
+private:
+  void check_cluster();
+  void record_log_end();
+  bool ensure_database();
+  void drop_database(const std::string& why);
+  std::map<std::int32_t, std::int64_t> start_offsets(const std::map<std::int32_t, std::optional<std::int64_t>>& stored);
+  void resolve_partitions();
+  void handle(kafka::MessagePtr message);
+  bool flush(bool single_attempt);
+  void rewind(const std::set<std::int32_t>& partitions, const std::string& why);
+  void publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters);
+  bool reached_end();
+  void wait_polling(std::chrono::milliseconds how_long);
+  void report_progress(bool force);
+  [[nodiscard]] bool batch_due() const;
+
+  SinkOptions m_options;
+  SinkProgressCallback m_progress;
+  domain::DecodeLimits m_limits;
+  Backoff m_backoff;
+
+  std::unique_ptr<kafka::Consumer> m_consumer;
+  std::unique_ptr<kafka::Producer> m_dlq;
+  std::optional<db::Connection> m_db;
+  std::unique_ptr<db::OrderStore> m_store;
+  Clock::time_point m_next_db_attempt{};
+  bool m_waiting_for_db = false;
+
+  std::map<std::int32_t, PartitionState> m_partitions; // the current assignment
+  std::vector<kafka::MessagePtr> m_batch;
+  Clock::time_point m_batch_started{};
+  std::deque<kafka::MessagePtr> m_held; // arrived while a batch was being retried
+  bool m_flushing = false;
+  bool m_revoked_while_flushing = false;
+
+  std::map<std::int32_t, std::int64_t> m_log_end; // --until-end: high watermarks at start
+  std::map<std::int32_t, std::int64_t> m_log_start;
+  Clock::time_point m_next_end_check{};
+
+  std::uint64_t m_dlq_failures = 0;
+  std::map<std::pair<std::int32_t, std::int64_t>, std::int64_t> m_timestamps; // the batch's message times, for DLQ headers
+  SinkReport m_report;
+  Clock::time_point m_started{};
+  Clock::time_point m_last_message{};
+  Clock::time_point m_next_progress{};
+};
+
+std::uint64_t remaining(const std::optional<std::uint64_t>& max, std::uint64_t done) {
+  return max ? (*max > done ? *max - done : 0) : UINT64_MAX;
+}
+
+// ---------------------------------------------------------------------------
+// Start-up checks: reachable brokers, a broker this librdkafka can group with,
+// an existing topic.
+
+void Sink::check_cluster() {
+  kafka::Admin admin(m_options.kafka);
+  (void)admin.metadata(m_options.connect_timeout);
+
+  const auto protocol = kafka::property_or(m_options.kafka.properties, "security.protocol", "plaintext");
+  if (protocol == "plaintext" || protocol == "PLAINTEXT") {
+    try {
+      const auto address = kafka::first_bootstrap_server(m_options.kafka.bootstrap_servers);
+      const auto versions = kafka::probe_api_versions(address.host, address.port, m_options.connect_timeout);
+      if (const auto problem = kafka::group_incompatibility(versions, kafka::librdkafka_version_number(),
+                                                            m_options.kafka.bootstrap_servers)) {
+        throw kafka::KafkaError(*problem, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, true);
+      }
+    } catch (const std::runtime_error& error) {
+      if (dynamic_cast<const Error*>(&error) != nullptr) {
+        throw;
+      }
+      log::debug("consume", "protocol probe failed", {{"error", error.what()}});
+    }
+  }
+
+  const auto deadline = Clock::now() + m_options.connect_timeout;
+  for (;;) {
+    const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
+    if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        !metadata.topics[0].partitions.empty()) {
+      return;
+    }
+    if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      throw kafka::KafkaError("not authorised to read topic " + m_options.topic +
+                                  "; check the ACLs of the principal in -X sasl.username",
+                              RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, true);
+    }
+    if (Clock::now() >= deadline || stop_requested()) {
+      throw kafka::KafkaError("topic " + m_options.topic + " does not exist at " + m_options.kafka.bootstrap_servers +
+                                  "; create it with 'foodpipe produce --topic " + m_options.topic +
+                                  "' or check --topic",
+                              RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, true);
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+}
+
+void Sink::record_log_end() {
+  kafka::Admin admin(m_options.kafka);
+  const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
+  for (const auto& partition : metadata.topics.at(0).partitions) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    const auto err = rd_kafka_query_watermark_offsets(m_consumer->handle(), m_options.topic.c_str(), partition.id,
+                                                      &low, &high, static_cast<int>(m_options.connect_timeout.count()));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw kafka::KafkaError("cannot read the log end of " + m_options.topic + "/" + std::to_string(partition.id) +
+                                  ": " + rd_kafka_err2str(err),
+                              err);
+    }
+    m_log_start[partition.id] = low;
+    m_log_end[partition.id] = high;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The database connection: (re)connects lazily, never faster than the backoff.
+
+bool Sink::ensure_database() {
+  if (m_store && m_db && m_db->is_open()) {
+    return true;
+  }
+  if (Clock::now() < m_next_db_attempt) {
+    return false;
+  }
+  try {
+    m_store.reset();
+    m_db.reset();
+    m_db.emplace(db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5)));
+    m_store = std::make_unique<db::OrderStore>(*m_db);
+    if (m_waiting_for_db) {
+      log::info("consume", "database is back; resuming", {{"attempts", std::to_string(m_backoff.attempts())}});
+    }
+    m_waiting_for_db = false;
+    m_backoff.reset();
+    return true;
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      throw;
+    }
+    drop_database(error.what());
+    return false;
+  }
+}
+
+void Sink::drop_database(const std::string& why) {
+  m_store.reset();
+  m_db.reset();
+  m_waiting_for_db = true;
+  ++m_report.database_retries;
+  const auto wait = m_backoff.next();
+  m_next_db_attempt = Clock::now() + wait;
+  log::warning("consume", "database unavailable; consumption paused, retrying",
+               {{"attempt", std::to_string(m_backoff.attempts())},
+                {"retry_in_ms", std::to_string(wait.count())},
+                {"error", why}});
+}
+
+// ---------------------------------------------------------------------------
+// Rebalances. Eager protocol: every rebalance revokes everything first.
+
+std::map<std::int32_t, std::int64_t> Sink::start_offsets(
+    const std::map<std::int32_t, std::optional<std::int64_t>>& stored) {
+  std::map<std::int32_t, std::int64_t> starts;
+  for (const auto& [partition, offset] : stored) {
+    starts[partition] = offset.value_or(m_options.from == "latest" ? kafka::k_offset_end : kafka::k_offset_beginning);
+  }
+  return starts;
+}
+
+void Sink::on_assign(const std::vector<std::int32_t>& partitions) {
+  ++m_report.rebalances;
+  m_partitions.clear();
+  for (const auto partition : partitions) {
+    m_partitions[partition] = PartitionState{};
+  }
+  // Usually the database answers at once and the fetchers start at the right
+  // place; otherwise they are held until resolve_partitions() can ask it.
+  std::map<std::int32_t, std::optional<std::int64_t>> stored;
+  bool known = false;
+  try {
+    if (ensure_database()) {
+      const auto offsets = m_store->load_offsets(m_options.group, m_options.topic);
+      for (const auto partition : partitions) {
+        const auto it = offsets.find(partition);
+        stored[partition] = it == offsets.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+      }
+      known = true;
+    }
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      throw;
+    }
+    drop_database(error.what());
+  }
+  if (!known) {
+    std::map<std::int32_t, std::int64_t> placeholders;
+    for (const auto partition : partitions) {
+      placeholders[partition] = kafka::k_offset_end;
+    }
+    m_consumer->assign(m_options.topic, placeholders, /*hold=*/true);
+    return;
+  }
+  for (const auto& [partition, offset] : stored) {
+    auto& state = m_partitions[partition];
+    state.ready = true;
+    state.stored = offset;
+    state.position = offset;
+  }
+  m_consumer->assign(m_options.topic, start_offsets(stored));
+}
+
+void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
+  if (m_flushing) {
+    // flush() notices and drops its batch: the next owner re-reads it from
+    // the offsets in the database.
+    m_revoked_while_flushing = true;
+  } else if (!m_batch.empty()) {
+    // Finish the batch in flight while the partitions are still ours.
+    if (!flush(/*single_attempt=*/true)) {
+      log::warning("consume", "batch dropped at revocation; the next owner re-reads it",
+                   {{"messages", std::to_string(m_batch.size())}});
+      m_batch.clear();
+    }
+  }
+  m_held.clear();
+  m_partitions.clear();
+}
+
+// Partitions that are held (database unknown at assignment, or rewound after a
+// stale or ambiguous batch) get their start offset from the database.
+void Sink::resolve_partitions() {
+  std::vector<std::int32_t> pending;
+  for (const auto& [partition, state] : m_partitions) {
+    if (!state.ready) {
+      pending.push_back(partition);
+    }
+  }
+  if (pending.empty() || !ensure_database()) {
+    return;
+  }
+  std::map<std::int32_t, std::optional<std::int64_t>> stored;
+  try {
+    const auto offsets = m_store->load_offsets(m_options.group, m_options.topic);
+    for (const auto partition : pending) {
+      const auto it = offsets.find(partition);
+      stored[partition] = it == offsets.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+    }
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      throw;
+    }
+    drop_database(error.what());
+    return;
+  }
+  for (const auto& [partition, offset] : stored) {
+    auto& state = m_partitions[partition];
+    state.ready = true;
+    state.stored = offset;
+    state.position = offset;
+    std::erase_if(m_held, [partition = partition](const kafka::MessagePtr& m) { return m->partition == partition; });
+  }
+  m_consumer->seek_and_resume(m_options.topic, start_offsets(stored));
+  log::info("consume", "resumed from the offsets in the database", {{"partitions", std::to_string(stored.size())}});
+}
+
+// Forgets what is in flight for these partitions and makes them start again
+// from the database's offsets: after a stale batch (someone else owns them) or
+// a commit whose outcome is unknown (the connection died during COMMIT).
+void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& why) {
+  std::vector<std::int32_t> held;
+  for (const auto partition : partitions) {
+    if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
+      it->second.ready = false;
+      held.push_back(partition);
+    }
+  }
+  m_consumer->pause(m_options.topic, held);
+  std::erase_if(m_held, [&](const kafka::MessagePtr& m) { return partitions.count(m->partition) != 0; });
+  log::warning("consume", "re-reading from the offsets in the database",
+               {{"partitions", std::to_string(held.size())}, {"why", why}});
+}
+
+// ---------------------------------------------------------------------------
+// Messages and batches.
+
+void Sink::handle(kafka::MessagePtr message) {
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      return;
+    }
+    const std::string reason = rd_kafka_message_errstr(message.get());
+    if (message->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        message->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+        message->err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+        message->err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
+      throw kafka::KafkaError("Kafka refused access (" + std::string(rd_kafka_err2name(message->err)) + "): " + reason +
+                                  "; check -X sasl.username/sasl.password and the ACLs for group " + m_options.group,
+                              message->err, true);
+    }
+    log::warning("consume", "consumer error", {{"error", rd_kafka_err2name(message->err)}, {"reason", reason}});
+    return;
+  }
+  m_last_message = Clock::now();
+  const auto it = m_partitions.find(message->partition);
+  if (it == m_partitions.end() || !it->second.ready) {
+    return; // not ours, or held until its offset is known: it will be fetched again
+  }
+  auto& state = it->second;
+  if (state.position && message->offset < *state.position) {
+    return; // fetched before a rewind
+  }
+  if (state.position && message->offset > *state.position) {
+    // Never commit past a message that was not seen.
+    rewind({message->partition}, "offset gap: expected " + std::to_string(*state.position) + ", got " +
+                                     std::to_string(message->offset));
+    return;
+  }
+  if (m_batch.size() >= remaining(m_options.max_messages, m_report.consumed)) {
+    return; // --max-messages reached; not consumed, not committed
+  }
+  state.position = message->offset + 1;
+  if (m_batch.empty()) {
+    m_batch_started = Clock::now();
+  }
+  m_batch.push_back(std::move(message));
+}
+
+bool Sink::batch_due() const {
+  if (m_batch.empty()) {
+    return false;
+  }
+  return m_batch.size() >= m_options.batch_size ||
+         m_batch.size() >= remaining(m_options.max_messages, m_report.consumed) ||
+         Clock::now() - m_batch_started >= m_options.batch_time;
+}
+
+void Sink::publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters) {
+  if (dead_letters.empty()) {
+    return;
+  }
+  const auto failures_before = m_dlq_failures;
+  const std::string dlq_topic = m_options.topic + ".dlq";
+  for (const auto& letter : dead_letters) {
+    kafka::HeadersPtr headers(rd_kafka_headers_new(8));
+    const auto add = [&headers](const char* name, const std::string& value) {
+      rd_kafka_header_add(headers.get(), name, -1, value.data(), static_cast<ssize_t>(value.size()));
+    };
+    add("original-topic", letter.source_topic);
+    add("original-partition", std::to_string(letter.partition));
+    add("original-offset", std::to_string(letter.offset));
+    const auto timestamp = m_timestamps.find({letter.partition, letter.offset});
+    add("original-timestamp", timestamp == m_timestamps.end() ? std::string() : std::to_string(timestamp->second));
+    add("reason-code", std::string(domain::to_string(letter.reason)));
+    add("reason-detail", letter.detail);
+    add("consumer-group", m_options.group);
+    const std::string_view key = letter.key ? std::string_view(*letter.key) : std::string_view();
+    const std::string_view value = letter.payload ? std::string_view(*letter.payload) : std::string_view();
+    m_dlq->produce(dlq_topic, key, value, headers.get(), nullptr, [] { return false; });
+  }
+  // Flushed before the database commits: a crash in between re-publishes
+  // (at least once on the topic), never loses (exactly once in the table).
+  const int left = m_dlq->flush(30s);
+  if (left > 0 || m_dlq_failures != failures_before) {
+    throw kafka::KafkaError("could not publish dead letters to " + dlq_topic, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, false,
+                            true);
+  }
+}
+
+// Writes the batch: orders, dead letters and offsets in one transaction.
+// Returns false when the batch was given up (single attempt failed, revoked,
+// or stopping); the messages are then re-read from the stored offsets.
+bool Sink::flush(bool single_attempt) {
+  if (m_batch.empty()) {
+    return true;
+  }
+  m_flushing = true;
+  m_revoked_while_flushing = false;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{m_flushing};
+
+  m_timestamps.clear();
+  db::Batch batch;
+  batch.group = m_options.group;
+  batch.topic = m_options.topic;
+  std::map<std::int32_t, std::int64_t> next_offsets;
+  std::set<std::int32_t> touched;
+  for (const auto& message : m_batch) {
+    const auto key = message->key != nullptr ? std::optional<std::string>(std::string(bytes_of(message->key, message->key_len)))
+                                             : std::nullopt;
+    rd_kafka_timestamp_type_t type{};
+    m_timestamps[{message->partition, message->offset}] = rd_kafka_message_timestamp(message.get(), &type);
+    next_offsets[message->partition] = message->offset + 1;
+    touched.insert(message->partition);
+    if (message->payload == nullptr) {
+      batch.dead_letters.push_back({m_options.topic, message->partition, message->offset, key, std::nullopt,
+                                    domain::ReasonCode::null_value, "tombstone: the message has no value"});
+      continue;
+    }
+    const auto value = bytes_of(message->payload, message->len);
+    auto decoded = domain::decode(value, m_limits);
+    if (!decoded) {
+      batch.dead_letters.push_back({m_options.topic, message->partition, message->offset, key, std::string(value),
+                                    decoded.rejection().code, decoded.rejection().detail});
+      continue;
+    }
+    batch.orders.push_back({std::move(decoded).order(), message->partition, message->offset, key, std::string(value)});
+  }
+  for (const auto& [partition, next] : next_offsets) {
+    batch.offsets.push_back({partition, m_partitions[partition].stored, next});
+  }
+
+  for (;;) {
+    if (m_revoked_while_flushing) {
+      m_batch.clear();
+      return false;
+    }
+    bool wrote = false;
+    try {
+      if (ensure_database()) {
+        auto result = m_store->write(batch);
+        wrote = true;
+        if (result.stale) {
+          ++m_report.stale_batches;
+          m_batch.clear();
+          rewind(touched, "another consumer moved the stored offsets (this one lost the partitions)");
+          return false;
+        }
+        publish_dead_letters(result.dead_letters);
+        m_store->commit();
+
+        for (const auto& [partition, next] : next_offsets) {
+          if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
+            it->second.stored = next;
+          }
+        }
+        ++m_report.batches;
+        m_report.consumed += m_batch.size();
+        m_report.applied += result.applied;
+        m_report.duplicates += result.duplicates;
+        for (const auto& letter : result.dead_letters) {
+          ++m_report.dead_letters_by_reason[std::string(domain::to_string(letter.reason))];
+        }
+        m_report.latency_ms.merge(result.processing_latency_ms);
+        m_batch.clear();
+        // Only so that Kafka's own tools show the group's lag.
+        m_consumer->commit_async(m_options.topic, next_offsets);
+        return true;
+      }
+    } catch (const db::DbError& error) {
+      if (!error.is_transient()) {
+        if (m_store) {
+          m_store->rollback();
+        }
+        throw;
+      }
+      if (wrote) {
+        // The connection died after the write: the COMMIT may or may not
+        // have happened. The stored offsets decide, so re-read from them.
+        m_batch.clear();
+        drop_database(error.what());
+        rewind(touched, "the outcome of a commit is unknown");
+        return false;
+      }
+      drop_database(error.what());
+    } catch (const kafka::KafkaError& error) {
+      if (error.fatal()) {
+        throw;
+      }
+      if (m_store) {
+        m_store->rollback();
+      }
+      log::warning("consume", "dead-letter topic unavailable; retrying the batch", {{"error", error.what()}});
+      m_next_db_attempt = Clock::now() + m_backoff.next();
+    }
+    if (single_attempt || stop_requested()) {
+      m_batch.clear();
+      return false;
+    }
+    // Keep the group membership alive while waiting, without taking more work.
+    m_consumer->pause(m_options.topic, m_consumer->assignment());
+    wait_polling(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(m_next_db_attempt - Clock::now()), 10ms));
+    if (!m_revoked_while_flushing) {
+      std::vector<std::int32_t> ready;
+      for (const auto& [partition, state] : m_partitions) {
+        if (state.ready) {
+          ready.push_back(partition);
+        }
+      }
+      m_consumer->resume(m_options.topic, ready);
+    }
+  }
+}
+
+void Sink::wait_polling(std::chrono::milliseconds how_long) {
+  const auto until = Clock::now() + how_long;
+  while (Clock::now() < until && !stop_requested() && !m_revoked_while_flushing) {
+    if (auto message = m_consumer->poll(100ms)) {
+      m_held.push_back(std::move(message));
+    }
+    report_progress(false);
+  }
+}
+
+bool Sink::reached_end() {
+  if (!m_options.until_end || Clock::now() < m_next_end_check) {
+    return false;
+  }
+  m_next_end_check = Clock::now() + 500ms;
+  if (!ensure_database()) {
+    return false;
+  }
+  std::map<std::int32_t, std::int64_t> stored;
+  try {
+    stored = m_store->load_offsets(m_options.group, m_options.topic);
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      throw;
+    }
+    drop_database(error.what());
+    return false;
+  }
+  // Every partition, whoever consumed it: an empty one counts as reached.
+  return std::all_of(m_log_end.begin(), m_log_end.end(), [&](const auto& entry) {
+    const auto& [partition, end] = entry;
+    const auto it = stored.find(partition);
+    const auto at = it == stored.end() ? m_log_start[partition] : it->second;
+    return at >= end;
+  });
+}
+
+void Sink::report_progress(bool force) {
+  if (!m_progress) {
+    return;
+  }
+  const auto now = Clock::now();
+  if (!force && now < m_next_progress) {
+    return;
+  }
+  m_next_progress = now + 1s;
+  SinkProgress progress;
+  progress.consumed = m_report.consumed;
+  progress.applied = m_report.applied;
+  progress.duplicates = m_report.duplicates;
+  progress.dead_letters = m_report.dead_letters();
+  progress.waiting_for_database = m_waiting_for_db;
+  progress.elapsed = now - m_started;
+  std::int64_t lag = 0;
+  bool known = !m_partitions.empty();
+  for (const auto& [partition, state] : m_partitions) {
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(m_consumer->handle(), m_options.topic.c_str(), partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0 || !state.stored) {
+      known = false;
+      continue;
+    }
+    lag += std::max<std::int64_t>(0, high - *state.stored);
+  }
+  if (known) {
+    progress.lag = lag;
+  }
+  m_progress(progress);
+}
+
+SinkReport Sink::run() {
+  m_started = Clock::now();
+  m_last_message = m_started;
+  check_cluster();
+
+  // The database must be reachable and migrated before joining the group.
+  {
+    auto probe = db::Connection::connect(m_options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
+                                                                    std::max(m_options.connect_timeout, 1000ms)));
+    if (probe.exec("SELECT to_regclass('consumer_offsets') IS NOT NULL AND to_regclass('orders') IS NOT NULL")
+            .value(0, 0) != "t") {
+      throw Error("database " + probe.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
+    }
+  }
+
+  m_dlq = std::make_unique<kafka::Producer>(
+      m_options.kafka, kafka::Properties{{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}},
+      [this](const rd_kafka_message_t& message) {
+        if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          ++m_dlq_failures;
+          log::warning("consume", "dead letter not delivered", {{"error", rd_kafka_err2name(message.err)}});
+        }
+      });
+  m_consumer = std::make_unique<kafka::Consumer>(m_options.kafka, m_options.group, m_options.from, *this);
+  if (m_options.until_end) {
+    record_log_end();
+  }
+  m_consumer->subscribe(m_options.topic);
+  log::info("consume", "joined the group",
+            {{"group", m_options.group}, {"topic", m_options.topic}, {"database", redact_conninfo(m_options.db_conninfo)}});
+
+  for (;;) {
+    if (stop_requested()) {
+      m_report.stopped_by = "signal";
+      break;
+    }
+    if (m_options.max_messages && m_report.consumed >= *m_options.max_messages) {
+      m_report.stopped_by = "max-messages";
+      break;
+    }
+    if (m_batch.empty() && reached_end()) {
+      m_report.stopped_by = "end";
+      break;
+    }
+    if (m_options.idle_timeout.count() > 0 && m_batch.empty() && m_held.empty() &&
+        Clock::now() - m_last_message >= m_options.idle_timeout) {
+      m_report.stopped_by = "idle";
+      break;
+    }
+    resolve_partitions();
+
+    kafka::MessagePtr message;
+    if (!m_held.empty()) {
+      message = std::move(m_held.front());
+      m_held.pop_front();
+    } else {
+      auto wait = 100ms;
+      if (!m_batch.empty()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_options.batch_time -
+                                                                                  (Clock::now() - m_batch_started));
+        wait = std::clamp(left, 0ms, 100ms);
+      }
+      message = m_consumer->poll(wait);
+    }
+    if (message) {
+      handle(std::move(message));
+    }
+    if (batch_due()) {
+      flush(/*single_attempt=*/false);
+    }
+    m_dlq->poll(0ms);
+    report_progress(false);
+  }
+
+  // Finish (or give up) the batch in flight, then leave the group so the
+  // partitions move on at once.
+  if (!m_batch.empty()) {
+    flush(/*single_attempt=*/stop_requested());
+  }
+  m_consumer->close();
+  m_dlq->close(5s);
+  m_report.elapsed = Clock::now() - m_started;
+  report_progress(true);
+  return m_report;
+}
+
+} // namespace
+
+std::uint64_t SinkReport::dead_letters() const {
+  std::uint64_t total = 0;
+  for (const auto& [reason, count] : dead_letters_by_reason) {
+    total += count;
+  }
+  return total;
+}
+
+SinkReport run_sink(const SinkOptions& options, const SinkProgressCallback& progress) {
+  if (options.batch_size == 0) {
+    throw UsageError("--batch-size must be at least 1");
+  }
+  if (options.from != "earliest" && options.from != "latest") {
+    throw UsageError("--from " + options.from + ": expected earliest or latest");
+  }
+  if (options.group.empty() || options.topic.empty()) {
+    throw UsageError("--group and --topic must not be empty");
+  }
+  Sink sink(options, progress);
+  return sink.run();
+}
+
+} // namespace foodpipe::pipeline

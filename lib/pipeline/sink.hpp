@@ -1,0 +1,78 @@
+#pragma once
+
+// The sink job behind `foodpipe consume`: a consumer-group member that
+// materialises orders into PostgreSQL with an exactly-once effect.
+//
+// Each batch's orders, dead letters and the next offset of every partition it
+// touched are written in ONE transaction; the offsets live in the database and
+// a newly assigned partition starts where the database says. The offset update
+// is conditional on the offset the batch started from, so a consumer that lost
+// its partition cannot overwrite newer progress. Dead letters also go to the
+// <topic>.dlq topic (flushed before the transaction commits: at least once
+// there, exactly once in the table). A database outage pauses consumption and
+// retries with backoff; nothing is committed past unwritten data.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/histogram.hpp"
+#include "kafka/config.hpp"
+
+namespace foodpipe::pipeline {
+
+struct SinkOptions {
+  kafka::ClientSettings kafka;
+  std::string db_conninfo;
+  std::string topic = "food-orders";
+  std::string group = "order-processors";
+  std::string from = "earliest";                 // where a partition with no stored offset starts
+  std::size_t batch_size = 5000;
+  std::chrono::milliseconds batch_time{50};
+  std::size_t max_message_bytes = 256 * 1024;
+  bool until_end = false;                        // stop when the group's stored offsets reach the log end as of start
+  std::optional<std::uint64_t> max_messages;
+  std::chrono::milliseconds idle_timeout{0};     // 0 = never
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{10'000};
+};
+
+struct SinkProgress {
+  std::uint64_t consumed = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_letters = 0;
+  std::optional<std::int64_t> lag;   // messages behind the log end on the assigned partitions
+  bool waiting_for_database = false;
+  std::chrono::steady_clock::duration elapsed{};
+};
+
+struct SinkReport {
+  std::uint64_t consumed = 0;      // messages committed one way or another (applied, duplicate, dead letter)
+  std::uint64_t applied = 0;
+  std::uint64_t duplicates = 0;
+  std::map<std::string, std::uint64_t> dead_letters_by_reason;
+  std::uint64_t batches = 0;
+  std::uint64_t stale_batches = 0; // rolled back: another consumer owned a partition
+  std::uint64_t database_retries = 0;
+  std::uint64_t rebalances = 0;
+  std::string stopped_by;          // "end", "max-messages", "idle", "signal"
+  std::chrono::steady_clock::duration elapsed{};
+  Histogram latency_ms;            // processed_at - created_at of applied orders
+  [[nodiscard]] std::uint64_t dead_letters() const;
+};
+
+using SinkProgressCallback = std::function<void(const SinkProgress&)>;
+
+// Runs until a stop condition or foodpipe::stop_requested(). Throws
+// UsageError for impossible options, KafkaError for fatal Kafka problems
+// (unreachable brokers, a topic that does not appear within connect_timeout,
+// authentication), DbError for a database problem no retry can fix (schema
+// missing, permissions).
+[[nodiscard]] SinkReport run_sink(const SinkOptions& options, const SinkProgressCallback& progress = {});
+
+} // namespace foodpipe::pipeline
