@@ -40,14 +40,8 @@ void print_top_help(std::ostream& out) {
 
 void print_command_help(const Command& command, std::ostream& out) {
   out << "usage: " << command.usage << "\n\n" << command.summary << "\n\n";
-  po::options_description own(std::string(command.name) + " options", 100, 50);
   po::positional_options_description positional;
-  if (command.options) {
-    command.options(own, positional);
-  }
-  if (command.offers_json) {
-    own.add_options()("json", po::bool_switch(), "print the result as one JSON object on stdout");
-  }
+  auto own = command_options(command, positional);
   own.add_options()("help,h", "show this help");
   out << own << '\n';
   if (!command.env.empty()) {

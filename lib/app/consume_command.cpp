@@ -9,60 +9,33 @@
 
 #include "app/commands.hpp"
 #include "app/number.hpp"
+#include "app/progress.hpp"
 #include "core/log.hpp"
 #include "pipeline/sink.hpp"
 
 namespace foodpipe::app {
 namespace {
 
-double seconds_of(std::chrono::steady_clock::duration duration) {
-  return std::chrono::duration<double>(duration).count();
-}
-
 std::chrono::milliseconds seconds_option(const po::variables_map& vm, const std::string& name) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(parse_non_negative(name, vm[name].as<std::string>()) * 1000));
 }
 
-class ProgressPrinter {
-public:
-  ProgressPrinter(bool terminal, bool quiet) : m_terminal(terminal), m_quiet(quiet) {}
-
-  void operator()(const pipeline::SinkProgress& p) {
-    if (m_quiet) {
-      return;
-    }
-    const double elapsed = seconds_of(p.elapsed);
-    const double rate = elapsed > 0 ? static_cast<double>(p.consumed) / elapsed : 0.0;
-    const std::string lag = p.lag ? std::to_string(*p.lag) : std::string("?");
-    if (m_terminal) {
-      std::fprintf(stderr,
-                   "\r\033[Kconsumed %" PRIu64 "  %.0f/s  applied %" PRIu64 "  duplicates %" PRIu64
-                   "  dead letters %" PRIu64 "  lag %s%s",
-                   p.consumed, rate, p.applied, p.duplicates, p.dead_letters, lag.c_str(),
-                   p.waiting_for_database ? "  (waiting for database)" : "");
-      std::fflush(stderr);
-      m_dirty = true;
-    } else if (p.elapsed >= m_next_log) {
-      log::info("consume", p.waiting_for_database ? "progress (waiting for database)" : "progress",
-                {{"consumed", std::to_string(p.consumed)}, {"applied", std::to_string(p.applied)},
-                 {"duplicates", std::to_string(p.duplicates)}, {"dead_letters", std::to_string(p.dead_letters)},
-                 {"lag", lag}});
-      m_next_log = p.elapsed + std::chrono::seconds(5);
-    }
-  }
-
-  void finish() {
-    if (m_dirty) {
-      std::fputs("\n", stderr);
-    }
-  }
-
-private:
-  bool m_terminal;
-  bool m_quiet;
-  bool m_dirty = false;
-  std::chrono::steady_clock::duration m_next_log = std::chrono::seconds(5);
-};
+// Consumed, rate, outcomes, lag, and whether it is waiting for the database.
+void show(ProgressLine& line, const pipeline::SinkProgress& p) {
+  const double elapsed = seconds_of(p.elapsed);
+  const double rate = elapsed > 0 ? static_cast<double>(p.consumed) / elapsed : 0.0;
+  const std::string lag = p.lag ? std::to_string(*p.lag) : std::string("?");
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "consumed %" PRIu64 "  %.0f/s  applied %" PRIu64 "  duplicates %" PRIu64 "  dead letters %" PRIu64
+                "  lag %s%s",
+                p.consumed, rate, p.applied, p.duplicates, p.dead_letters, lag.c_str(),
+                p.waiting_for_database ? "  (waiting for database)" : "");
+  line.update(p.elapsed, text, p.waiting_for_database ? "progress (waiting for database)" : "progress",
+              {{"consumed", std::to_string(p.consumed)}, {"applied", std::to_string(p.applied)},
+               {"duplicates", std::to_string(p.duplicates)}, {"dead_letters", std::to_string(p.dead_letters)},
+               {"lag", lag}});
+}
 
 void print_text(const pipeline::SinkReport& r, std::ostream& out) {
   const double elapsed = seconds_of(r.elapsed);
@@ -191,9 +164,9 @@ Command make_consume_command() {
     if (options.connect_timeout.count() == 0) {
       throw UsageError("--connect-timeout must be more than 0 seconds");
     }
-    ProgressPrinter printer(context.stderr_is_terminal, vm["quiet"].as<bool>());
-    const auto report = pipeline::run_sink(options, [&printer](const auto& p) { printer(p); });
-    printer.finish();
+    ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
+    const auto report = pipeline::run_sink(options, [&line](const auto& p) { show(line, p); });
+    line.finish();
     if (context.json) {
       print_json(report, std::cout);
     } else {

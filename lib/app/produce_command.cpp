@@ -9,6 +9,7 @@
 
 #include "app/commands.hpp"
 #include "app/number.hpp"
+#include "app/progress.hpp"
 #include "core/log.hpp"
 #include "domain/generator.hpp"
 #include "pipeline/produce.hpp"
@@ -16,60 +17,23 @@
 namespace foodpipe::app {
 namespace {
 
-std::string clock_text(std::chrono::steady_clock::duration duration) {
-  const auto total = std::chrono::duration_cast<std::chrono::seconds>(duration).count();
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%" PRId64 ":%02" PRId64 ":%02" PRId64, static_cast<std::int64_t>(total / 3600),
-                static_cast<std::int64_t>((total / 60) % 60), static_cast<std::int64_t>(total % 60));
-  return buffer;
-}
-
-double seconds_of(std::chrono::steady_clock::duration duration) {
-  return std::chrono::duration<double>(duration).count();
-}
-
-// One updating line on a terminal; a log line every few seconds otherwise.
-class ProgressPrinter {
-public:
-  ProgressPrinter(bool terminal, bool quiet) : m_terminal(terminal), m_quiet(quiet) {}
-
-  void operator()(const pipeline::ProduceProgress& p) {
-    if (m_quiet) {
-      return;
-    }
-    const double elapsed = seconds_of(p.elapsed);
-    const double rate = elapsed > 0 ? static_cast<double>(p.sent) / elapsed : 0.0;
-    std::string eta;
-    if (p.target && rate > 0 && *p.target >= p.sent) {
-      const auto left = static_cast<double>(*p.target - p.sent) / rate;
-      eta = "  ETA " + clock_text(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(left)));
-    }
-    if (m_terminal) {
-      std::fprintf(stderr, "\r\033[Ksent %" PRIu64 "  %.1f/s  delivered %" PRIu64 "  failed %" PRIu64
-                   "  elapsed %s%s", p.sent, rate, p.delivered, p.failed, clock_text(p.elapsed).c_str(), eta.c_str());
-      std::fflush(stderr);
-      m_dirty = true;
-    } else if (p.elapsed >= m_next_log) {
-      log::info("produce", "progress",
-                {{"sent", std::to_string(p.sent)}, {"delivered", std::to_string(p.delivered)},
-                 {"failed", std::to_string(p.failed)}, {"per_second", std::to_string(static_cast<std::int64_t>(rate))}});
-      m_next_log = p.elapsed + std::chrono::seconds(5);
-    }
+// Sent, rate, delivered, failed and an ETA when the end is known.
+void show(ProgressLine& line, const pipeline::ProduceProgress& p) {
+  const double elapsed = seconds_of(p.elapsed);
+  const double rate = elapsed > 0 ? static_cast<double>(p.sent) / elapsed : 0.0;
+  std::string eta;
+  if (p.target && rate > 0 && *p.target >= p.sent) {
+    const auto left = static_cast<double>(*p.target - p.sent) / rate;
+    eta = "  ETA " + clock_text(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(left)));
   }
-
-  void finish() {
-    if (m_dirty) {
-      std::fputs("\n", stderr);
-    }
-  }
-
-private:
-  bool m_terminal;
-  bool m_quiet;
-  bool m_dirty = false;
-  std::chrono::steady_clock::duration m_next_log = std::chrono::seconds(5);
-};
+  char text[256];
+  std::snprintf(text, sizeof text, "sent %" PRIu64 "  %.1f/s  delivered %" PRIu64 "  failed %" PRIu64 "  elapsed %s%s",
+                p.sent, rate, p.delivered, p.failed, clock_text(p.elapsed).c_str(), eta.c_str());
+  line.update(p.elapsed, text, "progress",
+              {{"sent", std::to_string(p.sent)}, {"delivered", std::to_string(p.delivered)},
+               {"failed", std::to_string(p.failed)}, {"per_second", std::to_string(static_cast<std::int64_t>(rate))}});
+}
 
 double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
 
@@ -254,9 +218,9 @@ Command make_produce_command() {
       throw UsageError("--connect-timeout must be more than 0 seconds");
     }
 
-    ProgressPrinter printer(context.stderr_is_terminal, vm["quiet"].as<bool>());
-    const auto report = pipeline::run_produce(options, [&printer](const auto& p) { printer(p); });
-    printer.finish();
+    ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "produce");
+    const auto report = pipeline::run_produce(options, [&line](const auto& p) { show(line, p); });
+    line.finish();
     if (context.json) {
       print_json(report, std::cout);
     } else {

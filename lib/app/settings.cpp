@@ -170,6 +170,17 @@ std::pair<std::string, std::string> split_property(const std::string& text) {
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
+po::options_description command_options(const Command& command, po::positional_options_description& positional) {
+  po::options_description own(std::string(command.name) + " options", 100, 50);
+  if (command.options) {
+    command.options(own, positional);
+  }
+  if (command.offers_json) {
+    own.add_options()("json", po::bool_switch(), "print the result as one JSON object on stdout");
+  }
+  return own;
+}
+
 Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env) {
   Invocation invocation;
 
@@ -251,14 +262,8 @@ Invocation parse_invocation(const std::vector<std::string>& args, const Environm
     return invocation;
   }
 
-  po::options_description own(std::string(command.name) + " options", 100, 50);
   po::positional_options_description positional;
-  if (command.options) {
-    command.options(own, positional);
-  }
-  if (command.offers_json) {
-    own.add_options()("json", po::bool_switch(), "print the result as one JSON object on stdout");
-  }
+  const auto own = command_options(command, positional);
   po::options_description all;
   all.add(own).add(global_options());
 

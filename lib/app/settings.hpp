@@ -33,6 +33,10 @@ struct Invocation {
 // -X property (quoting librdkafka), an unreadable --config file.
 [[nodiscard]] Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env);
 
+// A subcommand's own options (plus --json where it offers it).
+[[nodiscard]] po::options_description command_options(const Command& command,
+                                                      po::positional_options_description& positional);
+
 // The global options every subcommand accepts.
 [[nodiscard]] po::options_description global_options();
 

@@ -55,7 +55,10 @@ private:
   void record_log_end();
   bool ensure_database();
   void drop_database(const std::string& why);
-  std::map<std::int32_t, std::int64_t> start_offsets(const std::map<std::int32_t, std::optional<std::int64_t>>& stored);
+  using StoredOffsets = std::map<std::int32_t, std::optional<std::int64_t>>;
+  std::map<std::int32_t, std::int64_t> start_offsets(const StoredOffsets& stored);
+  std::optional<StoredOffsets> try_load_offsets(const std::vector<std::int32_t>& partitions);
+  void adopt(const StoredOffsets& stored);
   void resolve_partitions();
   void handle(kafka::MessagePtr message);
   bool flush(bool single_attempt);
@@ -212,8 +215,7 @@ void Sink::drop_database(const std::string& why) {
 // ---------------------------------------------------------------------------
 // Rebalances. Eager protocol: every rebalance revokes everything first.
 
-std::map<std::int32_t, std::int64_t> Sink::start_offsets(
-    const std::map<std::int32_t, std::optional<std::int64_t>>& stored) {
+std::map<std::int32_t, std::int64_t> Sink::start_offsets(const StoredOffsets& stored) {
   std::map<std::int32_t, std::int64_t> starts;
   for (const auto& [partition, offset] : stored) {
     starts[partition] = offset.value_or(m_options.from == "latest" ? kafka::k_offset_end : kafka::k_offset_beginning);
@@ -229,24 +231,8 @@ void Sink::on_assign(const std::vector<std::int32_t>& partitions) {
   }
   // Usually the database answers at once and the fetchers start at the right
   // place; otherwise they are held until resolve_partitions() can ask it.
-  std::map<std::int32_t, std::optional<std::int64_t>> stored;
-  bool known = false;
-  try {
-    if (ensure_database()) {
-      const auto offsets = m_store->load_offsets(m_options.group, m_options.topic);
-      for (const auto partition : partitions) {
-        const auto it = offsets.find(partition);
-        stored[partition] = it == offsets.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
-      }
-      known = true;
-    }
-  } catch (const db::DbError& error) {
-    if (!error.is_transient()) {
-      throw;
-    }
-    drop_database(error.what());
-  }
-  if (!known) {
+  const auto stored = try_load_offsets(partitions);
+  if (!stored) {
     std::map<std::int32_t, std::int64_t> placeholders;
     for (const auto partition : partitions) {
       placeholders[partition] = kafka::k_offset_end;
@@ -254,13 +240,41 @@ void Sink::on_assign(const std::vector<std::int32_t>& partitions) {
     m_consumer->assign(m_options.topic, placeholders, /*hold=*/true);
     return;
   }
+  adopt(*stored);
+  m_consumer->assign(m_options.topic, start_offsets(*stored));
+}
+
+// The stored next offsets of these partitions (nullopt inside: no row yet), or
+// nullopt when the database cannot be asked right now.
+std::optional<Sink::StoredOffsets> Sink::try_load_offsets(const std::vector<std::int32_t>& partitions) {
+  try {
+    if (!ensure_database()) {
+      return std::nullopt;
+    }
+    const auto offsets = m_store->load_offsets(m_options.group, m_options.topic);
+    StoredOffsets stored;
+    for (const auto partition : partitions) {
+      const auto it = offsets.find(partition);
+      stored[partition] = it == offsets.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+    }
+    return stored;
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      throw;
+    }
+    drop_database(error.what());
+    return std::nullopt;
+  }
+}
+
+void Sink::adopt(const StoredOffsets& stored) {
   for (const auto& [partition, offset] : stored) {
     auto& state = m_partitions[partition];
     state.ready = true;
     state.stored = offset;
     state.position = offset;
+    std::erase_if(m_held, [partition = partition](const kafka::MessagePtr& m) { return m->partition == partition; });
   }
-  m_consumer->assign(m_options.topic, start_offsets(stored));
 }
 
 void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
@@ -289,32 +303,16 @@ void Sink::resolve_partitions() {
       pending.push_back(partition);
     }
   }
-  if (pending.empty() || !ensure_database()) {
+  if (pending.empty()) {
     return;
   }
-  std::map<std::int32_t, std::optional<std::int64_t>> stored;
-  try {
-    const auto offsets = m_store->load_offsets(m_options.group, m_options.topic);
-    for (const auto partition : pending) {
-      const auto it = offsets.find(partition);
-      stored[partition] = it == offsets.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
-    }
-  } catch (const db::DbError& error) {
-    if (!error.is_transient()) {
-      throw;
-    }
-    drop_database(error.what());
+  const auto stored = try_load_offsets(pending);
+  if (!stored) {
     return;
   }
-  for (const auto& [partition, offset] : stored) {
-    auto& state = m_partitions[partition];
-    state.ready = true;
-    state.stored = offset;
-    state.position = offset;
-    std::erase_if(m_held, [partition = partition](const kafka::MessagePtr& m) { return m->partition == partition; });
-  }
-  m_consumer->seek_and_resume(m_options.topic, start_offsets(stored));
-  log::info("consume", "resumed from the offsets in the database", {{"partitions", std::to_string(stored.size())}});
+  adopt(*stored);
+  m_consumer->seek_and_resume(m_options.topic, start_offsets(*stored));
+  log::info("consume", "resumed from the offsets in the database", {{"partitions", std::to_string(stored->size())}});
 }
 
 // Forgets what is in flight for these partitions and makes them start again
