@@ -20,6 +20,7 @@ Producer::Producer(const ClientSettings& settings, const Properties& defaults, D
 }
 
 Producer::~Producer() {
+  m_last_topic = nullptr;
   m_topics.clear();
   m_handle.reset();
 }
@@ -32,6 +33,10 @@ void Producer::delivery_trampoline(rd_kafka_t* /*handle*/, const rd_kafka_messag
 }
 
 rd_kafka_topic_t* Producer::topic_handle(std::string_view name) {
+  // Almost every call names the same topic as the last one.
+  if (m_last_topic != nullptr && m_last_topic_name == name) {
+    return m_last_topic;
+  }
   const std::string key(name);
   auto it = m_topics.find(key);
   if (it == m_topics.end()) {
@@ -42,7 +47,9 @@ rd_kafka_topic_t* Producer::topic_handle(std::string_view name) {
     }
     it = m_topics.emplace(key, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>(topic)).first;
   }
-  return it->second.get();
+  m_last_topic_name = it->first;
+  m_last_topic = it->second.get();
+  return m_last_topic;
 }
 
 void Producer::throw_if_fatal() const {

@@ -79,6 +79,8 @@ private:
     void operator()(rd_kafka_topic_t* topic) const noexcept { rd_kafka_topic_destroy(topic); }
   };
   std::unordered_map<std::string, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>> m_topics;
+  std::string_view m_last_topic_name; // a key of m_topics (node-stable)
+  rd_kafka_topic_t* m_last_topic = nullptr;
 };
 
 } // namespace foodpipe::kafka
