@@ -43,7 +43,10 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, con
                                       // A member that died hands its partitions on after 10 s rather
                                       // than librdkafka's 45 s; -X session.timeout.ms overrides.
                                       {"session.timeout.ms", "10000"},
-                                      {"heartbeat.interval.ms", "2000"}});
+                                      {"heartbeat.interval.ms", "2000"},
+                                      // librdkafka pre-fetches up to 64 MB per consumer by default;
+                                      // 16 MB still covers several 5000-message batches.
+                                      {"queued.max.messages.kbytes", "16384"}});
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
   std::array<char, 512> error{};
