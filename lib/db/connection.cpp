@@ -141,9 +141,15 @@ Connection Connection::connect(const std::string& conninfo, std::chrono::seconds
   // Validate first: a malformed string is a usage error, not an outage.
   (void)parse_conninfo(conninfo);
   const std::string timeout = std::to_string(connect_timeout.count());
-  // Order matters: values from the expanded conninfo override connect_timeout.
-  const char* const keywords[] = {"connect_timeout", "dbname", "fallback_application_name", nullptr};
-  const char* const values[] = {timeout.c_str(), conninfo.c_str(), "foodpipe", nullptr};
+  // Order matters: values from the expanded conninfo override the ones before it.
+  // A server that stops answering without closing the socket (a partition, a
+  // hung host) would otherwise block a query for the kernel's ~15 minutes:
+  // keepalives and tcp_user_timeout turn it into a lost connection within
+  // about 10 s, which the callers treat as transient.
+  const char* const keywords[] = {"connect_timeout", "keepalives",      "keepalives_idle",
+                                  "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                                  "dbname",          "fallback_application_name", nullptr};
+  const char* const values[] = {timeout.c_str(), "1", "5", "2", "3", "10000", conninfo.c_str(), "foodpipe", nullptr};
   ConnPtr conn(PQconnectdbParams(keywords, values, 1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     throw_connect_error(conn.get(), conninfo);

@@ -31,7 +31,8 @@ inline constexpr std::string_view k_deadlock_detected = "40P01";
 
 // True for failures worth retrying on a new connection or in a new transaction:
 // class 08 (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown,
-// 57P03 cannot_connect_now, 40001 serialization_failure, 40P01 deadlock_detected.
+// 57P03 cannot_connect_now, 40001 serialization_failure, 40P01 deadlock_detected,
+// 55P03 lock_not_available (a lock_timeout: the holder may be a frozen member).
 [[nodiscard]] bool is_transient_sqlstate(std::string_view sqlstate) noexcept;
 
 // What the server said about a failed statement, field by field (libpq's

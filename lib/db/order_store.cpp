@@ -190,6 +190,11 @@ OrderStore::OrderStore(Connection& connection) : m_connection(connection) {
   if (m_connection.in_transaction()) {
     throw std::logic_error("OrderStore must be created outside a transaction");
   }
+  // A member frozen inside its batch (SIGSTOP, a VM pause) must not hold the
+  // offset rows locked for ever: the server ends such a session after 20 s
+  // (the batch rolls back; the new owner re-reads). A writer blocked on those
+  // rows gives up after 10 s with 55P03, which callers retry as transient.
+  m_connection.exec("SET idle_in_transaction_session_timeout = '20s'; SET lock_timeout = '10s'");
   // The statements need the staging tables: both are per session, set up together.
   if (!m_connection.is_prepared(k_load_offsets)) {
     m_connection.exec(k_create_stages);

@@ -92,6 +92,17 @@ private:
   std::map<std::int32_t, std::int64_t> m_log_start;
   Clock::time_point m_next_end_check{};
 
+  // A batch whose COMMIT reply was lost: counted once the stored offsets say
+  // whether it committed (settle_ambiguous_commit).
+  struct AmbiguousCommit {
+    std::map<std::int32_t, std::int64_t> next_offsets;
+    std::uint64_t messages = 0;
+    db::WriteResult result;
+  };
+  std::optional<AmbiguousCommit> m_ambiguous;
+  void settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored);
+  void count_committed(std::uint64_t messages, const db::WriteResult& result);
+
   std::uint64_t m_dlq_failures = 0;
   std::map<std::pair<std::int32_t, std::int64_t>, std::int64_t> m_timestamps; // the batch's message times, for DLQ headers
   SinkReport m_report;
@@ -252,6 +263,7 @@ std::optional<Sink::StoredOffsets> Sink::try_load_offsets(const std::vector<std:
       return std::nullopt;
     }
     const auto offsets = m_store->load_offsets(m_options.group, m_options.topic);
+    settle_ambiguous_commit(offsets);
     StoredOffsets stored;
     for (const auto partition : partitions) {
       const auto it = offsets.find(partition);
@@ -265,6 +277,38 @@ std::optional<Sink::StoredOffsets> Sink::try_load_offsets(const std::vector<std:
     drop_database(error.what());
     return std::nullopt;
   }
+}
+
+void Sink::count_committed(std::uint64_t messages, const db::WriteResult& result) {
+  ++m_report.batches;
+  m_report.consumed += messages;
+  m_report.applied += result.applied;
+  m_report.duplicates += result.duplicates;
+  for (const auto& letter : result.dead_letters) {
+    ++m_report.dead_letters_by_reason[std::string(domain::to_string(letter.reason))];
+  }
+  m_report.latency_ms.merge(result.processing_latency_ms);
+}
+
+// The batch committed exactly when every partition it touched is stored at
+// the batch's next offset (no one else can have moved them there: the update
+// was conditional on the offsets the batch started from).
+void Sink::settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored) {
+  if (!m_ambiguous) {
+    return;
+  }
+  const bool committed = std::all_of(m_ambiguous->next_offsets.begin(), m_ambiguous->next_offsets.end(),
+                                     [&stored](const auto& entry) {
+                                       const auto it = stored.find(entry.first);
+                                       return it != stored.end() && it->second == entry.second;
+                                     });
+  if (committed) {
+    count_committed(m_ambiguous->messages, m_ambiguous->result);
+  }
+  log::info("consume", committed ? "the batch whose commit was in doubt did commit"
+                                 : "the batch whose commit was in doubt did not commit; re-reading it",
+            {{"messages", std::to_string(m_ambiguous->messages)}});
+  m_ambiguous.reset();
 }
 
 void Sink::adopt(const StoredOffsets& stored) {
@@ -303,11 +347,11 @@ void Sink::resolve_partitions() {
       pending.push_back(partition);
     }
   }
-  if (pending.empty()) {
+  if (pending.empty() && !m_ambiguous) {
     return;
   }
-  const auto stored = try_load_offsets(pending);
-  if (!stored) {
+  const auto stored = try_load_offsets(pending); // also settles an ambiguous commit
+  if (!stored || pending.empty()) {
     return;
   }
   adopt(*stored);
@@ -411,7 +455,8 @@ void Sink::publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters)
   }
   // Flushed before the database commits: a crash in between re-publishes
   // (at least once on the topic), never loses (exactly once in the table).
-  const int left = m_dlq->flush(30s);
+  // Within the transaction, so well under idle_in_transaction_session_timeout.
+  const int left = m_dlq->flush(10s);
   if (left > 0 || m_dlq_failures != failures_before) {
     throw kafka::KafkaError("could not publish dead letters to " + dlq_topic, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, false,
                             true);
@@ -468,11 +513,11 @@ bool Sink::flush(bool single_attempt) {
       m_batch.clear();
       return false;
     }
-    bool wrote = false;
+    std::optional<db::WriteResult> written;
     try {
       if (ensure_database()) {
-        auto result = m_store->write(batch);
-        wrote = true;
+        written = m_store->write(batch);
+        auto& result = *written;
         if (result.stale) {
           ++m_report.stale_batches;
           m_batch.clear();
@@ -487,14 +532,7 @@ bool Sink::flush(bool single_attempt) {
             it->second.stored = next;
           }
         }
-        ++m_report.batches;
-        m_report.consumed += m_batch.size();
-        m_report.applied += result.applied;
-        m_report.duplicates += result.duplicates;
-        for (const auto& letter : result.dead_letters) {
-          ++m_report.dead_letters_by_reason[std::string(domain::to_string(letter.reason))];
-        }
-        m_report.latency_ms.merge(result.processing_latency_ms);
+        count_committed(m_batch.size(), result);
         m_batch.clear();
         // Only so that Kafka's own tools show the group's lag.
         m_consumer->commit_async(m_options.topic, next_offsets);
@@ -507,9 +545,10 @@ bool Sink::flush(bool single_attempt) {
         }
         throw;
       }
-      if (wrote) {
+      if (written && !written->stale) {
         // The connection died after the write: the COMMIT may or may not
         // have happened. The stored offsets decide, so re-read from them.
+        m_ambiguous = AmbiguousCommit{next_offsets, m_batch.size(), std::move(*written)};
         m_batch.clear();
         drop_database(error.what());
         rewind(touched, "the outcome of a commit is unknown");
@@ -667,6 +706,12 @@ SinkReport Sink::run() {
       break;
     }
     resolve_partitions();
+    if (m_ambiguous) {
+      // Nothing new is taken until we know whether the last batch counted
+      // (--max-messages and the summary depend on it).
+      wait_polling(100ms);
+      continue;
+    }
 
     kafka::MessagePtr message;
     if (!m_held.empty()) {
@@ -695,6 +740,9 @@ SinkReport Sink::run() {
   // partitions move on at once.
   if (!m_batch.empty()) {
     flush(/*single_attempt=*/stop_requested());
+  }
+  if (m_ambiguous) {
+    (void)try_load_offsets({}); // one try to settle what the summary reports
   }
   m_consumer->close();
   m_dlq->close(5s);
