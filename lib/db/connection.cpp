@@ -1,5 +1,7 @@
 #include "db/connection.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <climits>
 #include <thread>
@@ -217,8 +219,72 @@ Result Connection::check(PGresult* raw, std::string_view what) {
   throw error;
 }
 
+// Waits for the results of a statement sent with PQsend*, as PQexec would
+// (the last result, or the first error), but in slices of 100 ms so that a
+// server that stops answering cannot hold a stopping process hostage: once
+// SIGINT/SIGTERM has arrived and the server has still not answered after
+// k_stop_grace, the connection is abandoned and the caller gets a lost
+// connection (its transaction never committed, or its outcome is unknown and
+// settled from the stored offsets). A healthy server answers well within it.
+PGresult* Connection::await_result(int sent) {
+  constexpr auto k_stop_grace = std::chrono::seconds(5);
+  PGconn* conn = m_conn.get();
+  if (sent == 0) {
+    return nullptr; // check() reports PQerrorMessage as a lost connection
+  }
+  const int fd = PQsocket(conn);
+  std::optional<std::chrono::steady_clock::time_point> stop_seen;
+  const auto give_up_if_stopping = [&] {
+    if (!stop_requested()) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!stop_seen) {
+      stop_seen = now;
+    } else if (now - *stop_seen >= k_stop_grace) {
+      const std::string where = describe();
+      m_conn.reset();
+      throw DbError("gave up waiting for PostgreSQL at " + where + " while stopping: it did not answer for " +
+                        std::to_string(k_stop_grace.count()) + " s",
+                    "", true);
+    }
+  };
+  for (int flushed = PQflush(conn); flushed != 0; flushed = PQflush(conn)) {
+    if (flushed < 0) {
+      return PQgetResult(conn);
+    }
+    pollfd pfd{fd, POLLIN | POLLOUT, 0};
+    if (poll(&pfd, 1, 100) > 0 && (pfd.revents & POLLIN) != 0 && PQconsumeInput(conn) == 0) {
+      return PQgetResult(conn);
+    }
+    give_up_if_stopping();
+  }
+  while (PQisBusy(conn) != 0) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (poll(&pfd, 1, 100) > 0 && PQconsumeInput(conn) == 0) {
+      break; // the connection failed; PQgetResult says how
+    }
+    give_up_if_stopping();
+  }
+  PGresult* kept = nullptr;
+  while (PGresult* next = PQgetResult(conn)) {
+    const auto status = PQresultStatus(next);
+    const bool kept_error = kept != nullptr && PQresultStatus(kept) == PGRES_FATAL_ERROR;
+    if (kept_error) {
+      PQclear(next);
+    } else {
+      PQclear(kept);
+      kept = next;
+    }
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) {
+      break; // check() ends it
+    }
+  }
+  return kept;
+}
+
 Result Connection::exec(const std::string& sql) {
-  return check(PQexec(m_conn.get(), sql.c_str()), "statement");
+  return check(await_result(PQsendQuery(m_conn.get(), sql.c_str())), "statement");
 }
 
 Result Connection::run_params(const std::string* sql, const std::string* statement_name,
@@ -256,12 +322,12 @@ Result Connection::run_params(const std::string* sql, const std::string* stateme
   }
   const int count = static_cast<int>(params.size());
   if (statement_name != nullptr) {
-    return check(PQexecPrepared(m_conn.get(), statement_name->c_str(), count, values.data(),
-                                lengths.data(), formats.data(), 0),
+    return check(await_result(PQsendQueryPrepared(m_conn.get(), statement_name->c_str(), count, values.data(),
+                                                  lengths.data(), formats.data(), 0)),
                  "prepared statement \"" + *statement_name + "\"");
   }
-  return check(PQexecParams(m_conn.get(), sql->c_str(), count, nullptr, values.data(),
-                            lengths.data(), formats.data(), 0),
+  return check(await_result(PQsendQueryParams(m_conn.get(), sql->c_str(), count, nullptr, values.data(),
+                                              lengths.data(), formats.data(), 0)),
                "statement");
 }
 

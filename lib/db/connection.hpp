@@ -74,7 +74,9 @@ public:
   ~Connection() = default; // PQfinish; never throws
 
   // One or more statements (simple query protocol; the last result is
-  // returned). Throws DbError.
+  // returned). Throws DbError. Like every statement below, it waits for the
+  // server in short slices: after SIGINT/SIGTERM a server that has not
+  // answered for 5 s is abandoned (DbError with connection_lost()).
   Result exec(const std::string& sql);
 
   // One statement with $1.. parameters. Throws DbError.
@@ -124,6 +126,7 @@ public:
 private:
   explicit Connection(ConnPtr conn) noexcept : m_conn(std::move(conn)) {}
   Result check(PGresult* raw, std::string_view what);
+  PGresult* await_result(int sent);
   Result run_params(const std::string* sql, const std::string* statement_name,
                     std::span<const Param> params);
 

@@ -199,7 +199,9 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       break;
     }
     auto now = Clock::now();
-    if (now >= deadline) {
+    // With a rate, --duration is already the exact target count (a late
+    // wake-up must not drop the last message); unlimited runs stop on time.
+    if (schedule.unlimited() && now >= deadline) {
       break;
     }
     // The absolute schedule: message n+1 goes at start + (n+1)/rate, however
