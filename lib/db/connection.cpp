@@ -355,7 +355,7 @@ bool Connection::is_prepared(std::string_view name) const {
 }
 
 std::int64_t Connection::copy_in(const std::string& copy_sql, std::span<const std::string_view> chunks) {
-  ResultPtr start(PQexec(m_conn.get(), copy_sql.c_str()));
+  ResultPtr start(await_result(PQsendQuery(m_conn.get(), copy_sql.c_str())));
   if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
     check(start.release(), "COPY");
     throw DbError("copy_in() needs a COPY ... FROM STDIN statement", "");
@@ -375,11 +375,9 @@ std::int64_t Connection::copy_in(const std::string& copy_sql, std::span<const st
       failure.empty()) {
     failure = trim(PQerrorMessage(m_conn.get()));
   }
-  ResultPtr final_result(PQgetResult(m_conn.get()));
-  while (PGresult* extra = PQgetResult(m_conn.get())) {
-    PQclear(extra);
-  }
-  const Result result = check(final_result.release(), "COPY");
+  // The server's answer is awaited in slices too: a reply that never comes
+  // must not outlive a SIGTERM (await_result collects any extra results).
+  const Result result = check(await_result(1), "COPY");
   if (!failure.empty()) {
     throw DbError("COPY to " + describe() + " failed while sending data (" + failure + ")", "",
                   !is_open());
