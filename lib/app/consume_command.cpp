@@ -17,7 +17,7 @@ namespace foodpipe::app {
 namespace {
 
 std::chrono::milliseconds seconds_option(const po::variables_map& vm, const std::string& name) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(parse_non_negative(name, vm[name].as<std::string>()) * 1000));
+  return parse_seconds(name, vm[name].as<std::string>());
 }
 
 // Consumed, rate, outcomes, lag, and whether it is waiting for the database.

@@ -27,4 +27,8 @@ double parse_non_negative(const std::string& option, const std::string& text) {
   return value;
 }
 
+std::chrono::milliseconds parse_seconds(const std::string& option, const std::string& text) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(parse_non_negative(option, text) * 1000.0));
+}
+
 } // namespace foodpipe::app

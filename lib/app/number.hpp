@@ -5,6 +5,7 @@
 // durations are taken as text and parsed here; anything off is a UsageError
 // naming the option.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -15,5 +16,8 @@ namespace foodpipe::app {
 
 // A finite decimal number >= 0 ("0", "50", "0.5").
 [[nodiscard]] double parse_non_negative(const std::string& option, const std::string& text);
+
+// A duration in seconds >= 0, fractions allowed ("0.5"), as milliseconds.
+[[nodiscard]] std::chrono::milliseconds parse_seconds(const std::string& option, const std::string& text);
 
 } // namespace foodpipe::app

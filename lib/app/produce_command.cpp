@@ -185,8 +185,7 @@ Command make_produce_command() {
     if (vm.count("count") != 0U) {
       options.count = parse_count("count", vm["count"].as<std::string>());
     }
-    options.duration = std::chrono::milliseconds(
-        static_cast<std::int64_t>(parse_non_negative("duration", vm["duration"].as<std::string>()) * 1000.0));
+    options.duration = parse_seconds("duration", vm["duration"].as<std::string>());
     if (vm.count("seed") != 0U) {
       options.seed = parse_count("seed", vm["seed"].as<std::string>());
     }
@@ -210,10 +209,8 @@ Command make_produce_command() {
     if (vm.count("batch-size") != 0U) {
       options.batch_size = vm["batch-size"].as<int>();
     }
-    options.connect_timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(parse_non_negative("connect-timeout", vm["connect-timeout"].as<std::string>()) * 1000));
-    options.flush_timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(parse_non_negative("flush-timeout", vm["flush-timeout"].as<std::string>()) * 1000));
+    options.connect_timeout = parse_seconds("connect-timeout", vm["connect-timeout"].as<std::string>());
+    options.flush_timeout = parse_seconds("flush-timeout", vm["flush-timeout"].as<std::string>());
     if (options.connect_timeout.count() == 0) {
       throw UsageError("--connect-timeout must be more than 0 seconds");
     }

@@ -104,7 +104,6 @@ private:
   void count_committed(std::uint64_t messages, const db::WriteResult& result);
 
   std::uint64_t m_dlq_failures = 0;
-  std::map<std::pair<std::int32_t, std::int64_t>, std::int64_t> m_timestamps; // the batch's message times, for DLQ headers
   SinkReport m_report;
   Clock::time_point m_started{};
   Clock::time_point m_last_message{};
@@ -436,6 +435,13 @@ void Sink::publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters)
   }
   const auto failures_before = m_dlq_failures;
   const std::string dlq_topic = m_options.topic + ".dlq";
+  // Message times for the headers, indexed only when there are dead letters
+  // (the batch's messages are still held): nothing extra per message otherwise.
+  std::map<std::pair<std::int32_t, std::int64_t>, std::int64_t> timestamps;
+  for (const auto& message : m_batch) {
+    rd_kafka_timestamp_type_t type{};
+    timestamps[{message->partition, message->offset}] = rd_kafka_message_timestamp(message.get(), &type);
+  }
   for (const auto& letter : dead_letters) {
     kafka::HeadersPtr headers(rd_kafka_headers_new(8));
     const auto add = [&headers](const char* name, const std::string& value) {
@@ -444,8 +450,8 @@ void Sink::publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters)
     add("original-topic", letter.source_topic);
     add("original-partition", std::to_string(letter.partition));
     add("original-offset", std::to_string(letter.offset));
-    const auto timestamp = m_timestamps.find({letter.partition, letter.offset});
-    add("original-timestamp", timestamp == m_timestamps.end() ? std::string() : std::to_string(timestamp->second));
+    const auto timestamp = timestamps.find({letter.partition, letter.offset});
+    add("original-timestamp", timestamp == timestamps.end() ? std::string() : std::to_string(timestamp->second));
     add("reason-code", std::string(domain::to_string(letter.reason)));
     add("reason-detail", letter.detail);
     add("consumer-group", m_options.group);
@@ -477,7 +483,6 @@ bool Sink::flush(bool single_attempt) {
     ~Reset() { flag = false; }
   } reset{m_flushing};
 
-  m_timestamps.clear();
   db::Batch batch;
   batch.group = m_options.group;
   batch.topic = m_options.topic;
@@ -486,8 +491,6 @@ bool Sink::flush(bool single_attempt) {
   for (const auto& message : m_batch) {
     const auto key = message->key != nullptr ? std::optional<std::string>(std::string(bytes_of(message->key, message->key_len)))
                                              : std::nullopt;
-    rd_kafka_timestamp_type_t type{};
-    m_timestamps[{message->partition, message->offset}] = rd_kafka_message_timestamp(message.get(), &type);
     next_offsets[message->partition] = message->offset + 1;
     touched.insert(message->partition);
     if (message->payload == nullptr) {
