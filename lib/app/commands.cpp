@@ -12,6 +12,7 @@ std::span<const Command> commands() {
       make_seed_db_command(),
       make_produce_command(),
       make_consume_command(),
+      make_inspect_command(),
       make_doctor_command(),
   };
   return k_commands;

@@ -1,0 +1,170 @@
+#include "db/inspect_queries.hpp"
+
+#include <charconv>
+
+#include "db/error.hpp"
+
+namespace foodpipe::db {
+namespace {
+
+// Timestamps as ISO-8601 UTC with milliseconds, whatever the session's TimeZone.
+std::string iso_utc(const std::string& column) {
+  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+}
+
+template <typename Integer>
+Integer to_integer(std::string_view text) {
+  Integer value{};
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
+  }
+  return value;
+}
+
+// bytea arrives as encode(..., 'hex'): two hex digits per byte.
+std::string from_hex(std::string_view hex) {
+  const auto nibble = [](char c) -> unsigned {
+    if (c >= '0' && c <= '9') {
+      return static_cast<unsigned>(c - '0');
+    }
+    return static_cast<unsigned>(c - 'a' + 10);
+  };
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes.push_back(static_cast<char>((nibble(hex[i]) << 4U) | nibble(hex[i + 1])));
+  }
+  return bytes;
+}
+
+std::string dead_letter_select(const std::string& where) {
+  return "SELECT id, source_topic, source_partition, source_offset, encode(message_key, 'hex'), "
+         "encode(substring(payload FROM 1 FOR $2::integer), 'hex'), coalesce(octet_length(payload), 0), "
+         "reason_code, coalesce(reason_detail, ''), coalesce(consumer_group, ''), " +
+         iso_utc("failed_at") + " FROM dead_letters " + where;
+}
+
+std::vector<DeadLetterRow> dead_letter_rows(const Result& result) {
+  std::vector<DeadLetterRow> rows;
+  for (int r = 0; r < result.rows(); ++r) {
+    DeadLetterRow row;
+    row.id = to_integer<std::int64_t>(result.value(r, 0));
+    row.source_topic = result.value(r, 1);
+    row.source_partition = to_integer<std::int32_t>(result.value(r, 2));
+    row.source_offset = to_integer<std::int64_t>(result.value(r, 3));
+    if (!result.is_null(r, 4)) {
+      row.key = from_hex(result.value(r, 4));
+    }
+    if (!result.is_null(r, 5)) {
+      row.payload = from_hex(result.value(r, 5));
+    }
+    row.payload_bytes = to_integer<std::int64_t>(result.value(r, 6));
+    row.reason_code = result.value(r, 7);
+    row.reason_detail = result.value(r, 8);
+    row.consumer_group = result.value(r, 9);
+    row.failed_at = result.value(r, 10);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+} // namespace
+
+std::int64_t DatabaseSummary::dead_letters() const {
+  std::int64_t total = 0;
+  for (const auto& [reason, count] : dead_letters_by_reason) {
+    total += count;
+  }
+  return total;
+}
+
+bool has_foodpipe_schema(Connection& connection) {
+  return connection
+             .exec("SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('orders') IS NOT NULL "
+                   "AND to_regclass('consumer_offsets') IS NOT NULL AND to_regclass('dead_letters') IS NOT NULL")
+             .value(0, 0) == "t";
+}
+
+DatabaseSummary summarise_database(Connection& connection) {
+  DatabaseSummary summary;
+  const auto orders = connection.exec("SELECT count(*), " + iso_utc("max(processed_at)") + " FROM orders");
+  summary.orders = to_integer<std::int64_t>(orders.value(0, 0));
+  if (!orders.is_null(0, 1)) {
+    summary.newest_processed_at = std::string(orders.value(0, 1));
+  }
+  const auto reasons =
+      connection.exec("SELECT reason_code, count(*) FROM dead_letters GROUP BY reason_code ORDER BY reason_code");
+  for (int r = 0; r < reasons.rows(); ++r) {
+    summary.dead_letters_by_reason[std::string(reasons.value(r, 0))] = to_integer<std::int64_t>(reasons.value(r, 1));
+  }
+  const auto version = connection.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  summary.schema_version = to_integer<int>(version.value(0, 0));
+  return summary;
+}
+
+std::map<std::int32_t, std::int64_t> stored_offsets(Connection& connection, const std::string& group,
+                                                    const std::string& topic) {
+  const auto result = connection.exec_params(
+      "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1::text AND topic = $2::text",
+      {group, topic});
+  std::map<std::int32_t, std::int64_t> offsets;
+  for (int r = 0; r < result.rows(); ++r) {
+    offsets[to_integer<std::int32_t>(result.value(r, 0))] = to_integer<std::int64_t>(result.value(r, 1));
+  }
+  return offsets;
+}
+
+std::vector<DeadLetterRow> recent_dead_letters(Connection& connection, const std::optional<std::string>& reason,
+                                               std::int64_t limit, std::int64_t excerpt_bytes) {
+  const auto limit_text = std::to_string(limit);
+  const auto excerpt_text = std::to_string(excerpt_bytes);
+  const std::optional<std::string_view> reason_param =
+      reason ? std::optional<std::string_view>(*reason) : std::nullopt;
+  return dead_letter_rows(connection.exec_params(
+      dead_letter_select("WHERE ($3::text IS NULL OR reason_code = $3::text) ORDER BY id DESC LIMIT $1::bigint"),
+      {limit_text, excerpt_text, Param(reason_param)}));
+}
+
+std::vector<DeadLetterRow> dead_letters_containing(Connection& connection, const std::string& text, std::int64_t limit,
+                                                   std::int64_t excerpt_bytes) {
+  const auto limit_text = std::to_string(limit);
+  const auto excerpt_text = std::to_string(excerpt_bytes);
+  return dead_letter_rows(connection.exec_params(
+      dead_letter_select("WHERE position(convert_to($3::text, 'UTF8') IN payload) > 0 ORDER BY id LIMIT $1::bigint"),
+      {limit_text, excerpt_text, text}));
+}
+
+std::optional<OrderRow> find_order(Connection& connection, const std::string& order_id) {
+  const auto result = connection.exec_params(
+      "SELECT order_id, customer_id, coalesce(customer_name, ''), coalesce(customer_email, ''), items::text, "
+      "total_amount::text, status, " +
+          iso_utc("created_at") + ", " + iso_utc("processed_at") +
+          ", source_topic, source_partition, source_offset FROM orders WHERE order_id = $1::text",
+      {order_id});
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  OrderRow row;
+  row.order_id = result.value(0, 0);
+  row.customer_id = result.value(0, 1);
+  row.customer_name = result.value(0, 2);
+  row.customer_email = result.value(0, 3);
+  row.items_json = result.value(0, 4);
+  row.total_amount = result.value(0, 5);
+  row.status = result.value(0, 6);
+  row.created_at = result.value(0, 7);
+  row.processed_at = result.value(0, 8);
+  if (!result.is_null(0, 9)) {
+    row.source_topic = std::string(result.value(0, 9));
+  }
+  if (!result.is_null(0, 10)) {
+    row.source_partition = to_integer<std::int32_t>(result.value(0, 10));
+  }
+  if (!result.is_null(0, 11)) {
+    row.source_offset = to_integer<std::int64_t>(result.value(0, 11));
+  }
+  return row;
+}
+
+} // namespace foodpipe::db

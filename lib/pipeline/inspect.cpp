@@ -1,0 +1,282 @@
+#include "pipeline/inspect.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "db/connection.hpp"
+#include "kafka/error.hpp"
+#include "kafka/reader.hpp"
+
+namespace foodpipe::pipeline {
+namespace {
+
+std::chrono::seconds whole_seconds(std::chrono::milliseconds timeout) {
+  return std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(timeout));
+}
+
+// Connection::connect already says "create it with foodpipe seed-db" for a
+// database that does not exist; an empty one is caught here.
+db::Connection open_database(const InspectOptions& options) {
+  auto connection = db::Connection::connect(options.db_conninfo, whole_seconds(options.connect_timeout));
+  if (!db::has_foodpipe_schema(connection)) {
+    throw Error("database " + connection.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
+  }
+  return connection;
+}
+
+// Every topic's metadata, not just ours: asking for one topic by name can make
+// a broker with auto.create.topics.enable create it, and inspect must not.
+TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const kafka::ClusterMetadata& metadata,
+                       const std::string& name, std::chrono::milliseconds timeout) {
+  TopicState state;
+  state.name = name;
+  const auto found = std::find_if(metadata.topics.begin(), metadata.topics.end(),
+                                  [&name](const kafka::TopicInfo& topic) { return topic.name == name; });
+  if (found == metadata.topics.end() || found->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return state;
+  }
+  state.exists = true;
+  for (const auto& info : found->partitions) {
+    PartitionState partition;
+    partition.partition = info.id;
+    partition.leader = info.leader;
+    partition.replicas = info.replicas;
+    partition.in_sync_replicas = info.in_sync_replicas;
+    const auto marks = reader.watermarks(name, info.id, timeout);
+    partition.low = marks.low;
+    partition.high = marks.high;
+    state.partitions.push_back(std::move(partition));
+  }
+  std::sort(state.partitions.begin(), state.partitions.end(),
+            [](const PartitionState& a, const PartitionState& b) { return a.partition < b.partition; });
+  try {
+    const auto config = admin.topic_config(name, timeout);
+    if (const auto it = config.find("retention.ms"); it != config.end()) {
+      state.retention_ms = std::stoll(it->second);
+    }
+  } catch (const kafka::KafkaError& error) {
+    // Without DescribeConfigs rights the rest of the view is still worth showing.
+    if (error.retriable()) {
+      throw;
+    }
+  }
+  return state;
+}
+
+TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, kafka::Reader& reader) {
+  const auto metadata = admin.admin().metadata(options.connect_timeout);
+  TopicView view;
+  view.bootstrap_servers = options.kafka.bootstrap_servers;
+  view.cluster_id = metadata.cluster_id;
+  view.controller_id = metadata.controller_id;
+  view.brokers = metadata.brokers;
+  std::sort(view.brokers.begin(), view.brokers.end(),
+            [](const kafka::BrokerInfo& a, const kafka::BrokerInfo& b) { return a.id < b.id; });
+  view.topic = topic_state(admin, reader, metadata, options.topic, options.connect_timeout);
+  view.dlq = topic_state(admin, reader, metadata, options.topic + ".dlq", options.connect_timeout);
+  return view;
+}
+
+GroupView group_view(const InspectOptions& options, const TopicState& topic, kafka::GroupAdmin& admin,
+                     db::Connection& connection) {
+  GroupView view;
+  view.group = options.group;
+  view.topic = options.topic;
+  view.description = admin.describe_group(options.group, options.connect_timeout);
+  std::vector<std::int32_t> ids;
+  for (const auto& partition : topic.partitions) {
+    ids.push_back(partition.partition);
+  }
+  const auto committed =
+      ids.empty() ? std::map<std::int32_t, std::int64_t>{}
+                  : admin.committed_offsets(options.group, options.topic, ids, options.connect_timeout);
+  const auto stored = db::stored_offsets(connection, options.group, options.topic);
+  for (const auto& partition : topic.partitions) {
+    GroupPartition row;
+    row.partition = partition.partition;
+    row.log_start = partition.low;
+    row.log_end = partition.high;
+    if (const auto it = stored.find(partition.partition); it != stored.end()) {
+      row.stored = it->second;
+    }
+    if (const auto it = committed.find(partition.partition); it != committed.end()) {
+      row.committed = it->second;
+    }
+    // A stored offset below the log start points at deleted messages: the
+    // consumer would skip to the log start, so those do not count as lag.
+    const auto position = std::max(row.stored.value_or(partition.low), partition.low);
+    row.lag = std::max<std::int64_t>(0, partition.high - position);
+    view.total_lag += row.lag;
+    view.partitions.push_back(row);
+  }
+  return view;
+}
+
+KafkaMessage to_message(const std::string& topic, const rd_kafka_message_t& raw) {
+  KafkaMessage message;
+  message.topic = topic;
+  message.partition = raw.partition;
+  message.offset = raw.offset;
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  message.timestamp_ms = rd_kafka_message_timestamp(&raw, &type);
+  message.timestamp_type = type == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? "create"
+                           : type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "logappend"
+                                                                        : "none";
+  message.broker = rd_kafka_message_broker_id(&raw);
+  message.headers = kafka::headers_of(raw);
+  if (raw.key != nullptr) {
+    message.key = std::string(static_cast<const char*>(raw.key), raw.key_len);
+  }
+  if (raw.payload != nullptr) {
+    message.payload = std::string(static_cast<const char*>(raw.payload), raw.len);
+  }
+  return message;
+}
+
+std::vector<KafkaMessage> read_range(kafka::Reader& reader, const std::string& topic,
+                                     const kafka::PartitionRange& range, std::chrono::milliseconds timeout) {
+  std::vector<KafkaMessage> messages;
+  reader.read(
+      topic, {range},
+      [&](const rd_kafka_message_t& raw) {
+        messages.push_back(to_message(topic, raw));
+        return true;
+      },
+      std::max(timeout, std::chrono::milliseconds(5'000)));
+  return messages;
+}
+
+} // namespace
+
+std::int64_t TopicState::messages() const {
+  std::int64_t total = 0;
+  for (const auto& partition : partitions) {
+    total += partition.messages();
+  }
+  return total;
+}
+
+std::int64_t TopicState::high_total() const {
+  std::int64_t total = 0;
+  for (const auto& partition : partitions) {
+    total += partition.high;
+  }
+  return total;
+}
+
+TopicView inspect_topic(const InspectOptions& options) {
+  kafka::GroupAdmin admin(options.kafka);
+  kafka::Reader reader(options.kafka);
+  return topic_view(options, admin, reader);
+}
+
+GroupView inspect_group(const InspectOptions& options) {
+  kafka::GroupAdmin admin(options.kafka);
+  kafka::Reader reader(options.kafka);
+  const auto metadata = admin.admin().metadata(options.connect_timeout);
+  const auto topic = topic_state(admin, reader, metadata, options.topic, options.connect_timeout);
+  if (!topic.exists) {
+    throw Error("topic " + options.topic + " does not exist at " + options.kafka.bootstrap_servers +
+                "; check --topic or create it with 'foodpipe produce --topic " + options.topic + "'");
+  }
+  auto connection = open_database(options);
+  return group_view(options, topic, admin, connection);
+}
+
+DatabaseView inspect_database(const InspectOptions& options) {
+  auto connection = open_database(options);
+  return {connection.describe(), db::summarise_database(connection)};
+}
+
+DeadLetterView inspect_dead_letters(const InspectOptions& options, const std::optional<std::string>& reason,
+                                    std::int64_t limit) {
+  auto connection = open_database(options);
+  DeadLetterView view;
+  view.reason = reason;
+  view.limit = limit;
+  const auto summary = db::summarise_database(connection);
+  if (reason) {
+    const auto it = summary.dead_letters_by_reason.find(*reason);
+    view.total = it != summary.dead_letters_by_reason.end() ? it->second : 0;
+  } else {
+    view.total = summary.dead_letters();
+  }
+  view.dead_letters = db::recent_dead_letters(connection, reason, limit, k_payload_excerpt_bytes);
+  return view;
+}
+
+std::vector<KafkaMessage> read_messages(const InspectOptions& options, const MessagesRequest& request) {
+  kafka::Admin admin(options.kafka);
+  const auto metadata = admin.metadata(options.connect_timeout);
+  const auto topic = std::find_if(metadata.topics.begin(), metadata.topics.end(),
+                                  [&options](const kafka::TopicInfo& t) { return t.name == options.topic; });
+  if (topic == metadata.topics.end() || topic->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error("topic " + options.topic + " does not exist at " + options.kafka.bootstrap_servers +
+                "; check --topic");
+  }
+  const auto partitions = static_cast<std::int32_t>(topic->partitions.size());
+  if (request.partition < 0 || request.partition >= partitions) {
+    throw UsageError("--partition " + std::to_string(request.partition) + ": topic " + options.topic + " has " +
+                     std::to_string(partitions) + " partitions (0.." + std::to_string(partitions - 1) + ")");
+  }
+  kafka::Reader reader(options.kafka);
+  const auto marks = reader.watermarks(options.topic, request.partition, options.connect_timeout);
+  // Like kcat -o -N: N messages before the end. Offsets below the log start
+  // were deleted by retention; reading begins at the first one still there.
+  const auto wanted = request.offset < 0 ? marks.high + request.offset : request.offset;
+  const auto from = std::max(wanted, marks.low);
+  const auto count = static_cast<std::int64_t>(std::min<std::uint64_t>(request.count, INT64_MAX / 2));
+  const auto to = std::min(marks.high, from + count);
+  if (to <= from) {
+    return {};
+  }
+  return read_range(reader, options.topic, {request.partition, from, to}, options.connect_timeout);
+}
+
+OrderView inspect_order(const InspectOptions& options, const std::string& order_id) {
+  auto connection = open_database(options);
+  OrderView view;
+  view.order_id = order_id;
+  view.row = db::find_order(connection, order_id);
+  view.dead_letters = db::dead_letters_containing(connection, order_id, 20, k_payload_excerpt_bytes);
+  if (!view.row) {
+    return view;
+  }
+  if (!view.row->source_partition || !view.row->source_offset) {
+    view.message_note = "the row records no source position";
+    return view;
+  }
+  const auto topic = view.row->source_topic.value_or(options.topic);
+  const auto partition = *view.row->source_partition;
+  const auto offset = *view.row->source_offset;
+  kafka::Reader reader(options.kafka);
+  const auto marks = reader.watermarks(topic, partition, options.connect_timeout);
+  if (offset < marks.low) {
+    view.message_note = "offset " + std::to_string(offset) + " is below the log start " + std::to_string(marks.low) +
+                        " of " + topic + "/" + std::to_string(partition) + ": deleted by retention";
+    return view;
+  }
+  if (offset >= marks.high) {
+    view.message_note = "offset " + std::to_string(offset) + " is beyond the log end " + std::to_string(marks.high) +
+                        " of " + topic + "/" + std::to_string(partition) + " (was the topic recreated?)";
+    return view;
+  }
+  auto messages = read_range(reader, topic, {partition, offset, offset + 1}, options.connect_timeout);
+  if (!messages.empty()) {
+    view.message = std::move(messages.front());
+  }
+  return view;
+}
+
+Overview inspect_overview(const InspectOptions& options) {
+  kafka::GroupAdmin admin(options.kafka);
+  kafka::Reader reader(options.kafka);
+  Overview overview;
+  overview.topic = topic_view(options, admin, reader);
+  auto connection = open_database(options);
+  overview.database = {connection.describe(), db::summarise_database(connection)};
+  overview.group = group_view(options, overview.topic.topic, admin, connection);
+  return overview;
+}
+
+} // namespace foodpipe::pipeline

@@ -1,0 +1,163 @@
+#pragma once
+
+// The inspect job behind `foodpipe inspect`: gathers what a learner (or a CI
+// script) wants to see about the pipeline, as plain structs, one function per
+// view. Everything is read-only: no topic is created, no group is joined, no
+// offset is committed, no row is written.
+//
+// Errors: KafkaError naming the address when no broker answers within
+// connect_timeout; foodpipe::Error ("run foodpipe seed-db") when the database
+// is missing or has no foodpipe schema; DbError for other database failures.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "db/inspect_queries.hpp"
+#include "kafka/admin.hpp"
+#include "kafka/config.hpp"
+#include "kafka/group_admin.hpp"
+
+namespace foodpipe::pipeline {
+
+struct InspectOptions {
+  kafka::ClientSettings kafka;
+  std::string db_conninfo;
+  std::string topic = "food-orders";
+  std::string group = "order-processors";
+  std::chrono::milliseconds connect_timeout{10'000};
+};
+
+// ---- inspect topic ---------------------------------------------------------
+
+struct PartitionState {
+  std::int32_t partition = 0;
+  std::int32_t leader = -1;
+  std::vector<std::int32_t> replicas;
+  std::vector<std::int32_t> in_sync_replicas;
+  std::int64_t low = 0;  // first offset still in the log
+  std::int64_t high = 0; // offset the next message will get (log end)
+  [[nodiscard]] std::int64_t messages() const { return high - low; }
+};
+
+struct TopicState {
+  std::string name;
+  bool exists = false;
+  std::vector<PartitionState> partitions; // by partition id
+  std::optional<std::int64_t> retention_ms; // -1: kept forever; nullopt: not readable
+  [[nodiscard]] std::int64_t messages() const;
+  [[nodiscard]] std::int64_t high_total() const; // sum of the log ends: every message ever written
+};
+
+struct TopicView {
+  std::string bootstrap_servers;
+  std::string cluster_id;
+  std::int32_t controller_id = -1;
+  std::vector<kafka::BrokerInfo> brokers;
+  TopicState topic;
+  TopicState dlq; // <topic>.dlq
+};
+
+[[nodiscard]] TopicView inspect_topic(const InspectOptions& options);
+
+// ---- inspect group ---------------------------------------------------------
+
+struct GroupPartition {
+  std::int32_t partition = 0;
+  std::optional<std::int64_t> stored;    // next offset in the database (consumer_offsets): the truth
+  std::optional<std::int64_t> committed; // next offset committed to Kafka (for Kafka's own tools)
+  std::int64_t log_start = 0;
+  std::int64_t log_end = 0;
+  // Messages the group has still to read: log end - stored offset (or, before
+  // the group stored anything, every message still in the log).
+  std::int64_t lag = 0;
+};
+
+struct GroupView {
+  std::string group;
+  std::string topic;
+  kafka::GroupDescription description;
+  std::vector<GroupPartition> partitions;
+  std::int64_t total_lag = 0;
+};
+
+[[nodiscard]] GroupView inspect_group(const InspectOptions& options);
+
+// ---- inspect db ------------------------------------------------------------
+
+struct DatabaseView {
+  std::string target; // host:port/db, never with a password
+  db::DatabaseSummary summary;
+};
+
+[[nodiscard]] DatabaseView inspect_database(const InspectOptions& options);
+
+// ---- inspect dlq -----------------------------------------------------------
+
+struct DeadLetterView {
+  std::optional<std::string> reason;
+  std::int64_t limit = 20;
+  std::int64_t total = 0; // dead letters in the table (of that reason)
+  std::vector<db::DeadLetterRow> dead_letters; // newest first
+};
+
+// Payload excerpts are cut to this many bytes.
+inline constexpr std::int64_t k_payload_excerpt_bytes = 160;
+
+[[nodiscard]] DeadLetterView inspect_dead_letters(const InspectOptions& options,
+                                                  const std::optional<std::string>& reason, std::int64_t limit);
+
+// ---- inspect messages ------------------------------------------------------
+
+// One Kafka message as kcat -J shows it.
+struct KafkaMessage {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string timestamp_type; // "create", "logappend" or "none"
+  std::int64_t timestamp_ms = 0;
+  std::int32_t broker = -1;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> key;     // raw bytes; nullopt for no key
+  std::optional<std::string> payload; // raw bytes; nullopt for a tombstone
+};
+
+struct MessagesRequest {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0; // < 0: that many messages before the log end (kcat -o -N)
+  std::uint64_t count = 10;
+};
+
+// At most request.count messages from request.offset on (fewer when the log
+// ends first). Throws UsageError for a partition the topic does not have,
+// foodpipe::Error when the topic does not exist.
+[[nodiscard]] std::vector<KafkaMessage> read_messages(const InspectOptions& options, const MessagesRequest& request);
+
+// ---- inspect order ---------------------------------------------------------
+
+struct OrderView {
+  std::string order_id;
+  std::optional<db::OrderRow> row;
+  std::optional<KafkaMessage> message; // the message at the row's source position
+  std::string message_note;            // why there is no message, when there is none
+  std::vector<db::DeadLetterRow> dead_letters;
+  [[nodiscard]] bool found() const { return row.has_value() || !dead_letters.empty(); }
+};
+
+[[nodiscard]] OrderView inspect_order(const InspectOptions& options, const std::string& order_id);
+
+// ---- inspect (overview) ----------------------------------------------------
+
+struct Overview {
+  TopicView topic;
+  GroupView group;
+  DatabaseView database;
+};
+
+[[nodiscard]] Overview inspect_overview(const InspectOptions& options);
+
+} // namespace foodpipe::pipeline
