@@ -13,6 +13,7 @@ Command make_seed_db_command();
 Command make_produce_command();
 Command make_consume_command();
 Command make_inspect_command();
+Command make_replay_command();
 Command make_doctor_command();
 
 // All subcommands, in the order `foodpipe help` lists them.

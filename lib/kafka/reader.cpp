@@ -1,5 +1,6 @@
 #include "kafka/reader.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -43,6 +44,63 @@ Watermarks Reader::watermarks(const std::string& topic, std::int32_t partition, 
                      err);
   }
   return marks;
+}
+
+std::map<std::int32_t, std::int64_t> Reader::offsets_for_times(const std::string& topic,
+                                                             const std::map<std::int32_t, std::int64_t>& times,
+                                                             std::chrono::milliseconds timeout) {
+  std::map<std::int32_t, std::int64_t> offsets;
+  if (times.empty()) {
+    return offsets;
+  }
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(times.size())));
+  for (const auto& [partition, time] : times) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = time;
+  }
+  const auto err = rd_kafka_offsets_for_times(m_handle.get(), list.get(), static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      throw KafkaError(unreachable_message(m_settings.bootstrap_servers, m_events), err, false, true);
+    }
+    throw KafkaError("cannot look up offsets by time in " + topic + ": " + rd_kafka_err2str(err), err);
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& element = list->elems[i];
+    if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError("cannot look up offsets by time in " + topic + "/" + std::to_string(element.partition) + ": " +
+                           rd_kafka_err2str(element.err),
+                       element.err);
+    }
+    // -1 (OFFSET_END): no message at or after that time.
+    offsets[element.partition] =
+        element.offset >= 0 ? element.offset : watermarks(topic, element.partition, timeout).high;
+  }
+  return offsets;
+}
+
+std::vector<std::int32_t> Reader::partitions(const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(m_handle.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* raw = nullptr;
+  const auto err = rd_kafka_metadata(m_handle.get(), 0, handle, &raw, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(handle);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw KafkaError(unreachable_message(m_settings.bootstrap_servers, m_events), err, false, true);
+  }
+  const MetadataPtr metadata(raw);
+  std::vector<std::int32_t> ids;
+  for (int t = 0; t < metadata->topic_cnt; ++t) {
+    const auto& info = metadata->topics[t];
+    if (info.err != RD_KAFKA_RESP_ERR_NO_ERROR || info.partition_cnt == 0) {
+      throw KafkaError("topic " + topic + " does not exist at " + m_settings.bootstrap_servers + "; check --topic",
+                       info.err != RD_KAFKA_RESP_ERR_NO_ERROR ? info.err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                       true);
+    }
+    for (int p = 0; p < info.partition_cnt; ++p) {
+      ids.push_back(info.partitions[p].id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 std::uint64_t Reader::read(const std::string& topic, const std::vector<PartitionRange>& ranges, const Visitor& visit,

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,17 @@ public:
   // Low and high watermark of one partition. Throws KafkaError.
   [[nodiscard]] Watermarks watermarks(const std::string& topic, std::int32_t partition,
                                       std::chrono::milliseconds timeout);
+
+  // For each partition (key) and time (value, milliseconds since the epoch):
+  // the first offset whose message timestamp is >= the time, or the
+  // partition's high watermark when no message is that late (a time in the
+  // future). Throws KafkaError.
+  [[nodiscard]] std::map<std::int32_t, std::int64_t> offsets_for_times(
+      const std::string& topic, const std::map<std::int32_t, std::int64_t>& times, std::chrono::milliseconds timeout);
+
+  // The partition ids of a topic, ascending. Throws KafkaError when the topic
+  // does not exist or no broker answers within `timeout`.
+  [[nodiscard]] std::vector<std::int32_t> partitions(const std::string& topic, std::chrono::milliseconds timeout);
 
   // Reads every range (empty ranges are skipped) and returns how many messages
   // were visited. Throws KafkaError when a partition makes no progress for

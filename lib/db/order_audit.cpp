@@ -1,0 +1,191 @@
+#include "db/order_audit.hpp"
+
+#include <charconv>
+#include <utility>
+
+#include "db/error.hpp"
+#include "db/order_batch.hpp"
+#include "db/order_copy.hpp"
+
+namespace foodpipe::db {
+namespace {
+
+// A chunk of COPY text: large enough that the round trips do not matter,
+// small enough to keep memory flat for any number of messages.
+constexpr std::size_t k_chunk_bytes = 8 * 1024 * 1024;
+
+// The types mirror orders (sql/002_orders.sql), so that values are compared
+// as the store compares them: amounts as numeric, items as jsonb, times as
+// instants. Temporary: private to this session, gone when it ends.
+const std::string k_create_stage =
+    "CREATE TEMP TABLE IF NOT EXISTS foodpipe_verify_stage ("
+    "  order_id text,"
+    "  customer_id text,"
+    "  customer_name text,"
+    "  customer_email text,"
+    "  items jsonb,"
+    "  total_amount numeric,"
+    "  status text,"
+    "  created_at timestamptz,"
+    "  source_topic text,"
+    "  source_partition integer,"
+    "  source_offset bigint"
+    ");"
+    "TRUNCATE pg_temp.foodpipe_verify_stage";
+
+const std::string k_copy_stage = "COPY pg_temp.foodpipe_verify_stage (" + std::string(k_order_columns) + ") FROM STDIN";
+
+// The same comparison as OrderStore's duplicate check (order_store.cpp).
+constexpr std::string_view k_same_content =
+    "(o.customer_id = s.customer_id "
+    " AND o.customer_name IS NOT DISTINCT FROM s.customer_name "
+    " AND o.customer_email IS NOT DISTINCT FROM s.customer_email "
+    " AND o.items = s.items AND o.total_amount = s.total_amount "
+    " AND o.status = s.status AND o.created_at = s.created_at) IS TRUE";
+
+// One verdict per staged message; $1 is the topic. The row at the message's
+// own position decides first: a dead letter cannot excuse a stored row that
+// was changed afterwards.
+std::string classified(std::string_view extra_columns) {
+  const std::string same(k_same_content);
+  return "SELECT s.source_partition, s.source_offset, s.order_id, "
+         "CASE WHEN o.order_id IS NOT NULL AND o.source_topic = $1::text "
+         "          AND o.source_partition = s.source_partition AND o.source_offset = s.source_offset "
+         "       THEN CASE WHEN " + same + " THEN 'ok' ELSE 'different' END "
+         "     WHEN d.id IS NOT NULL THEN 'dead_lettered' "
+         "     WHEN o.order_id IS NULL THEN 'missing' "
+         "     WHEN " + same + " THEN 'duplicate' "
+         "     ELSE 'different' END AS verdict" +
+         std::string(extra_columns) +
+         " FROM pg_temp.foodpipe_verify_stage s "
+         "LEFT JOIN orders o ON o.order_id = s.order_id "
+         "LEFT JOIN dead_letters d ON d.source_topic = $1::text "
+         "  AND d.source_partition = s.source_partition AND d.source_offset = s.source_offset";
+}
+
+// For a problem: where the stored row came from, and which fields differ.
+constexpr std::string_view k_problem_columns =
+    ", o.source_topic AS stored_topic, o.source_partition AS stored_partition, "
+    "o.source_offset AS stored_offset, "
+    "concat_ws(', ', "
+    "  CASE WHEN o.customer_id IS DISTINCT FROM s.customer_id THEN 'customer_id' END, "
+    "  CASE WHEN o.customer_name IS DISTINCT FROM s.customer_name THEN 'customer_name' END, "
+    "  CASE WHEN o.customer_email IS DISTINCT FROM s.customer_email THEN 'customer_email' END, "
+    "  CASE WHEN o.items IS DISTINCT FROM s.items THEN 'items' END, "
+    "  CASE WHEN o.total_amount IS DISTINCT FROM s.total_amount "
+    "       THEN 'total_amount (stored ' || o.total_amount || ', message ' || s.total_amount || ')' END, "
+    "  CASE WHEN o.status IS DISTINCT FROM s.status "
+    "       THEN 'status (stored ' || o.status || ', message ' || s.status || ')' END, "
+    "  CASE WHEN o.created_at IS DISTINCT FROM s.created_at THEN 'created_at' END)";
+
+template <typename Integer>
+Integer parse_integer(std::string_view text) {
+  Integer value{};
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
+  }
+  return value;
+}
+
+} // namespace
+
+OrderAudit::OrderAudit(Connection& connection, std::string topic)
+    : m_connection(connection), m_topic(std::move(topic)) {
+  m_connection.exec(k_create_stage);
+}
+
+std::map<std::int32_t, std::int64_t> OrderAudit::stored_offsets(const std::string& group) {
+  const Result rows = m_connection.exec_params(
+      "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1::text AND topic = $2::text",
+      {group, m_topic});
+  std::map<std::int32_t, std::int64_t> offsets;
+  for (int row = 0; row < rows.rows(); ++row) {
+    offsets.emplace(parse_integer<std::int32_t>(rows.value(row, 0)), parse_integer<std::int64_t>(rows.value(row, 1)));
+  }
+  return offsets;
+}
+
+void OrderAudit::add(const IncomingOrder& message) {
+  append_order_row(m_rows, message, m_topic, std::nullopt, m_scratch);
+  if (m_rows.data().size() >= k_chunk_bytes) {
+    flush();
+  }
+}
+
+void OrderAudit::add_undecodable(std::int32_t partition, std::int64_t offset) {
+  for (int column = 0; column < 8; ++column) {
+    m_rows.field(std::nullopt);
+  }
+  m_rows.field(m_topic);
+  m_rows.field(std::to_string(partition));
+  m_rows.field(std::to_string(offset));
+  m_rows.end_row();
+  if (m_rows.data().size() >= k_chunk_bytes) {
+    flush();
+  }
+}
+
+void OrderAudit::flush() {
+  if (m_rows.rows() == 0) {
+    return;
+  }
+  m_connection.copy_in(k_copy_stage, m_rows.data());
+  m_rows.clear();
+}
+
+AuditCounts OrderAudit::classify() {
+  flush();
+  const Result rows =
+      m_connection.exec_params("SELECT verdict, count(*) FROM (" + classified("") + ") v GROUP BY verdict", {m_topic});
+  AuditCounts counts;
+  for (int row = 0; row < rows.rows(); ++row) {
+    const auto verdict = rows.value(row, 0);
+    const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
+    if (verdict == "ok") {
+      counts.ok = count;
+    } else if (verdict == "duplicate") {
+      counts.duplicates = count;
+    } else if (verdict == "dead_lettered") {
+      counts.dead_lettered = count;
+    } else if (verdict == "missing") {
+      counts.missing = count;
+    } else {
+      counts.different = count;
+    }
+  }
+  return counts;
+}
+
+std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) {
+  const Result rows = m_connection.exec_params(
+      "SELECT * FROM (" + classified(k_problem_columns) +
+          ") v WHERE verdict IN ('missing', 'different') ORDER BY source_partition, source_offset LIMIT $2::bigint",
+      {m_topic, std::to_string(limit)});
+  std::vector<AuditProblem> problems;
+  for (int row = 0; row < rows.rows(); ++row) {
+    AuditProblem problem;
+    problem.partition = parse_integer<std::int32_t>(rows.value(row, 0));
+    problem.offset = parse_integer<std::int64_t>(rows.value(row, 1));
+    problem.order_id = std::string(rows.value(row, 2));
+    problem.kind = std::string(rows.value(row, 3));
+    if (problem.kind == "missing") {
+      problem.detail = rows.is_null(row, 2) ? "does not decode and has no dead letter"
+                                            : "no orders row for this order_id and no dead letter";
+    } else {
+      std::string where = "its own position";
+      if (!rows.is_null(row, 4) && !rows.is_null(row, 5) && !rows.is_null(row, 6)) {
+        const auto partition = parse_integer<std::int32_t>(rows.value(row, 5));
+        const auto offset = parse_integer<std::int64_t>(rows.value(row, 6));
+        if (rows.value(row, 4) != m_topic || partition != problem.partition || offset != problem.offset) {
+          where = describe_position(std::string(rows.value(row, 4)), partition, offset);
+        }
+      }
+      problem.detail = "the row stored from " + where + " differs: " + std::string(rows.value(row, 7));
+    }
+    problems.push_back(std::move(problem));
+  }
+  return problems;
+}
+
+} // namespace foodpipe::db

@@ -1,0 +1,340 @@
+#include "pipeline/replay.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <memory>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/signals.hpp"
+#include "db/connection.hpp"
+#include "db/order_store.hpp"
+#include "domain/order_json.hpp"
+#include "domain/timestamp.hpp"
+#include "kafka/error.hpp"
+#include "kafka/producer.hpp"
+#include "kafka/reader.hpp"
+
+namespace foodpipe::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr std::string_view k_component = "replay";
+
+std::string_view bytes_of(const void* data, std::size_t size) {
+  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
+}
+
+// The value of the first header called `name`, or nullopt.
+std::optional<std::string_view> header_value(const rd_kafka_message_t& message, const char* name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  const void* value = nullptr;
+  std::size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  return bytes_of(value, size);
+}
+
+std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader& reader) {
+  const auto existing = reader.partitions(options.topic, options.timeout);
+  std::vector<std::int32_t> chosen = options.partitions.empty() ? existing : options.partitions;
+  std::sort(chosen.begin(), chosen.end());
+  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  for (const auto partition : chosen) {
+    if (!std::binary_search(existing.begin(), existing.end(), partition)) {
+      throw UsageError("--partition " + std::to_string(partition) + ": topic " + options.topic + " has partitions 0.." +
+                       std::to_string(existing.empty() ? 0 : existing.back()));
+    }
+  }
+
+  std::map<std::int32_t, kafka::Watermarks> marks;
+  std::map<std::int32_t, std::int64_t> start_times;
+  std::map<std::int32_t, std::int64_t> end_times;
+  for (const auto partition : chosen) {
+    marks[partition] = reader.watermarks(options.topic, partition, options.timeout);
+    start_times[partition] = options.start.time_ms;
+    end_times[partition] = options.end.time_ms;
+  }
+  const auto starts_by_time = options.start.kind == ReplayStart::Kind::time
+                                  ? reader.offsets_for_times(options.topic, start_times, options.timeout)
+                                  : std::map<std::int32_t, std::int64_t>{};
+  const auto ends_by_time = options.end.kind == ReplayEnd::Kind::time
+                                ? reader.offsets_for_times(options.topic, end_times, options.timeout)
+                                : std::map<std::int32_t, std::int64_t>{};
+
+  std::vector<ReplayRange> ranges;
+  for (const auto partition : chosen) {
+    const auto [low, high] = marks[partition];
+    ReplayRange range{partition, low, high};
+    switch (options.start.kind) {
+    case ReplayStart::Kind::beginning:
+      range.from = low;
+      break;
+    case ReplayStart::Kind::offset:
+      range.from = std::clamp(options.start.offset, low, high);
+      break;
+    case ReplayStart::Kind::time:
+      range.from = std::clamp(starts_by_time.at(partition), low, high);
+      break;
+    }
+    switch (options.end.kind) {
+    case ReplayEnd::Kind::log_end:
+      range.to = high;
+      break;
+    case ReplayEnd::Kind::offset:
+      range.to = std::min(options.end.offset, high);
+      break;
+    case ReplayEnd::Kind::time:
+      range.to = std::min(ends_by_time.at(partition), high);
+      break;
+    case ReplayEnd::Kind::count: {
+      const auto left = static_cast<std::uint64_t>(high - range.from);
+      range.to = range.from + static_cast<std::int64_t>(std::min(options.end.count, left));
+      break;
+    }
+    }
+    range.to = std::max(range.to, range.from); // an end before the start: nothing to read
+    ranges.push_back(range);
+  }
+  return ranges;
+}
+
+// Into PostgreSQL through the consumer's write path, batch by batch.
+class DatabaseTarget {
+public:
+  DatabaseTarget(const ReplayOptions& options, ReplayReport& report)
+      : m_options(options), m_report(report),
+        m_connection(db::Connection::connect(options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
+                                                                      std::max<std::chrono::milliseconds>(
+                                                                          options.timeout, 1s)))) {
+    if (m_connection.exec("SELECT to_regclass('orders') IS NOT NULL AND to_regclass('dead_letters') IS NOT NULL")
+            .value(0, 0) != "t") {
+      throw Error("database " + m_connection.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
+    }
+    m_store = std::make_unique<db::OrderStore>(m_connection);
+    m_limits.max_message_bytes = options.max_message_bytes;
+    m_batch.group = options.dead_letter_group;
+    m_batch.topic = options.topic;
+  }
+
+  void add(const rd_kafka_message_t& message) {
+    const auto key = message.key != nullptr
+                         ? std::optional<std::string>(std::string(bytes_of(message.key, message.key_len)))
+                         : std::nullopt;
+    if (message.payload == nullptr) {
+      m_batch.dead_letters.push_back({m_options.topic, message.partition, message.offset, key, std::nullopt,
+                                      domain::ReasonCode::null_value, "tombstone: the message has no value"});
+    } else {
+      const auto value = bytes_of(message.payload, message.len);
+      auto decoded = domain::decode(value, m_limits);
+      if (decoded) {
+        m_batch.orders.push_back(
+            {std::move(decoded).order(), message.partition, message.offset, key, std::string(value)});
+      } else {
+        m_batch.dead_letters.push_back({m_options.topic, message.partition, message.offset, key, std::string(value),
+                                        decoded.rejection().code, decoded.rejection().detail});
+      }
+    }
+    if (m_batch.orders.size() + m_batch.dead_letters.size() >= m_options.batch_size) {
+      flush();
+    }
+  }
+
+  // Writes and commits what is batched. A failed write is rolled back by the
+  // store and thrown: the replay stops there (it can simply be run again).
+  void flush() {
+    if (m_batch.orders.empty() && m_batch.dead_letters.empty()) {
+      return;
+    }
+    const auto result = m_store->write(m_batch);
+    m_store->commit();
+    m_report.applied += result.applied;
+    m_report.already_present += result.duplicates;
+    m_report.dead_lettered += result.dead_letters.size();
+    m_report.dead_letters_recorded += result.dead_letters_recorded;
+    m_batch.orders.clear();
+    m_batch.dead_letters.clear();
+  }
+
+private:
+  const ReplayOptions& m_options;
+  ReplayReport& m_report;
+  db::Connection m_connection;
+  std::unique_ptr<db::OrderStore> m_store;
+  domain::DecodeLimits m_limits;
+  db::Batch m_batch; // no offsets: a replay never moves a group's progress
+};
+
+// Onto another topic, with provenance headers.
+class TopicTarget {
+public:
+  TopicTarget(const ReplayOptions& options, ReplayReport& report)
+      : m_options(options), m_report(report),
+        m_producer(options.kafka, {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}},
+                   [this](const rd_kafka_message_t& delivered) {
+                     if (delivered.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                       ++m_report.republished;
+                     } else {
+                       ++m_report.failed;
+                       log::warning(k_component, "message not delivered",
+                                    {{"topic", *m_options.to_topic}, {"error", rd_kafka_err2name(delivered.err)}});
+                     }
+                   }) {}
+
+  void add(const rd_kafka_message_t& message) {
+    rd_kafka_headers_t* original = nullptr;
+    kafka::HeadersPtr headers(rd_kafka_message_headers(&message, &original) == RD_KAFKA_RESP_ERR_NO_ERROR
+                                  ? rd_kafka_headers_copy(original)
+                                  : rd_kafka_headers_new(3));
+    const auto add_header = [&headers](const char* name, const std::string& value) {
+      rd_kafka_header_add(headers.get(), name, -1, value.data(), static_cast<ssize_t>(value.size()));
+    };
+    add_header(k_replay_source_topic_header, m_options.topic);
+    add_header(k_replay_source_partition_header, std::to_string(message.partition));
+    add_header(k_replay_source_offset_header, std::to_string(message.offset));
+    // A null key or value stays null (data() == nullptr).
+    m_producer.produce(*m_options.to_topic, bytes_of(message.key, message.key_len),
+                       bytes_of(message.payload, message.len), headers.get(), nullptr);
+    if (++m_since_poll >= 1000) {
+      m_since_poll = 0;
+      m_producer.poll(0ms);
+    }
+  }
+
+  // Waits for every delivery report; what cannot be delivered in time is
+  // purged and counted as failed.
+  void flush() { (void)m_producer.close(30s); }
+
+private:
+  const ReplayOptions& m_options;
+  ReplayReport& m_report;
+  kafka::Producer m_producer;
+  std::size_t m_since_poll = 0;
+};
+
+} // namespace
+
+std::optional<std::int64_t> parse_replay_time(const std::string& text, std::chrono::system_clock::time_point now) {
+  if (text.size() >= 3 && text.front() == '-') {
+    std::int64_t amount = 0;
+    const char* first = text.data() + 1;
+    const char* last = text.data() + text.size() - 1;
+    const auto parsed = std::from_chars(first, last, amount);
+    if (parsed.ec != std::errc() || parsed.ptr != last || amount < 0) {
+      return std::nullopt;
+    }
+    std::int64_t unit_seconds = 0;
+    switch (text.back()) {
+    case 's':
+      unit_seconds = 1;
+      break;
+    case 'm':
+      unit_seconds = 60;
+      break;
+    case 'h':
+      unit_seconds = 3600;
+      break;
+    case 'd':
+      unit_seconds = 86400;
+      break;
+    default:
+      return std::nullopt;
+    }
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    return now_ms - amount * unit_seconds * 1000;
+  }
+  auto time = domain::parse_timestamp(text);
+  if (!time) {
+    time = domain::parse_timestamp(text + "Z"); // ISO-8601 without an offset: UTC
+  }
+  if (!time) {
+    return std::nullopt;
+  }
+  return time->time_since_epoch().count();
+}
+
+ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress) {
+  if (options.topic.empty()) {
+    throw UsageError("--topic must not be empty");
+  }
+  if (options.to_topic && options.to_topic->empty()) {
+    throw UsageError("--to-topic must not be empty");
+  }
+  if (options.batch_size == 0) {
+    throw UsageError("--batch-size must be at least 1");
+  }
+  const auto started = Clock::now();
+  ReplayReport report;
+  report.dry_run = options.dry_run;
+
+  kafka::Reader reader(options.kafka);
+  report.ranges = plan_ranges(options, reader);
+  std::vector<kafka::PartitionRange> ranges;
+  for (const auto& range : report.ranges) {
+    report.planned += range.count();
+    ranges.push_back({range.partition, range.from, range.to});
+  }
+  if (options.dry_run || report.planned == 0) {
+    report.elapsed = Clock::now() - started;
+    return report;
+  }
+
+  std::unique_ptr<DatabaseTarget> database;
+  std::unique_ptr<TopicTarget> topic;
+  if (options.to_topic) {
+    topic = std::make_unique<TopicTarget>(options, report);
+  } else {
+    database = std::make_unique<DatabaseTarget>(options, report);
+  }
+  log::info(k_component, "replaying",
+            {{"topic", options.topic},
+             {"messages", std::to_string(report.planned)},
+             {"into", options.to_topic ? "topic " + *options.to_topic : std::string("the database")}});
+
+  auto next_progress = Clock::now() + 1s;
+  reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
+    if (stop_requested()) {
+      report.interrupted = true;
+      return false;
+    }
+    ++report.read;
+    if (options.reason) {
+      const auto reason = header_value(message, "reason-code");
+      if (!reason || *reason != *options.reason) {
+        ++report.skipped_by_filter;
+        return true;
+      }
+    }
+    if (topic) {
+      topic->add(message);
+    } else {
+      database->add(message);
+    }
+    if (progress && (report.read & 1023U) == 0 && Clock::now() >= next_progress) {
+      next_progress = Clock::now() + 1s;
+      progress({report.read, report.planned, Clock::now() - started});
+    }
+    return true;
+  });
+  // The batch in flight is finished even when interrupted: it is small, and
+  // a write the database does not complete is rolled back by it.
+  if (topic) {
+    topic->flush();
+  } else {
+    database->flush();
+  }
+  report.elapsed = Clock::now() - started;
+  if (progress) {
+    progress({report.read, report.planned, report.elapsed});
+  }
+  return report;
+}
+
+} // namespace foodpipe::pipeline

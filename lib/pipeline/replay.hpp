@@ -1,0 +1,119 @@
+#pragma once
+
+// The replay job behind `foodpipe replay`: re-read a range of a topic and
+// apply it again, into PostgreSQL or onto another topic.
+//
+// Ranges: per partition, from a start (the log start, an offset, or the first
+// message at or after a time) to an end (exclusive: an offset, the first
+// message at or after a time, start + count, or by default the log end as of
+// the start of the run). Offsets are clamped to what the log still holds.
+//
+// Into the database: each batch goes through the consumer's own gate
+// (domain::decode) and write path (db::OrderStore::write with no offsets), so
+// the group's stored offsets never move; an order already stored with the same
+// content counts as already present, a bad message becomes a dead letter at
+// its position (recorded once), a missing row is inserted: replaying what is
+// stored changes nothing, replaying after a loss repairs it.
+//
+// Onto a topic: key, value and headers as read, plus provenance headers
+// (replay-source-topic, replay-source-partition, replay-source-offset),
+// through an idempotent producer, flushed; failed deliveries are counted.
+//
+// A reason filter keeps only messages whose reason-code header (written by
+// consume on <topic>.dlq) equals it. SIGINT/SIGTERM: the batch in flight is
+// finished (or rolled back by the database if the write fails), the rest is
+// left, and the report says interrupted.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kafka/config.hpp"
+
+namespace foodpipe::pipeline {
+
+// Provenance headers added to every republished message.
+inline constexpr const char* k_replay_source_topic_header = "replay-source-topic";
+inline constexpr const char* k_replay_source_partition_header = "replay-source-partition";
+inline constexpr const char* k_replay_source_offset_header = "replay-source-offset";
+
+struct ReplayStart {
+  enum class Kind { beginning, offset, time };
+  Kind kind = Kind::beginning;
+  std::int64_t offset = 0;  // Kind::offset
+  std::int64_t time_ms = 0; // Kind::time, milliseconds since the epoch
+};
+
+struct ReplayEnd {
+  enum class Kind { log_end, offset, time, count };
+  Kind kind = Kind::log_end;
+  std::int64_t offset = 0;  // Kind::offset: exclusive
+  std::int64_t time_ms = 0; // Kind::time: exclusive (messages before this time)
+  std::uint64_t count = 0;  // Kind::count: per partition
+};
+
+struct ReplayOptions {
+  kafka::ClientSettings kafka;
+  std::string db_conninfo;
+  std::string topic = "food-orders";
+  std::vector<std::int32_t> partitions; // empty: all of the topic's
+  ReplayStart start;
+  ReplayEnd end;
+  std::optional<std::string> to_topic;  // nullopt: into the database
+  std::optional<std::string> reason;    // keep only messages with this reason-code header
+  bool dry_run = false;
+  std::size_t batch_size = 5000;
+  std::size_t max_message_bytes = 256 * 1024; // as consume's
+  // Recorded in dead_letters.consumer_group for what the replay dead-letters.
+  std::string dead_letter_group = "foodpipe-replay";
+  std::chrono::milliseconds timeout{10'000};
+};
+
+struct ReplayRange {
+  std::int32_t partition = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0; // exclusive
+  [[nodiscard]] std::uint64_t count() const noexcept {
+    return to > from ? static_cast<std::uint64_t>(to - from) : 0U;
+  }
+};
+
+struct ReplayReport {
+  std::vector<ReplayRange> ranges;
+  std::uint64_t planned = 0;           // messages in the ranges
+  std::uint64_t read = 0;
+  std::uint64_t applied = 0;           // rows inserted
+  std::uint64_t already_present = 0;   // exact duplicates of stored rows (or within the replay)
+  std::uint64_t dead_lettered = 0;     // messages that are dead letters (whether or not recorded before)
+  std::uint64_t dead_letters_recorded = 0; // of those, rows new in dead_letters
+  std::uint64_t republished = 0;       // delivered to --to-topic
+  std::uint64_t failed = 0;            // not delivered to --to-topic
+  std::uint64_t skipped_by_filter = 0; // not matching the reason filter
+  bool dry_run = false;
+  bool interrupted = false;
+  std::chrono::steady_clock::duration elapsed{};
+};
+
+struct ReplayProgress {
+  std::uint64_t read = 0;
+  std::uint64_t planned = 0;
+  std::chrono::steady_clock::duration elapsed{};
+};
+
+using ReplayProgressCallback = std::function<void(const ReplayProgress&)>;
+
+// Runs the replay (or, with dry_run, only works out the ranges). Throws
+// UsageError for impossible options (an unknown partition, a start after the
+// end), KafkaError and DbError when a service fails.
+[[nodiscard]] ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress = {});
+
+// Parses --from-time/--to-time: an RFC 3339 time ("2026-12-01T10:00:00Z",
+// "...+01:00"; without an offset it is UTC) or a time relative to `now`:
+// "-1h", "-30m", "-45s", "-2d" (a number and one unit). nullopt when neither.
+[[nodiscard]] std::optional<std::int64_t> parse_replay_time(const std::string& text,
+                                                            std::chrono::system_clock::time_point now);
+
+} // namespace foodpipe::pipeline

@@ -1,0 +1,111 @@
+#include "pipeline/verify.hpp"
+
+#include "core/error.hpp"
+#include "core/signals.hpp"
+#include "db/connection.hpp"
+#include "db/order_audit.hpp"
+#include "domain/order_json.hpp"
+#include "kafka/reader.hpp"
+
+namespace foodpipe::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string_view bytes_of(const void* data, std::size_t size) {
+  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
+}
+
+} // namespace
+
+VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallback& progress) {
+  if (options.topic.empty() || options.group.empty()) {
+    throw UsageError("--topic and --group must not be empty");
+  }
+  const auto started = Clock::now();
+  VerifyReport report;
+
+  auto connection =
+      db::Connection::connect(options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
+                                                       std::max<std::chrono::milliseconds>(options.timeout, 1s)));
+  db::OrderAudit audit(connection, options.topic);
+  const auto stored = audit.stored_offsets(options.group);
+  if (stored.empty()) {
+    throw Error("group " + options.group + " has no stored offsets for topic " + options.topic +
+                " in " + connection.describe() + "; nothing was consumed yet (check --group and --topic)");
+  }
+
+  // Below the stored offset and still in the log: what the audit can see.
+  kafka::Reader reader(options.kafka);
+  std::vector<kafka::PartitionRange> ranges;
+  std::uint64_t total = 0;
+  for (const auto& [partition, next] : stored) {
+    const auto marks = reader.watermarks(options.topic, partition, options.timeout);
+    const VerifyPartition range{partition, std::min(marks.low, next), next};
+    report.partitions.push_back(range);
+    ranges.push_back({partition, range.from, range.to});
+    total += static_cast<std::uint64_t>(range.to - range.from);
+  }
+
+  domain::DecodeLimits limits;
+  limits.max_message_bytes = options.max_message_bytes;
+  db::IncomingOrder incoming;
+  domain::Rejection rejection;
+  auto next_progress = Clock::now() + 1s;
+  const auto show = [&](const char* phase, std::uint64_t read) {
+    if (progress) {
+      progress({phase, read, total, Clock::now() - started});
+    }
+  };
+  std::uint64_t staged = 0;
+  reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
+    // The clock and the flag are looked at every few thousand messages only.
+    if (staged % 4096 == 0) {
+      if (stop_requested()) {
+        report.interrupted = true;
+        return false;
+      }
+      if (Clock::now() >= next_progress) {
+        next_progress = Clock::now() + 1s;
+        show("reading", staged);
+      }
+    }
+    incoming.partition = message.partition;
+    incoming.offset = message.offset;
+    // A tombstone has a null payload, which decode() rejects as null_value.
+    if (domain::decode_into(bytes_of(message.payload, message.len), incoming.order, rejection, limits)) {
+      audit.add(incoming);
+    } else {
+      audit.add_undecodable(message.partition, message.offset);
+    }
+    ++staged;
+    return true;
+  });
+  report.checked = staged;
+  report.read_time = Clock::now() - started;
+  if (report.interrupted) {
+    report.elapsed = report.read_time;
+    return report;
+  }
+
+  show("comparing", report.checked);
+  const auto compare_started = Clock::now();
+  const auto counts = audit.classify();
+  report.ok = counts.ok;
+  report.duplicates = counts.duplicates;
+  report.dead_lettered = counts.dead_lettered;
+  report.missing = counts.missing;
+  report.different = counts.different;
+  if (report.missing + report.different > 0 && options.limit > 0) {
+    for (auto& problem : audit.problems(options.limit)) {
+      report.problems.push_back({std::move(problem.kind), problem.partition, problem.offset,
+                                 std::move(problem.order_id), std::move(problem.detail)});
+    }
+  }
+  report.compare_time = Clock::now() - compare_started;
+  report.elapsed = Clock::now() - started;
+  return report;
+}
+
+} // namespace foodpipe::pipeline

@@ -1,0 +1,95 @@
+#pragma once
+
+// The audit behind `foodpipe inspect --verify`: is every message below a
+// group's stored offsets accounted for in the database?
+//
+// For each partition with a row in consumer_offsets, the messages from the
+// log start to the stored next offset are read (assign, no group, nothing
+// committed) and decoded with the consumer's own gate (domain::decode). Each
+// message then gets one verdict:
+//   ok             the orders row at its own position holds the same content
+//   different      the orders row at its own position holds other content, or
+//                  its order_id is stored elsewhere with other content and the
+//                  message has no dead letter
+//   dead_lettered  dead_letters has a row at its position
+//   duplicate      its order_id is stored from another position with the same
+//                  content (an exact duplicate, fine)
+//   missing        none of the above: no row for its order_id and no dead
+//                  letter (a message that does not decode counts as missing
+//                  when it has no dead letter)
+// "Same content" is the store's own comparison (order_store.cpp): every field
+// equal, amounts as numeric (cents), items as jsonb (in order), times as
+// instants.
+//
+// How, for speed: the decoded messages are COPYed in large chunks into a
+// session-temporary table, and one query classifies them all against orders
+// (joined on the primary key) and dead_letters (on its unique position key).
+// The database is only read; the temporary table vanishes with the session.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kafka/config.hpp"
+
+namespace foodpipe::pipeline {
+
+struct VerifyOptions {
+  kafka::ClientSettings kafka;
+  std::string db_conninfo;
+  std::string topic = "food-orders";
+  std::string group = "order-processors";
+  std::size_t limit = 20;              // problems named in the report; all are counted
+  std::size_t max_message_bytes = 256 * 1024; // as consume's --max-message-bytes
+  std::chrono::milliseconds timeout{10'000};
+};
+
+// One message that is not accounted for.
+struct VerifyProblem {
+  std::string kind;     // "missing" or "different"
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string order_id; // empty when the message does not decode
+  std::string detail;   // one line: why
+};
+
+struct VerifyPartition {
+  std::int32_t partition = 0;
+  std::int64_t from = 0; // the log start (older messages were deleted by retention)
+  std::int64_t to = 0;   // the group's stored next offset (exclusive)
+};
+
+struct VerifyReport {
+  std::vector<VerifyPartition> partitions;
+  std::uint64_t checked = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t different = 0;
+  std::vector<VerifyProblem> problems; // the first `limit`, in (partition, offset) order
+  bool interrupted = false;
+  std::chrono::steady_clock::duration read_time{};
+  std::chrono::steady_clock::duration compare_time{};
+  std::chrono::steady_clock::duration elapsed{};
+
+  [[nodiscard]] bool all_accounted_for() const noexcept { return !interrupted && missing == 0 && different == 0; }
+};
+
+struct VerifyProgress {
+  std::string phase; // "reading" or "comparing"
+  std::uint64_t read = 0;
+  std::uint64_t total = 0;
+  std::chrono::steady_clock::duration elapsed{};
+};
+
+using VerifyProgressCallback = std::function<void(const VerifyProgress&)>;
+
+// Runs the audit. Stops early (report.interrupted) on SIGINT/SIGTERM. Throws
+// Error when the group has no stored offsets for the topic, KafkaError and
+// DbError when a service fails.
+[[nodiscard]] VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallback& progress = {});
+
+} // namespace foodpipe::pipeline
