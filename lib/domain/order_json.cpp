@@ -25,9 +25,9 @@ constexpr std::array<std::string_view, 11> k_reason_names{
     "invalid_utf8",   "invalid_json", "not_an_object", "missing_field",         "wrong_type", "invalid_value",
     "total_mismatch", "too_large",    "null_value",    "conflicting_duplicate", "db_rejected"};
 
-// RapidJSON's level and parse stacks live in a buffer on the C stack, so that
-// encoding and decoding a normal order allocate nothing beyond the order's own
-// strings; deeper documents spill into heap chunks.
+// RapidJSON's parse stack lives in a buffer on the C stack, so that decoding a
+// normal order allocates nothing beyond the order's own strings; deeper
+// documents spill into heap chunks.
 constexpr std::size_t k_stack_buffer_size = 2048;
 using PoolAllocator = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
 
@@ -37,10 +37,10 @@ rapidjson::SizeType json_size(std::size_t size) {
 
 // ---------------------------------------------------------------- encoding
 
-// A RapidJSON output stream that appends to a std::string through a raw
-// cursor: RapidJSON reserves room before each token (PutReserve) and then
-// writes unchecked (PutUnsafe). The string is over-sized while writing;
-// finish() trims it.
+// An output stream that appends to a std::string through a raw cursor: room
+// is reserved before each token, which is then written unchecked (RapidJSON's
+// PutReserve and PutUnsafe for escaped strings). The string is over-sized
+// while writing; finish() trims it.
 class StringSink {
 public:
   using Ch = char;
@@ -74,6 +74,13 @@ public:
     std::memcpy(m_data + m_size, text.data(), text.size());
     m_size += text.size();
   }
+  // Room for `count` bytes at the cursor, to format into in place; commit()
+  // then keeps what was written up to `end`.
+  char* room(std::size_t count) {
+    reserve(count);
+    return m_data + m_size;
+  }
+  void commit(const char* end) { m_size = static_cast<std::size_t>(end - m_data); }
 
   void finish() { m_out.resize(m_size); }
 
@@ -107,96 +114,129 @@ inline void PutUnsafe(foodpipe::domain::StringSink& sink, char c) {
 namespace foodpipe::domain {
 namespace {
 
-// True when JSON needs an escape for some byte of `text` ('"', '\\', U+0000..U+001F).
-// Eight bytes at a time with the classic "has a byte less than n / equal to
-// zero" word tricks, which are exact for "is there any such byte".
-bool needs_escape(std::string_view text) {
+// What writing a string needs: escapes ('"', '\\', U+0000..U+001F), and a
+// UTF-8 check when any byte is above 0x7F. One pass, eight bytes at a time,
+// with the classic "has a byte less than n / equal to zero" word tricks, which
+// are exact for "is there any such byte"; pure-ASCII text (most of an order)
+// is thus checked for both at once.
+struct TextScan {
+  bool needs_escape = false;
+  bool non_ascii = false;
+};
+
+TextScan scan_text(std::string_view text) {
   constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
   constexpr std::uint64_t k_high = 0x8080808080808080ULL;
   const auto has_zero_byte = [](std::uint64_t word) { return (word - k_ones) & ~word; };
+  std::uint64_t special = 0;
+  std::uint64_t bytes = 0;
   std::size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
     std::uint64_t word = 0;
     std::memcpy(&word, text.data() + i, sizeof word);
-    const std::uint64_t control = (word - k_ones * 0x20) & ~word;
-    const std::uint64_t quote = has_zero_byte(word ^ (k_ones * '"'));
-    const std::uint64_t backslash = has_zero_byte(word ^ (k_ones * '\\'));
-    if (((control | quote | backslash) & k_high) != 0) {
-      return true;
-    }
+    special |= ((word - k_ones * 0x20) & ~word) | has_zero_byte(word ^ (k_ones * '"')) |
+               has_zero_byte(word ^ (k_ones * '\\'));
+    bytes |= word;
   }
+  TextScan found{(special & k_high) != 0, (bytes & k_high) != 0};
   for (; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte == '"' || byte == '\\') {
-      return true;
-    }
+    found.needs_escape = found.needs_escape || byte < 0x20 || byte == '"' || byte == '\\';
+    found.non_ascii = found.non_ascii || byte >= 0x80;
   }
-  return false;
+  return found;
 }
 
-// No kWriteValidateEncodingFlag: encode() validates every string up front with
-// the word-at-a-time validator, which is much faster than RapidJSON's
-// per-character check and lets a bad order be refused before anything is written.
-using JsonWriter = rapidjson::Writer<StringSink, rapidjson::UTF8<>, rapidjson::UTF8<>, PoolAllocator,
-                                     rapidjson::kWriteNoFlags>;
+// RapidJSON's writer, used only for the rare string that needs escapes: its
+// table decides every escape. A lone root string pushes nothing on its level
+// stack, so it allocates nothing.
+using EscapingWriter = rapidjson::Writer<StringSink, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
+                                         rapidjson::kWriteNoFlags>;
 
-// RapidJSON's Writer (its state machine places every ',' and ':' and its
-// escaping handles every string that needs it) with one shortcut: a string
-// that needs no escape is copied as a block instead of byte by byte, which
-// halves the cost of encoding an order.
-class OrderWriter : public JsonWriter {
-public:
-  OrderWriter(StringSink& sink, PoolAllocator& allocator) : JsonWriter(sink, &allocator, 4), m_sink(sink) {}
+// Appends `text` as a JSON string; false, writing nothing, when it is not
+// valid UTF-8 (the JSON would be invalid).
+bool put_string(StringSink& sink, std::string_view text) {
+  const TextScan found = scan_text(text);
+  if (found.non_ascii && !is_valid_utf8(text)) {
+    return false;
+  }
+  if (!found.needs_escape) {
+    sink.append_quoted(text);
+    return true;
+  }
+  EscapingWriter writer(sink);
+  writer.String(text.data(), json_size(text.size()));
+  return true;
+}
 
-  // A key or a string value.
-  void text(std::string_view value) {
-    if (needs_escape(value)) {
-      String(value.data(), json_size(value.size()));
-      return;
+void put_money(StringSink& sink, Money value) {
+  sink.commit(value.format(sink.room(Money::k_max_text)));
+}
+
+void put_int(StringSink& sink, std::int32_t value) {
+  constexpr std::size_t k_max_digits = 11; // "-2147483648"
+  char* const start = sink.room(k_max_digits);
+  sink.commit(std::to_chars(start, start + k_max_digits, value).ptr);
+}
+
+void put_timestamp(StringSink& sink, Timestamp time) {
+  char* out = sink.room(k_timestamp_text_size + 2);
+  *out++ = '"';
+  out = format_timestamp(time, out);
+  *out++ = '"';
+  sink.commit(out);
+}
+
+// Writes the whole document. The keys and punctuation are constant, so they
+// are copied as pre-quoted literals (`,"customer_id":`) instead of going
+// through a JSON writer's key escaping and state machine on every order.
+// Returns false at the first string that is not valid UTF-8.
+bool write_order(StringSink& sink, const Order& order) {
+  sink.append(R"({"order_id":)");
+  if (!put_string(sink, order.order_id)) {
+    return false;
+  }
+  sink.append(R"(,"customer_id":)");
+  if (!put_string(sink, order.customer_id)) {
+    return false;
+  }
+  sink.append(R"(,"customer_name":)");
+  if (!put_string(sink, order.customer_name)) {
+    return false;
+  }
+  sink.append(R"(,"customer_email":)");
+  if (!put_string(sink, order.customer_email)) {
+    return false;
+  }
+  sink.append(R"(,"items":[)");
+  bool first = true;
+  for (const LineItem& item : order.items) {
+    sink.append(first ? std::string_view(R"({"item_id":)") : std::string_view(R"(,{"item_id":)"));
+    first = false;
+    if (!put_string(sink, item.item_id)) {
+      return false;
     }
-    Prefix(rapidjson::kStringType);
-    m_sink.append_quoted(value);
-    EndValue(true);
+    sink.append(R"(,"name":)");
+    if (!put_string(sink, item.name)) {
+      return false;
+    }
+    sink.append(R"(,"quantity":)");
+    put_int(sink, item.quantity);
+    sink.append(R"(,"price":)");
+    put_money(sink, item.price);
+    sink.append(R"(,"subtotal":)");
+    put_money(sink, item.subtotal);
+    sink.append("}");
   }
-
-  // A number already spelled as JSON.
-  void number(std::string_view json) {
-    Prefix(rapidjson::kNumberType);
-    m_sink.append(json);
-    EndValue(true);
-  }
-
-private:
-  StringSink& m_sink;
-};
-
-class Encoder {
-public:
-  Encoder(std::string& out, PoolAllocator& allocator) : m_sink(out), m_writer(m_sink, allocator) {}
-
-  void finish() { m_sink.finish(); }
-
-  void key(std::string_view name) { m_writer.text(name); }
-
-  void string(std::string_view name, std::string_view value) {
-    m_writer.text(name);
-    m_writer.text(value);
-  }
-
-  void money(std::string_view name, Money value) {
-    char text[Money::k_max_text];
-    const char* const end = value.format(text);
-    m_writer.text(name);
-    m_writer.number(std::string_view(text, static_cast<std::size_t>(end - text)));
-  }
-
-  OrderWriter& writer() { return m_writer; }
-
-private:
-  StringSink m_sink;
-  OrderWriter m_writer;
-};
-
+  sink.append(R"(],"total_amount":)");
+  put_money(sink, order.total_amount);
+  sink.append(R"(,"status":)");
+  sink.append_quoted(to_string(order.status)); // lowercase ASCII names
+  sink.append(R"(,"created_at":)");
+  put_timestamp(sink, order.created_at);
+  sink.append("}");
+  return true;
+}
 // ---------------------------------------------------------------- decoding
 
 enum class JsonType : std::uint8_t { null, boolean, number, string, object, array };
@@ -746,46 +786,17 @@ std::optional<ReasonCode> parse_reason_code(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-// At -O3 GCC inlines RapidJSON's level stack into encode() and warns that its
-// allocator may return null before the placement new; our pool allocator
-// never does (it falls back to malloc, and RapidJSON asserts on failure).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 void encode(const Order& order, std::string& out) {
-  if (const auto invalid = first_invalid_field(order)) {
-    throw std::invalid_argument("cannot encode an order whose " + *invalid + " is not valid UTF-8");
+  const std::size_t start = out.size();
+  StringSink sink(out);
+  if (!write_order(sink, order)) {
+    out.resize(start);
+    const auto invalid = first_invalid_field(order);
+    throw std::invalid_argument("cannot encode an order whose " + invalid.value_or("text") +
+                                " is not valid UTF-8");
   }
-  alignas(std::max_align_t) char stack_buffer[k_stack_buffer_size];
-  PoolAllocator allocator(stack_buffer, sizeof stack_buffer);
-  Encoder encoder(out, allocator);
-  auto& writer = encoder.writer();
-  writer.StartObject();
-  encoder.string("order_id", order.order_id);
-  encoder.string("customer_id", order.customer_id);
-  encoder.string("customer_name", order.customer_name);
-  encoder.string("customer_email", order.customer_email);
-  encoder.key("items");
-  writer.StartArray();
-  for (const LineItem& item : order.items) {
-    writer.StartObject();
-    encoder.string("item_id", item.item_id);
-    encoder.string("name", item.name);
-    encoder.key("quantity");
-    writer.Int(item.quantity);
-    encoder.money("price", item.price);
-    encoder.money("subtotal", item.subtotal);
-    writer.EndObject();
-  }
-  writer.EndArray();
-  encoder.money("total_amount", order.total_amount);
-  encoder.string("status", to_string(order.status));
-  char time[k_timestamp_text_size];
-  const char* const time_end = format_timestamp(order.created_at, time);
-  encoder.string("created_at", std::string_view(time, static_cast<std::size_t>(time_end - time)));
-  writer.EndObject();
-  encoder.finish();
+  sink.finish();
 }
-#pragma GCC diagnostic pop
 
 std::string encode(const Order& order) {
   std::string out;

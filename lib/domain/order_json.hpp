@@ -97,8 +97,8 @@ private:
 // business rules; an order that passed decode() or came from the generator
 // round-trips exactly. Strings are written as UTF-8 with JSON escapes for '"',
 // '\\' and control characters.
-// Throws std::invalid_argument naming the field, before writing anything, when
-// a string field is not valid UTF-8 (the JSON would be invalid). Allocates only
+// Throws std::invalid_argument naming the field, with `out` as it was, when a
+// string field is not valid UTF-8 (the JSON would be invalid). Allocates only
 // when `out` must grow.
 void encode(const Order& order, std::string& out);
 [[nodiscard]] std::string encode(const Order& order);
