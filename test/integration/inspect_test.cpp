@@ -2,9 +2,11 @@
 // (N orders and a few bad messages produced to a fresh topic, consumed into a
 // fresh database) and what each view's JSON must say about it.
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -158,6 +160,30 @@ TEST_F(InspectTest, GroupLagIsZeroAfterConsumingAndCountsWhatWasProducedSince) {
   EXPECT_EQ(over.exit_code, 1) << over.err;
   EXPECT_NE(over.err.find("exceeds --max-lag 6"), std::string::npos) << over.err;
   EXPECT_EQ(inspect({"group", "--max-lag", "7"}).exit_code, 0);
+}
+
+TEST_F(InspectTest, GroupViewShowsTheLiveMembersAndTheirPartitions) {
+  test::BackgroundFoodpipe consumer({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--quiet"});
+  // Joining takes a rebalance; poll the view until the broker reports it settled.
+  rapidjson::Document view;
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    view = inspect_json({"group"});
+    if (std::string(view["state"].GetString()) == "Stable" && view["members"].Size() == 1U &&
+        view["members"][0]["assignment"].HasMember(m_topic.c_str())) {
+      break;
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_TRUE(view["known_to_broker"].GetBool());
+  EXPECT_STREQ(view["state"].GetString(), "Stable");
+  EXPECT_STREQ(view["protocol_type"].GetString(), "consumer");
+  ASSERT_EQ(view["members"].Size(), 1U);
+  const auto& member = view["members"][0];
+  EXPECT_STREQ(member["client_id"].GetString(), "foodpipe");
+  ASSERT_TRUE(member["assignment"].HasMember(m_topic.c_str()));
+  EXPECT_EQ(member["assignment"][m_topic.c_str()].Size(), 3U) << "one member owns every partition";
+  consumer.signal(SIGTERM);
+  EXPECT_EQ(consumer.wait().exit_code, 0);
 }
 
 TEST_F(InspectTest, DbViewCountsOrdersAndDeadLettersByReason) {
