@@ -14,6 +14,7 @@
 #include "kafka/admin.hpp"
 #include "kafka/error.hpp"
 #include "kafka/producer.hpp"
+#include "pipeline/metrics.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
@@ -142,19 +143,32 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
               {{"seed", std::to_string(seed)}, {"run_id", report.run_id}, {"topic", options.topic}});
   }
 
-  const auto on_delivery = [&report](const rd_kafka_message_t& message) {
+  ProducerMetrics* const metrics = options.metrics;
+  const auto on_delivery = [&report, metrics](const rd_kafka_message_t& message) {
     if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++report.delivered;
       report.bytes += message.len;
       // librdkafka's own enqueue-to-report time: no clock reads of ours per message.
-      report.latency_us.record(rd_kafka_message_latency(&message));
+      const auto latency_us = rd_kafka_message_latency(&message);
+      report.latency_us.record(latency_us);
+      if (metrics != nullptr) {
+        metrics->delivered.inc();
+        metrics->bytes.inc(message.len);
+        metrics->delivery_latency.observe(static_cast<double>(latency_us) / 1e6);
+      }
     } else {
       ++report.failed;
+      if (metrics != nullptr) {
+        metrics->failed.inc();
+      }
       const auto count = ++report.failed_by_error[rd_kafka_err2name(message.err)];
       if (count <= 3) {
         log::warning("produce", "delivery failed",
                      {{"error", rd_kafka_err2name(message.err)}, {"reason", rd_kafka_err2str(message.err)}});
       }
+    }
+    if (metrics != nullptr) {
+      metrics->in_flight.add(-1);
     }
   };
   kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery);
@@ -254,6 +268,9 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       break;
     }
     ++report.sent;
+    if (metrics != nullptr) {
+      metrics->in_flight.add(1);
+    }
     // Serve delivery reports regularly; librdkafka only calls back from poll().
     if ((report.sent & 0xFF) == 0 || !schedule.unlimited()) {
       producer.poll(std::chrono::milliseconds(0));

@@ -16,6 +16,8 @@
 
 namespace foodpipe::pipeline {
 
+struct ProducerMetrics; // pipeline/metrics.hpp
+
 struct ProduceOptions {
   kafka::ClientSettings kafka;
   std::string topic = "food-orders";
@@ -33,6 +35,7 @@ struct ProduceOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds flush_timeout{30'000};
   std::size_t max_message_bytes = 256 * 1024;   // for --from-file validation
+  ProducerMetrics* metrics = nullptr;           // optional; must outlive run_produce
 };
 
 struct ProduceProgress {

@@ -20,6 +20,7 @@
 #include "kafka/consumer.hpp"
 #include "kafka/error.hpp"
 #include "kafka/producer.hpp"
+#include "pipeline/metrics.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
@@ -214,6 +215,9 @@ void Sink::drop_database(const std::string& why) {
   m_db.reset();
   m_waiting_for_db = true;
   ++m_report.database_retries;
+  if (m_options.metrics != nullptr) {
+    m_options.metrics->database_retries.inc();
+  }
   const auto wait = m_backoff.next();
   m_next_db_attempt = Clock::now() + wait;
   log::warning("consume", "database unavailable; consumption paused, retrying",
@@ -235,6 +239,9 @@ std::map<std::int32_t, std::int64_t> Sink::start_offsets(const StoredOffsets& st
 
 void Sink::on_assign(const std::vector<std::int32_t>& partitions) {
   ++m_report.rebalances;
+  if (m_options.metrics != nullptr) {
+    m_options.metrics->rebalances.inc();
+  }
   m_partitions.clear();
   for (const auto partition : partitions) {
     m_partitions[partition] = PartitionState{};
@@ -287,6 +294,12 @@ void Sink::count_committed(std::uint64_t messages, const db::WriteResult& result
     ++m_report.dead_letters_by_reason[std::string(domain::to_string(letter.reason))];
   }
   m_report.latency_ms.merge(result.processing_latency_ms);
+  if (auto* metrics = m_options.metrics) {
+    metrics->count_batch(result.applied, result.duplicates, result.dead_letters.size());
+    for (const auto& letter : result.dead_letters) {
+      metrics->dead_letters_by_reason.with({std::string(domain::to_string(letter.reason))}).inc();
+    }
+  }
 }
 
 // The batch committed exactly when every partition it touched is stored at
@@ -335,6 +348,9 @@ void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
   }
   m_held.clear();
   m_partitions.clear();
+  if (m_options.metrics != nullptr) {
+    m_options.metrics->set_lag({});
+  }
 }
 
 // Partitions that are held (database unknown at assignment, or rewound after a
@@ -519,16 +535,23 @@ bool Sink::flush(bool single_attempt) {
     std::optional<db::WriteResult> written;
     try {
       if (ensure_database()) {
+        const auto write_started = Clock::now();
         written = m_store->write(batch);
         auto& result = *written;
         if (result.stale) {
           ++m_report.stale_batches;
+        if (m_options.metrics != nullptr) {
+          m_options.metrics->stale_batches.inc();
+        }
           m_batch.clear();
           rewind(touched, "another consumer moved the stored offsets (this one lost the partitions)");
           return false;
         }
         publish_dead_letters(result.dead_letters);
         m_store->commit();
+        if (m_options.metrics != nullptr) {
+          m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - write_started).count());
+        }
 
         for (const auto& [partition, next] : next_offsets) {
           if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
@@ -625,7 +648,7 @@ bool Sink::reached_end() {
 }
 
 void Sink::report_progress(bool force) {
-  if (!m_progress) {
+  if (!m_progress && m_options.metrics == nullptr) {
     return;
   }
   const auto now = Clock::now();
@@ -642,6 +665,7 @@ void Sink::report_progress(bool force) {
   progress.elapsed = now - m_started;
   std::int64_t lag = 0;
   bool known = !m_partitions.empty();
+  std::map<std::int32_t, std::int64_t> lag_by_partition;
   for (const auto& [partition, state] : m_partitions) {
     std::int64_t low = 0;
     std::int64_t high = 0;
@@ -652,11 +676,18 @@ void Sink::report_progress(bool force) {
       continue;
     }
     lag += std::max<std::int64_t>(0, high - *state.stored);
+    lag_by_partition[partition] = std::max<std::int64_t>(0, high - *state.stored);
   }
   if (known) {
     progress.lag = lag;
   }
-  m_progress(progress);
+  if (auto* metrics = m_options.metrics) {
+    metrics->set_lag(lag_by_partition);
+    metrics->waiting_for_database.set(m_waiting_for_db ? 1 : 0);
+  }
+  if (m_progress) {
+    m_progress(progress);
+  }
 }
 
 SinkReport Sink::run() {

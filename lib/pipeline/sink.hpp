@@ -24,6 +24,8 @@
 
 namespace foodpipe::pipeline {
 
+struct ConsumerMetrics; // pipeline/metrics.hpp
+
 struct SinkOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
@@ -39,6 +41,7 @@ struct SinkOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{10'000};
+  ConsumerMetrics* metrics = nullptr;            // optional; must outlive run_sink
 };
 
 struct SinkProgress {

@@ -1,0 +1,48 @@
+#pragma once
+
+// The metrics the produce and sink jobs update, registered under their
+// Prometheus names (docs/metrics.md lists them). A job given none (the
+// default) updates nothing; one given a set updates it from its own thread
+// while a scraper reads the registry from another.
+
+#include <cstdint>
+#include <map>
+
+#include "core/metrics.hpp"
+
+namespace foodpipe::pipeline {
+
+struct ProducerMetrics {
+  explicit ProducerMetrics(metrics::Registry& registry);
+
+  metrics::Family<metrics::Counter>& messages; // {result}
+  metrics::Counter& delivered;          // foodpipe_producer_messages_total{result="delivered"}
+  metrics::Counter& failed;             // foodpipe_producer_messages_total{result="failed"}
+  metrics::Counter& bytes;              // delivered value bytes
+  metrics::Gauge& in_flight;            // enqueued, no delivery report yet
+  metrics::Histogram& delivery_latency; // seconds, enqueue -> delivery report, delivered only
+};
+
+struct ConsumerMetrics {
+  explicit ConsumerMetrics(metrics::Registry& registry);
+
+  // Counts one committed batch's outcome (and its messages).
+  void count_batch(std::uint64_t applied, std::uint64_t duplicates, std::uint64_t dead_letters);
+  // Replaces the lag series: one per partition in `lag`, none for the others.
+  void set_lag(const std::map<std::int32_t, std::int64_t>& lag);
+
+  metrics::Family<metrics::Counter>& messages; // {result}
+  metrics::Counter& applied;
+  metrics::Counter& duplicates;
+  metrics::Counter& dead_letters;
+  metrics::Family<metrics::Counter>& dead_letters_by_reason;
+  metrics::Counter& batches;
+  metrics::Counter& stale_batches;
+  metrics::Counter& database_retries;
+  metrics::Counter& rebalances;
+  metrics::Histogram& batch_commit;     // seconds: write, dead letters to the DLQ topic, COMMIT
+  metrics::Family<metrics::Gauge>& lag; // {partition}
+  metrics::Gauge& waiting_for_database; // 1 while consumption is paused for the database
+};
+
+} // namespace foodpipe::pipeline
