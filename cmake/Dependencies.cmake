@@ -18,6 +18,13 @@ target_compile_definitions(foodpipe_rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=
 
 find_package(Threads REQUIRED)
 
+# Boost.Beast and Boost.Asio (header-only, in libboost-dev) serve /metrics;
+# only lib/app links them, through Boost::headers.
+find_path(BOOST_BEAST_INCLUDE_DIR boost/beast/http.hpp)
+if(NOT BOOST_BEAST_INCLUDE_DIR)
+  message(FATAL_ERROR "Boost.Beast headers not found; install libboost-dev (compose/install-deps)")
+endif()
+
 if(FOODPIPE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

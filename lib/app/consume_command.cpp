@@ -3,14 +3,17 @@
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "app/commands.hpp"
+#include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
 #include "core/log.hpp"
+#include "pipeline/metrics.hpp"
 #include "pipeline/sink.hpp"
 
 namespace foodpipe::app {
@@ -120,6 +123,8 @@ Command make_consume_command() {
       "retries with backoff. Start as many processes as you like in one group.\n\n"
       "Exit status: 0 when stopped by a stop condition or SIGINT/SIGTERM (the batch in flight\n"
       "is finished or rolled back first), 1 on a fatal error, 2 for bad options.\n\n"
+      "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
+      "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
       "Examples:\n"
       "  foodpipe consume                                  # until Ctrl-C\n"
       "  foodpipe consume --until-end --json               # in CI: drain the topic, print a summary\n"
@@ -144,6 +149,7 @@ Command make_consume_command() {
          "seconds to wait for the brokers and the topic")
       ("quiet,q", po::bool_switch(), "no progress output");
     // clang-format on
+    add_metrics_options(desc);
   };
   command.run = [](const Context& context, const po::variables_map& vm) {
     pipeline::SinkOptions options;
@@ -165,6 +171,12 @@ Command make_consume_command() {
       throw UsageError("--connect-timeout must be more than 0 seconds");
     }
     ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
+    MetricsEndpoint endpoint(vm);
+    std::optional<pipeline::ConsumerMetrics> metrics;
+    if (endpoint.enabled()) {
+      options.metrics = &metrics.emplace(endpoint.registry());
+    }
+    endpoint.start(); // a port in use fails here, before any work
     const auto report = pipeline::run_sink(options, [&line](const auto& p) { show(line, p); });
     line.finish();
     if (context.json) {
@@ -172,6 +184,8 @@ Command make_consume_command() {
     } else {
       print_text(report, std::cout);
     }
+    std::cout.flush(); // the summary is out before a --metrics-linger wait
+    endpoint.linger();
     return ExitCode::ok;
   };
   return command;

@@ -3,15 +3,18 @@
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "app/commands.hpp"
+#include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
 #include "core/log.hpp"
 #include "domain/generator.hpp"
+#include "pipeline/metrics.hpp"
 #include "pipeline/produce.hpp"
 
 namespace foodpipe::app {
@@ -141,6 +144,8 @@ Command make_produce_command() {
       "--seed a random one is chosen and printed, so any run can be repeated.\n\n"
       "Exit status: 0 when every message was delivered, 1 when any failed or an input line was\n"
       "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush and report.\n\n"
+      "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
+      "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
       "Examples:\n"
       "  foodpipe produce --rate 50 --duration 60        # exactly 3000 orders in 60 s\n"
       "  foodpipe produce --rate 0 --count 1000000 --json # as fast as possible, summary for scripts\n"
@@ -169,6 +174,7 @@ Command make_produce_command() {
       ("flush-timeout", po::value<std::string>()->default_value("30")->value_name("S"), "seconds to wait for outstanding deliveries at the end")
       ("quiet,q", po::bool_switch(), "no progress output");
     // clang-format on
+    add_metrics_options(desc);
   };
   command.run = [](const Context& context, const po::variables_map& vm) {
     pipeline::ProduceOptions options;
@@ -216,6 +222,12 @@ Command make_produce_command() {
     }
 
     ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "produce");
+    MetricsEndpoint endpoint(vm);
+    std::optional<pipeline::ProducerMetrics> metrics;
+    if (endpoint.enabled()) {
+      options.metrics = &metrics.emplace(endpoint.registry());
+    }
+    endpoint.start(); // a port in use fails here, before any work
     const auto report = pipeline::run_produce(options, [&line](const auto& p) { show(line, p); });
     line.finish();
     if (context.json) {
@@ -223,6 +235,8 @@ Command make_produce_command() {
     } else {
       print_text(report, std::cout);
     }
+    std::cout.flush(); // the summary is out before a --metrics-linger wait
+    endpoint.linger();
     return report.failed == 0 && report.invalid_lines == 0 ? ExitCode::ok : ExitCode::failure;
   };
   return command;

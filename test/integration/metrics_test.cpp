@@ -1,0 +1,397 @@
+// --metrics-port on produce and consume against the real broker and
+// PostgreSQL: the scraped counters equal the command's --json summary,
+// histogram counts equal what they time, lag is reported per assigned
+// partition, and the endpoint speaks HTTP properly (404, 405, HEAD, a port in
+// use is an error before any work).
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "domain/generator.hpp"
+#include "domain/order_json.hpp"
+#include "kafka/admin.hpp"
+#include "kafka/producer.hpp"
+#include "support/test_env.hpp"
+
+namespace foodpipe {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+kafka::ClientSettings settings() { return {test::bootstrap_servers(), {}}; }
+
+rapidjson::Document parse_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  return doc;
+}
+
+struct Reply {
+  unsigned status = 0;
+  std::string content_type;
+  std::string allow;
+  std::string content_length;
+  std::string body;
+};
+
+// One request on a fresh connection, with Beast as the client.
+Reply request(std::uint16_t port, http::verb method, const std::string& target) {
+  net::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::empty_body> req(method, target, 11);
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(false);
+  http::write(socket, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(16 * 1024 * 1024);
+  parser.skip(method == http::verb::head);
+  http::read(socket, buffer, parser);
+  const auto& response = parser.get();
+  Reply reply;
+  reply.status = response.result_int();
+  reply.content_type = std::string(response[http::field::content_type]);
+  reply.allow = std::string(response[http::field::allow]);
+  reply.content_length = std::string(response[http::field::content_length]);
+  reply.body = response.body();
+  return reply;
+}
+
+// The text exposition format, read strictly enough to catch a malformed
+// line: every sample belongs to a family declared by a # TYPE line before it.
+struct Exposition {
+  std::map<std::string, double> samples; // `name{labels}` as written -> value
+  std::map<std::string, std::string> types;
+
+  [[nodiscard]] bool has(const std::string& key) const { return samples.count(key) != 0; }
+  [[nodiscard]] double at(const std::string& key) const {
+    const auto it = samples.find(key);
+    if (it == samples.end()) {
+      ADD_FAILURE() << "no sample " << key;
+      return -1;
+    }
+    return it->second;
+  }
+  [[nodiscard]] std::uint64_t count(const std::string& key) const { return static_cast<std::uint64_t>(at(key)); }
+  // Samples whose key starts with `prefix`.
+  [[nodiscard]] std::map<std::string, double> with_prefix(const std::string& prefix) const {
+    std::map<std::string, double> found;
+    for (const auto& [key, value] : samples) {
+      if (key.rfind(prefix, 0) == 0) {
+        found[key] = value;
+      }
+    }
+    return found;
+  }
+};
+
+Exposition parse_exposition(const std::string& text) {
+  Exposition exposition;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    EXPECT_NE(end, std::string::npos) << "the last line must end with a newline";
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    const auto line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      const auto rest = line.substr(7);
+      const auto space = rest.find(' ');
+      exposition.types[rest.substr(0, space)] = rest.substr(space + 1);
+      continue;
+    }
+    if (line.rfind("# HELP ", 0) == 0) {
+      continue;
+    }
+    EXPECT_FALSE(line.empty() || line[0] == '#') << "unexpected line: " << line;
+    const auto space = line.rfind(' ');
+    const auto key = line.substr(0, space);
+    const auto value = line.substr(space + 1);
+    exposition.samples[key] = value == "+Inf" ? HUGE_VAL : std::stod(value);
+    auto name = key.substr(0, key.find('{'));
+    if (exposition.types.count(name) == 0) {
+      for (const std::string suffix : {"_bucket", "_sum", "_count"}) {
+        if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+          name.resize(name.size() - suffix.size());
+          EXPECT_EQ(exposition.types[name], "histogram") << key;
+          break;
+        }
+      }
+    }
+    EXPECT_EQ(exposition.types.count(name), 1U) << "sample before its # TYPE: " << line;
+  }
+  return exposition;
+}
+
+Exposition scrape(std::uint16_t port) {
+  const auto reply = request(port, http::verb::get, "/metrics");
+  EXPECT_EQ(reply.status, 200U);
+  EXPECT_EQ(reply.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  return parse_exposition(reply.body);
+}
+
+// Waits until the process's stderr matches `pattern` and returns the first group.
+std::string wait_for_log(const test::BackgroundFoodpipe& process, const std::string& pattern,
+                         std::chrono::seconds timeout) {
+  const std::regex regex(pattern);
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    std::smatch match;
+    const auto err = process.stderr_so_far();
+    if (std::regex_search(err, match, regex)) {
+      return match.size() > 1 ? match[1].str() : match[0].str();
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ADD_FAILURE() << "no log line matching " << pattern << " within " << timeout.count() << " s; stderr:\n"
+                << process.stderr_so_far();
+  return {};
+}
+
+std::uint16_t wait_for_port(const test::BackgroundFoodpipe& process) {
+  const auto port = wait_for_log(process, R"(serving Prometheus metrics address=127\.0\.0\.1 port=(\d+))", 30s);
+  return port.empty() ? 0 : static_cast<std::uint16_t>(std::stoul(port));
+}
+
+// The histogram's buckets are cumulative, end in +Inf, and +Inf == _count.
+void expect_well_formed_histogram(const Exposition& e, const std::string& name) {
+  EXPECT_EQ(e.types.at(name), "histogram");
+  // Cumulative in the order of the bounds (the map orders keys as text, so
+  // sort them by number first).
+  std::vector<std::pair<double, double>> by_bound;
+  const std::regex le(R"(le="([^"]+)\")");
+  for (const auto& [key, value] : e.with_prefix(name + "_bucket{")) {
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(key, match, le)) << key;
+    by_bound.emplace_back(match[1].str() == "+Inf" ? HUGE_VAL : std::stod(match[1].str()), value);
+  }
+  ASSERT_GE(by_bound.size(), 2U) << name;
+  std::sort(by_bound.begin(), by_bound.end());
+  for (std::size_t i = 1; i < by_bound.size(); ++i) {
+    EXPECT_LE(by_bound[i - 1].second, by_bound[i].second) << name << " buckets must be cumulative";
+  }
+  EXPECT_EQ(by_bound.back().first, HUGE_VAL) << name;
+  EXPECT_EQ(by_bound.back().second, e.at(name + "_count")) << name;
+  EXPECT_TRUE(e.has(name + "_sum")) << name;
+}
+
+void expect_process_metrics(const Exposition& e) {
+  EXPECT_EQ(e.with_prefix("foodpipe_build_info{version=\"").size(), 1U);
+  const auto now = static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  const auto started = e.at("process_start_time_seconds");
+  EXPECT_LE(started, now + 1);
+  EXPECT_GE(started, now - 600);
+}
+
+TEST(Metrics, ProducerCountersEqualTheSummary) {
+  const auto topic = test::unique_name("metrics_produce");
+  // 1000 orders at 250/s: four seconds to scrape while it runs, then it
+  // lingers so the final values can be read before it exits.
+  test::BackgroundFoodpipe produce({"produce", "--topic", topic, "--rate", "250", "--count", "1000", "--seed", "9",
+                                    "--json", "--quiet", "--metrics-port", "0", "--metrics-linger", "60"});
+  const auto port = wait_for_port(produce);
+  ASSERT_NE(port, 0);
+
+  // While running: the counters only grow and never pass what was asked for.
+  double last_delivered = 0;
+  int scrapes = 0;
+  while (produce.stderr_so_far().find("still serving metrics") == std::string::npos && scrapes < 400) {
+    const auto e = scrape(port);
+    const auto delivered = e.at("foodpipe_producer_messages_total{result=\"delivered\"}");
+    EXPECT_GE(delivered, last_delivered);
+    EXPECT_LE(delivered, 1000);
+    EXPECT_GE(e.at("foodpipe_producer_in_flight"), 0);
+    last_delivered = delivered;
+    ++scrapes;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(scrapes, 5) << "the run should be slow enough to scrape while it works";
+  wait_for_log(produce, "(still serving metrics)", 60s);
+
+  const auto final_scrape = scrape(port);
+  // The other paths and methods, while the server is still up.
+  EXPECT_EQ(request(port, http::verb::get, "/").status, 404U);
+  EXPECT_EQ(request(port, http::verb::get, "/metricsx").status, 404U);
+  const auto post = request(port, http::verb::post, "/metrics");
+  EXPECT_EQ(post.status, 405U);
+  EXPECT_EQ(post.allow, "GET, HEAD");
+  const auto head = request(port, http::verb::head, "/metrics");
+  EXPECT_EQ(head.status, 200U);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_GT(std::stoul(head.content_length), 0U);
+  EXPECT_EQ(request(port, http::verb::get, "/metrics?name[]=x").status, 200U) << "a query string is ignored";
+
+  produce.signal(SIGTERM); // ends the linger
+  const auto result = produce.wait(60);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = parse_json(result.out);
+  ASSERT_EQ(summary["delivered"].GetUint64(), 1000U);
+
+  const auto& e = final_scrape;
+  EXPECT_EQ(e.types.at("foodpipe_producer_messages_total"), "counter");
+  EXPECT_EQ(e.count("foodpipe_producer_messages_total{result=\"delivered\"}"), summary["delivered"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_producer_messages_total{result=\"failed\"}"), summary["failed"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_producer_delivered_bytes_total"), summary["bytes"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_producer_delivery_latency_seconds_count"), summary["delivered"].GetUint64());
+  expect_well_formed_histogram(e, "foodpipe_producer_delivery_latency_seconds");
+  // The mean delivery latency, from the histogram and from the summary.
+  const double mean_s = e.at("foodpipe_producer_delivery_latency_seconds_sum") / 1000.0;
+  EXPECT_NEAR(mean_s * 1000.0, summary["latency_ms"]["avg"].GetDouble(), 0.01);
+  EXPECT_EQ(e.types.at("foodpipe_producer_in_flight"), "gauge");
+  EXPECT_EQ(e.at("foodpipe_producer_in_flight"), 0);
+  expect_process_metrics(e);
+}
+
+TEST(Metrics, PortInUseOrBadOptionsFailBeforeAnyWork) {
+  net::io_context io;
+  tcp::acceptor taken(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  const auto port = std::to_string(taken.local_endpoint().port());
+  const auto topic = test::unique_name("metrics_busy");
+
+  const auto busy = test::run_foodpipe({"produce", "--topic", topic, "--count", "5", "--metrics-port", port});
+  EXPECT_EQ(busy.exit_code, 1) << busy.err;
+  EXPECT_NE(busy.err.find("cannot serve metrics on 127.0.0.1:" + port), std::string::npos) << busy.err;
+  EXPECT_NE(busy.err.find("--metrics-port"), std::string::npos) << busy.err;
+  EXPECT_EQ(busy.err.find("generating orders"), std::string::npos) << "no work before the port is known: " << busy.err;
+  EXPECT_TRUE(busy.out.empty()) << busy.out;
+
+  const auto consume = test::run_foodpipe({"consume", "--topic", topic, "--metrics-port", port, "--idle-timeout", "1"});
+  EXPECT_EQ(consume.exit_code, 1) << consume.err;
+  EXPECT_NE(consume.err.find("cannot serve metrics"), std::string::npos) << consume.err;
+
+  EXPECT_EQ(test::run_foodpipe({"produce", "--count", "1", "--metrics-port", "65536"}).exit_code, 2);
+  EXPECT_EQ(test::run_foodpipe({"produce", "--count", "1", "--metrics-port", "-1"}).exit_code, 2);
+  EXPECT_EQ(test::run_foodpipe({"produce", "--count", "1", "--metrics-linger", "5"}).exit_code, 2);
+  EXPECT_EQ(
+      test::run_foodpipe({"produce", "--count", "1", "--metrics-port", "0", "--metrics-address", "localhost"}).exit_code,
+      2);
+}
+
+class ConsumerMetrics : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const auto seeded = test::run_foodpipe({"seed-db", "--db", m_db.uri()});
+    ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+    kafka::Admin admin(settings());
+    for (const auto& name : {m_topic, m_topic + ".dlq"}) {
+      admin.create_topic(name, 3, 1, {}, 10s);
+    }
+  }
+
+  // `orders` good orders, each sent twice (the second an exact duplicate),
+  // and `garbage` unparseable messages; returns how many were sent.
+  std::uint64_t publish(int orders, int garbage) {
+    std::uint64_t failed = 0;
+    kafka::Producer producer(settings(), {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}},
+                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+    domain::OrderGenerator generator(21, "metrics");
+    std::uint64_t sent = 0;
+    for (int i = 0; i < orders; ++i) {
+      const auto order = generator.next();
+      const auto value = domain::encode(order);
+      producer.produce(m_topic, order.customer_id, value, nullptr, nullptr);
+      producer.produce(m_topic, order.customer_id, value, nullptr, nullptr);
+      sent += 2;
+    }
+    for (int i = 0; i < garbage; ++i) {
+      producer.produce(m_topic, "CUST-" + std::to_string(i), "not an order {", nullptr, nullptr);
+      ++sent;
+    }
+    EXPECT_EQ(producer.flush(30s), 0);
+    EXPECT_EQ(failed, 0U);
+    return sent;
+  }
+
+  test::ScratchDatabase m_db{"fpmetrics"};
+  std::string m_topic = test::unique_name("metrics_consume");
+  std::string m_group = test::unique_name("group");
+};
+
+TEST_F(ConsumerMetrics, CountersLagAndCommitTimesEqualTheSummary) {
+  const auto total = publish(400, 7);
+
+  // --idle-timeout ends the run a few seconds after the last message, which
+  // leaves time to see the lag while the partitions are still assigned.
+  test::BackgroundFoodpipe consume({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                    "--batch-size", "100", "--idle-timeout", "6", "--json", "--quiet",
+                                    "--metrics-port", "0", "--metrics-linger", "60"});
+  const auto port = wait_for_port(consume);
+  ASSERT_NE(port, 0);
+
+  // While running: all messages committed, then the lag of every partition at 0.
+  bool caught_up = false;
+  for (int i = 0; i < 300 && !caught_up; ++i) {
+    const auto e = scrape(port);
+    const auto committed = e.at("foodpipe_consumer_messages_total{result=\"applied\"}") +
+                           e.at("foodpipe_consumer_messages_total{result=\"duplicate\"}") +
+                           e.at("foodpipe_consumer_messages_total{result=\"dead_letter\"}");
+    EXPECT_LE(committed, static_cast<double>(total));
+    const auto lag = e.with_prefix("foodpipe_consumer_lag{");
+    caught_up = committed == static_cast<double>(total) && lag.size() == 3 &&
+                std::all_of(lag.begin(), lag.end(), [](const auto& entry) { return entry.second == 0; });
+    if (caught_up) {
+      EXPECT_EQ(e.types.at("foodpipe_consumer_lag"), "gauge");
+      for (const auto* partition : {"0", "1", "2"}) {
+        EXPECT_TRUE(e.has(std::string("foodpipe_consumer_lag{partition=\"") + partition + "\"}")) << partition;
+      }
+      EXPECT_EQ(e.at("foodpipe_consumer_waiting_for_database"), 0);
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(caught_up) << "expected all " << total << " messages committed and lag 0 on 3 partitions; stderr:\n"
+                         << consume.stderr_so_far();
+
+  wait_for_log(consume, "(still serving metrics)", 60s);
+  const auto e = scrape(port);
+  consume.signal(SIGTERM);
+  const auto result = consume.wait(60);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = parse_json(result.out);
+  ASSERT_EQ(summary["consumed"].GetUint64(), total);
+  ASSERT_EQ(summary["applied"].GetUint64(), 400U);
+  ASSERT_EQ(summary["duplicates"].GetUint64(), 400U);
+  ASSERT_EQ(summary["dead_letters"].GetUint64(), 7U);
+
+  EXPECT_EQ(e.types.at("foodpipe_consumer_messages_total"), "counter");
+  EXPECT_EQ(e.count("foodpipe_consumer_messages_total{result=\"applied\"}"), summary["applied"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_consumer_messages_total{result=\"duplicate\"}"), summary["duplicates"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_consumer_messages_total{result=\"dead_letter\"}"), summary["dead_letters"].GetUint64());
+  ASSERT_TRUE(summary["dead_letters_by_reason"].HasMember("invalid_json")) << result.out;
+  EXPECT_EQ(e.count("foodpipe_consumer_dead_letters_total{reason=\"invalid_json\"}"),
+            summary["dead_letters_by_reason"]["invalid_json"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_consumer_batches_total"), summary["batches"].GetUint64());
+  EXPECT_GE(summary["batches"].GetUint64(), 8U) << "--batch-size 100";
+  EXPECT_EQ(e.count("foodpipe_consumer_batch_commit_seconds_count"), summary["batches"].GetUint64());
+  expect_well_formed_histogram(e, "foodpipe_consumer_batch_commit_seconds");
+  EXPECT_GT(e.at("foodpipe_consumer_batch_commit_seconds_sum"), 0);
+  EXPECT_EQ(e.count("foodpipe_consumer_stale_batches_total"), summary["stale_batches"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_consumer_database_retries_total"), summary["database_retries"].GetUint64());
+  EXPECT_EQ(e.count("foodpipe_consumer_rebalances_total"), summary["rebalances"].GetUint64());
+  EXPECT_GE(summary["rebalances"].GetUint64(), 1U);
+  // The consumer has left the group: no partition is reported any more.
+  EXPECT_TRUE(e.with_prefix("foodpipe_consumer_lag{").empty()) << "revoked partitions must not be reported";
+  expect_process_metrics(e);
+}
+
+} // namespace
+} // namespace foodpipe
