@@ -490,7 +490,8 @@ void print_message(const pipeline::KafkaMessage& m, const Style& style, std::ost
     }
     out << '\n';
   }
-  out << "  " << (m.payload ? valid_utf8(*m.payload) : std::string("(null: a tombstone)")) << '\n';
+  // Untrusted bytes: escaped, so that a payload cannot drive the terminal.
+  out << "  " << (m.payload ? one_line(*m.payload, std::string::npos) : std::string("(null: a tombstone)")) << '\n';
 }
 
 // ---------------------------------------------------------------------------
@@ -705,7 +706,7 @@ ExitCode run_order(const Request& r, const std::string& order_id, std::ostream& 
   if (v.row) {
     const auto& o = *v.row;
     out << "  in orders: " << o.status << ", " << o.total_amount << ", customer " << o.customer_id << " ("
-        << o.customer_name << ")\n"
+        << one_line(o.customer_name, 80) << ")\n"
         << "  created " << o.created_at << ", processed " << o.processed_at << '\n'
         << "  from " << o.source_topic.value_or("?") << " partition "
         << optional_number(o.source_partition ? std::optional<std::int64_t>(*o.source_partition) : std::nullopt)
