@@ -486,7 +486,9 @@ void print_message(const pipeline::KafkaMessage& m, const Style& style, std::ost
   if (!m.headers.empty()) {
     out << "  headers:";
     for (const auto& [name, value] : m.headers) {
-      out << ' ' << one_line(name, 40) << '=' << one_line(value, 80);
+      const auto shown = one_line(value, 80);
+      const bool quote = shown.empty() || shown.find(' ') != std::string::npos;
+      out << ' ' << one_line(name, 40) << '=' << (quote ? '"' + shown + '"' : shown);
     }
     out << '\n';
   }
