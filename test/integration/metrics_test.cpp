@@ -166,6 +166,18 @@ std::string wait_for_log(const test::BackgroundFoodpipe& process, const std::str
   return {};
 }
 
+// True (with a failure naming the error) once the command has reported a fatal
+// error, e.g. an unreachable broker: scraping it further would only say
+// "connection refused".
+bool died(const test::BackgroundFoodpipe& process) {
+  const auto err = process.stderr_so_far();
+  if (err.find("foodpipe: error:") == std::string::npos) {
+    return false;
+  }
+  ADD_FAILURE() << "foodpipe failed:\n" << err;
+  return true;
+}
+
 std::uint16_t wait_for_port(const test::BackgroundFoodpipe& process) {
   const auto port = wait_for_log(process, R"(serving Prometheus metrics address=127\.0\.0\.1 port=(\d+))", 30s);
   return port.empty() ? 0 : static_cast<std::uint16_t>(std::stoul(port));
@@ -216,6 +228,9 @@ TEST(Metrics, ProducerCountersEqualTheSummary) {
   double last_delivered = 0;
   int scrapes = 0;
   while (produce.stderr_so_far().find("still serving metrics") == std::string::npos && scrapes < 400) {
+    if (died(produce)) {
+      return;
+    }
     const auto e = scrape(port);
     const auto delivered = e.at("foodpipe_producer_messages_total{result=\"delivered\"}");
     EXPECT_GE(delivered, last_delivered);
@@ -341,6 +356,9 @@ TEST_F(ConsumerMetrics, CountersLagAndCommitTimesEqualTheSummary) {
   // While running: all messages committed, then the lag of every partition at 0.
   bool caught_up = false;
   for (int i = 0; i < 300 && !caught_up; ++i) {
+    if (died(consume)) {
+      return;
+    }
     const auto e = scrape(port);
     const auto committed = e.at("foodpipe_consumer_messages_total{result=\"applied\"}") +
                            e.at("foodpipe_consumer_messages_total{result=\"duplicate\"}") +
