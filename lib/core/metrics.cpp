@@ -68,7 +68,7 @@ Histogram::Histogram(std::vector<double> upper_bounds) : m_bounds(std::move(uppe
 }
 
 void Histogram::observe(double value) noexcept {
-  // Bounds are inclusive (le): the first bound >= value; +Inf (and NaN) last.
+  // Bounds are inclusive (le): the first bound >= value, or +Inf past the last.
   const auto bucket = static_cast<std::size_t>(std::lower_bound(m_bounds.begin(), m_bounds.end(), value) -
                                                m_bounds.begin());
   m_counts[bucket].fetch_add(1, std::memory_order_relaxed);
