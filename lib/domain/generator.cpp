@@ -1,5 +1,6 @@
 #include "domain/generator.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <numeric>
@@ -111,11 +112,19 @@ void OrderGenerator::next(Order& order) {
 
   ++m_sequence;
   order.created_at = m_clock();
-  // ORD-YYYYMMDD-<run>-<sequence>: the date is created_at's, in UTC.
-  char time_text[k_timestamp_text_size];
-  format_timestamp(order.created_at, time_text);
+  // ORD-YYYYMMDD-<run>-<sequence>: the date is created_at's, in UTC, formatted
+  // once per day rather than once per order.
+  const auto day = std::chrono::floor<std::chrono::days>(order.created_at);
+  if (day != m_date_day) {
+    char time_text[k_timestamp_text_size];
+    format_timestamp(order.created_at, time_text);
+    std::copy_n(time_text, 4, m_date.begin());
+    std::copy_n(time_text + 5, 2, m_date.begin() + 4);
+    std::copy_n(time_text + 8, 2, m_date.begin() + 6);
+    m_date_day = day;
+  }
   order.order_id.assign("ORD-");
-  order.order_id.append(time_text, 4).append(time_text + 5, 2).append(time_text + 8, 2);
+  order.order_id.append(m_date.data(), m_date.size());
   order.order_id.push_back('-');
   order.order_id.append(m_run_id);
   order.order_id.push_back('-');

@@ -20,6 +20,8 @@
 //
 // Not thread-safe: one generator per producing thread.
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -67,6 +69,9 @@ private:
   Clock m_clock;
   Xoshiro256StarStar m_random;
   std::uint64_t m_sequence = 0;
+  // "YYYYMMDD" of the day m_date_day, for order ids.
+  std::chrono::sys_days m_date_day = std::chrono::sys_days::min();
+  std::array<char, 8> m_date{};
 };
 
 } // namespace foodpipe::domain
