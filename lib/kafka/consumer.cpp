@@ -44,9 +44,14 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, con
                                       // than librdkafka's 45 s; -X session.timeout.ms overrides.
                                       {"session.timeout.ms", "10000"},
                                       {"heartbeat.interval.ms", "2000"},
-                                      // librdkafka pre-fetches up to 64 MB per consumer by default;
-                                      // 16 MB still covers several 5000-message batches.
-                                      {"queued.max.messages.kbytes", "16384"}});
+                                      // librdkafka pre-fetches up to 64 MB per consumer by default and
+                                      // the process holds about three times what it queues. 4 MB (about
+                                      // 8000 orders, over one batch) is enough because nudge_fetcher
+                                      // keeps it topped up. Measured in docs/performance.md.
+                                      {"queued.max.messages.kbytes", "4096"},
+                                      // 1 MB per partition by default: every fetch response then
+                                      // lands megabytes at once, over the queue bound.
+                                      {"max.partition.fetch.bytes", "262144"}});
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
   std::array<char, 512> error{};
@@ -139,6 +144,16 @@ void Consumer::resume(const std::string& topic, const std::vector<std::int32_t>&
   if (!partitions.empty()) {
     rd_kafka_resume_partitions(m_handle.get(), make_list(topic, partitions).get());
   }
+}
+
+void Consumer::nudge_fetcher(const std::string& topic, const std::vector<std::int32_t>& partitions) {
+  if (partitions.empty()) {
+    return;
+  }
+  const std::int32_t partition = partitions[m_next_nudge++ % partitions.size()];
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  (void)rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high, 1000);
 }
 
 void Consumer::commit_async(const std::string& topic, const std::map<std::int32_t, std::int64_t>& next_offsets) {

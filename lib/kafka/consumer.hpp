@@ -67,6 +67,17 @@ public:
   void pause(const std::string& topic, const std::vector<std::int32_t>& partitions);
   void resume(const std::string& topic, const std::vector<std::int32_t>& partitions);
 
+  // Makes the fetcher look at its pre-fetch queue now, after the application
+  // has taken a batch out of it. librdkafka before 2.2 stops fetching while the
+  // queue is over queued.max.messages.kbytes and looks again only when its
+  // broker thread next wakes: up to a second later, long enough for a fast
+  // consumer to drain a small queue and idle. A watermark query is a request
+  // to the partition's leader whose reply wakes that thread; it reads
+  // nothing the consumer depends on and moves no position (unlike a
+  // resume or seek, which restart the fetch). Queries one partition per call,
+  // in turn. Errors are ignored: the fetcher then wakes on its own.
+  void nudge_fetcher(const std::string& topic, const std::vector<std::int32_t>& partitions);
+
   // Commits offsets to Kafka asynchronously (for Kafka's own tools to show lag);
   // failures are logged, never thrown.
   void commit_async(const std::string& topic, const std::map<std::int32_t, std::int64_t>& next_offsets);
@@ -89,6 +100,7 @@ private:
   RebalanceHandler& m_handler;
   HandlePtr m_handle;
   bool m_closed = false;
+  std::size_t m_next_nudge = 0; // nudge_fetcher's turn
 };
 
 } // namespace foodpipe::kafka

@@ -67,6 +67,8 @@ private:
   void publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters);
   bool reached_end();
   void wait_polling(std::chrono::milliseconds how_long);
+  // Assigned partitions whose start is known; the ones not paused on purpose.
+  [[nodiscard]] std::vector<std::int32_t> ready_partitions() const;
   void report_progress(bool force);
   [[nodiscard]] bool batch_due() const;
 
@@ -562,6 +564,10 @@ bool Sink::flush(bool single_attempt) {
         m_batch.clear();
         // Only so that Kafka's own tools show the group's lag.
         m_consumer->commit_async(m_options.topic, next_offsets);
+        // The batch came out of the pre-fetch queue: have it refilled now, not
+        // up to a second later, so that a small queue (little memory) keeps
+        // the writer fed.
+        m_consumer->nudge_fetcher(m_options.topic, ready_partitions());
         return true;
       }
     } catch (const db::DbError& error) {
@@ -599,15 +605,19 @@ bool Sink::flush(bool single_attempt) {
     m_consumer->pause(m_options.topic, m_consumer->assignment());
     wait_polling(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(m_next_db_attempt - Clock::now()), 10ms));
     if (!m_revoked_while_flushing) {
-      std::vector<std::int32_t> ready;
-      for (const auto& [partition, state] : m_partitions) {
-        if (state.ready) {
-          ready.push_back(partition);
-        }
-      }
-      m_consumer->resume(m_options.topic, ready);
+      m_consumer->resume(m_options.topic, ready_partitions());
     }
   }
+}
+
+std::vector<std::int32_t> Sink::ready_partitions() const {
+  std::vector<std::int32_t> ready;
+  for (const auto& [partition, state] : m_partitions) {
+    if (state.ready) {
+      ready.push_back(partition);
+    }
+  }
+  return ready;
 }
 
 void Sink::wait_polling(std::chrono::milliseconds how_long) {
