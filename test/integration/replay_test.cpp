@@ -2,6 +2,7 @@
 // offset and by time, republishing with provenance headers, a dry run that
 // changes nothing, and a DLQ redrive of one reason only.
 
+#include <csignal>
 #include <map>
 #include <set>
 #include <thread>
@@ -210,6 +211,22 @@ TEST_F(ReplayTest, ADlqRedriveTakesOnlyOneReasonAndCarriesProvenance) {
     EXPECT_EQ(message.headers.count("replay-source-partition"), 1U);
     EXPECT_EQ(message.headers.count("replay-source-offset"), 1U);
   }
+}
+
+TEST_F(ReplayTest, SigintFinishesTheBatchInFlightReportsAndExits130) {
+  produce(60000, "71");
+  test::BackgroundFoodpipe running({"replay", "--db", m_db.uri(), "--topic", m_topic, "--from-beginning",
+                                    "--batch-size", "500", "--json", "--quiet"});
+  std::this_thread::sleep_for(1500ms);
+  running.signal(SIGINT);
+  const auto result = running.wait(60);
+  ASSERT_EQ(result.exit_code, 130) << result.out << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_TRUE(summary["interrupted"].GetBool());
+  EXPECT_LT(summary["read"].GetUint64(), 60000U);
+  // Everything read was written: the batch in flight was finished, not lost half-way.
+  EXPECT_EQ(sql("SELECT count(*) FROM orders"), std::to_string(summary["applied"].GetUint64()));
+  EXPECT_EQ(summary["applied"].GetUint64(), summary["read"].GetUint64());
 }
 
 TEST(ReplayTimeTest, RelativeAndAbsoluteTimesParse) {
