@@ -276,6 +276,19 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
 
   kafka::Reader reader(options.kafka);
   report.ranges = plan_ranges(options, reader);
+  if (options.to_topic) {
+    // Otherwise every message would wait for message.timeout.ms and fail
+    // where the broker does not create topics on demand.
+    try {
+      (void)reader.partitions(*options.to_topic, options.timeout);
+    } catch (const kafka::KafkaError& error) {
+      if (error.code() != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        throw;
+      }
+      throw Error("--to-topic " + *options.to_topic + " does not exist at " + options.kafka.bootstrap_servers +
+                  "; create it first (e.g. kafka-topics.sh --create --topic " + *options.to_topic + ")");
+    }
+  }
   std::vector<kafka::PartitionRange> ranges;
   for (const auto& range : report.ranges) {
     report.planned += range.count();

@@ -229,6 +229,13 @@ TEST_F(ReplayTest, SigintFinishesTheBatchInFlightReportsAndExits130) {
   EXPECT_EQ(summary["applied"].GetUint64(), summary["read"].GetUint64());
 }
 
+TEST_F(ReplayTest, AMissingTargetTopicFailsAtOnce) {
+  produce(10, "81");
+  const auto result = replay({"--topic", m_topic, "--from-beginning", "--to-topic", m_target + "-absent"});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(result.err.find("does not exist"), std::string::npos) << result.err;
+}
+
 TEST(ReplayTimeTest, RelativeAndAbsoluteTimesParse) {
   const auto now = std::chrono::system_clock::now();
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
