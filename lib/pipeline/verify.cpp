@@ -1,5 +1,7 @@
 #include "pipeline/verify.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/signals.hpp"
 #include "db/connection.hpp"
