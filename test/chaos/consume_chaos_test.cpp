@@ -549,7 +549,9 @@ protected:
     for (int kill = 1; kill <= kills; ++kill) {
       const auto delay = std::chrono::milliseconds(
           min_ms + static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(max_ms - min_ms + 1)));
-      test::BackgroundFoodpipe consumer(consume_args("k" + std::to_string(kill),
+      std::string name = "k"; // not "k" + std::to_string(): GCC 12 -O2 -Wrestrict false positive
+      name += std::to_string(kill);
+      test::BackgroundFoodpipe consumer(consume_args(name,
                                                      {"--batch-size", batch_size, "-X", "group.instance.id=killed"}));
       std::this_thread::sleep_for(delay);
       consumer.signal(SIGKILL);
