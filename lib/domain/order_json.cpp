@@ -132,21 +132,31 @@ TextScan scan_text(std::string_view text) {
   const auto has_zero_byte = [](std::uint64_t word) { return (word - k_ones) & ~word; };
   std::uint64_t special = 0;
   std::uint64_t bytes = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, text.data() + i, sizeof word);
+  const auto check = [&](std::uint64_t word) {
     special |= ((word - k_ones * 0x20) & ~word) | has_zero_byte(word ^ (k_ones * '"')) |
                has_zero_byte(word ^ (k_ones * '\\'));
     bytes |= word;
+  };
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    check(word);
   }
-  TextScan found{(special & k_high) != 0, (bytes & k_high) != 0};
-  for (; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    found.needs_escape = found.needs_escape || byte < 0x20 || byte == '"' || byte == '\\';
-    found.non_ascii = found.non_ascii || byte >= 0x80;
+  if (i < size) {
+    // The last 1 to 7 bytes: the last eight again when there are that many
+    // (bytes seen twice change nothing), else padded with spaces, which are
+    // neither special nor above 0x7F.
+    std::uint64_t word = k_ones * ' ';
+    if (size >= 8) {
+      std::memcpy(&word, text.data() + size - 8, sizeof word);
+    } else {
+      std::memcpy(&word, text.data(), size);
+    }
+    check(word);
   }
-  return found;
+  return {(special & k_high) != 0, (bytes & k_high) != 0};
 }
 
 // RapidJSON's writer, used only for the rare string that needs escapes: its
