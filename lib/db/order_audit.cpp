@@ -1,9 +1,12 @@
 #include "db/order_audit.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <utility>
 
 #include "db/error.hpp"
+#include "db/handles.hpp"
 #include "db/order_batch.hpp"
 #include "db/order_copy.hpp"
 
@@ -126,16 +129,82 @@ void OrderAudit::add_undecodable(std::int32_t partition, std::int64_t offset) {
   }
 }
 
+// One COPY stays open while messages are read, and each chunk is sent as it
+// fills: the server parses and stores a chunk while the next one is decoded.
+// (Connection::copy_in takes all the data at once, which would serialise the
+// two.) Connection has no streaming COPY, hence libpq directly.
 void OrderAudit::flush() {
   if (m_rows.rows() == 0) {
     return;
   }
-  m_connection.copy_in(k_copy_stage, m_rows.data());
+  PGconn* conn = m_connection.native();
+  if (!m_copying) {
+    const ResultPtr started(PQexec(conn, k_copy_stage.c_str()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
+      throw DbError("cannot stage messages on " + m_connection.describe() + ": " +
+                        std::string(PQresultErrorMessage(started.get())),
+                    started ? std::string(PQresultErrorField(started.get(), PG_DIAG_SQLSTATE) != nullptr
+                                              ? PQresultErrorField(started.get(), PG_DIAG_SQLSTATE)
+                                              : "")
+                            : std::string(),
+                    PQstatus(conn) != CONNECTION_OK);
+    }
+    m_copying = true;
+  }
+  std::string_view data = m_rows.data();
+  while (!data.empty()) {
+    const std::size_t piece = std::min<std::size_t>(data.size(), 1U << 20U);
+    if (PQputCopyData(conn, data.data(), static_cast<int>(piece)) != 1) {
+      throw DbError("lost the connection to PostgreSQL at " + m_connection.describe() +
+                        " while staging messages: " + std::string(PQerrorMessage(conn)),
+                    "", true);
+    }
+    data.remove_prefix(piece);
+  }
   m_rows.clear();
+}
+
+void OrderAudit::finish_copy() {
+  if (!m_copying) {
+    return;
+  }
+  m_copying = false;
+  PGconn* conn = m_connection.native();
+  if (PQputCopyEnd(conn, nullptr) != 1) {
+    throw DbError("lost the connection to PostgreSQL at " + m_connection.describe() +
+                      " while staging messages: " + std::string(PQerrorMessage(conn)),
+                  "", true);
+  }
+  std::optional<DbError> failure;
+  while (PGresult* raw = PQgetResult(conn)) {
+    const ResultPtr result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && !failure) {
+      const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+      failure.emplace("staging messages failed on " + m_connection.describe() + ": " +
+                          std::string(PQresultErrorMessage(raw)),
+                      sqlstate != nullptr ? sqlstate : "", PQstatus(conn) != CONNECTION_OK);
+    }
+  }
+  if (failure) {
+    throw *failure;
+  }
+}
+
+OrderAudit::~OrderAudit() {
+  if (m_copying) {
+    // Abandoned (an error or a signal): end the COPY so the session is usable.
+    PGconn* conn = m_connection.native();
+    if (PQputCopyEnd(conn, "audit abandoned") == 1) {
+      while (PGresult* raw = PQgetResult(conn)) {
+        PQclear(raw);
+      }
+    }
+  }
 }
 
 AuditCounts OrderAudit::classify() {
   flush();
+  finish_copy();
   const Result rows =
       m_connection.exec_params("SELECT verdict, count(*) FROM (" + classified("") + ") v GROUP BY verdict", {m_topic});
   AuditCounts counts;

@@ -4,7 +4,10 @@
 // (pipeline/verify.hpp says what is checked and why). Messages are staged in
 // bulk (COPY, in chunks) into a session-temporary table, then classified
 // against orders and dead_letters by one query per question; no statement
-// runs per message. Only reads the foodpipe tables.
+// runs per message. One COPY stays open while messages are added, so the
+// server stores a chunk while the caller decodes the next; no statement other
+// than the COPY may run on the connection between the first add and
+// classify(). Only reads the foodpipe tables.
 //
 // Usage, one audit per connection at a time:
 //   db::OrderAudit audit(connection, topic);        // creates/empties the stage
@@ -46,6 +49,8 @@ struct AuditProblem {
 class OrderAudit {
 public:
   OrderAudit(Connection& connection, std::string topic);
+  // Ends a COPY still open (an audit abandoned half-way); never throws.
+  ~OrderAudit();
   OrderAudit(const OrderAudit&) = delete;
   OrderAudit& operator=(const OrderAudit&) = delete;
 
@@ -65,11 +70,13 @@ public:
 
 private:
   void flush();
+  void finish_copy();
 
   Connection& m_connection;
   std::string m_topic;
   CopyBuffer m_rows;
   std::string m_scratch;
+  bool m_copying = false; // a COPY into the stage is open on the connection
 };
 
 } // namespace foodpipe::db
