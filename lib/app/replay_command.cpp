@@ -125,9 +125,9 @@ void print_text(const pipeline::ReplayReport& r, const pipeline::ReplayOptions& 
   char line[400];
   std::snprintf(line, sizeof line,
                 "read %" PRIu64 " of %" PRIu64 " in %.1f s: %" PRIu64 " applied, %" PRIu64 " already present, %" PRIu64
-                " dead-lettered (%" PRIu64 " newly recorded), %" PRIu64 " republished, %" PRIu64 " failed, %" PRIu64
-                " skipped by filter\n",
-                r.read, r.planned, seconds_of(r.elapsed), r.applied, r.already_present, r.dead_lettered,
+                " restored, %" PRIu64 " dead-lettered (%" PRIu64 " newly recorded), %" PRIu64 " republished, %" PRIu64
+                " failed, %" PRIu64 " skipped by filter\n",
+                r.read, r.planned, seconds_of(r.elapsed), r.applied, r.already_present, r.restored, r.dead_lettered,
                 r.dead_letters_recorded, r.republished, r.failed, r.skipped_by_filter);
   out << line;
   if (r.interrupted) {
@@ -164,6 +164,8 @@ void print_json(const pipeline::ReplayReport& r, std::ostream& out) {
   w.Uint64(r.applied);
   w.Key("already_present");
   w.Uint64(r.already_present);
+  w.Key("restored");
+  w.Uint64(r.restored);
   w.Key("dead_lettered");
   w.Uint64(r.dead_lettered);
   w.Key("dead_letters_recorded");
@@ -193,8 +195,9 @@ Command make_replay_command() {
       "Reads each chosen partition from the start to the end (exclusive) and applies the\n"
       "messages again. Into the database (the default) they pass the same validation and the\n"
       "same transactional write as consume: a stored order with the same content counts as\n"
-      "already present, a missing one is inserted, a bad message is a dead letter at its\n"
-      "position. Nothing moves any group's stored offsets. With --to-topic the messages are\n"
+      "already present, a missing one is inserted, a row stored from the same message but\n"
+      "changed since is restored, a bad message is a dead letter at its position.\n"
+      "Nothing moves any group's stored offsets. With --to-topic the messages are\n"
       "republished (key, value, headers) with the headers replay-source-topic,\n"
       "replay-source-partition and replay-source-offset.\n\n"
       "Start (exactly one): --from-beginning, --from-offset N, --from-time T.\n"

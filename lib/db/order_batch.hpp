@@ -64,6 +64,11 @@ struct Batch {
   // At most one per partition. May be empty (a replay that does not move a
   // group's offsets).
   std::vector<OffsetAdvance> offsets;
+  // A replay's repair: when a stored row came from this very message (same
+  // topic, partition and offset) but its content was changed since, put the
+  // message's content back instead of dead-lettering the message as a
+  // conflicting duplicate. Off for consume.
+  bool restore_changed_rows = false;
 };
 
 // Throws std::invalid_argument, naming the problem, when the batch breaks a

@@ -409,6 +409,7 @@ void OrderStore::classify_not_inserted(const Batch& batch, Insertion& insertion,
   }
   const Result stored = m_connection.exec_prepared(k_compare, {integer_array(pending)});
   std::vector<bool> answered(candidates.size(), false);
+  std::vector<std::size_t> restore;
   for (int row = 0; row < stored.rows(); ++row) {
     const auto seq = parse_integer<std::size_t>(stored.value(row, 0));
     if (seq >= candidates.size()) {
@@ -420,6 +421,13 @@ void OrderStore::classify_not_inserted(const Batch& batch, Insertion& insertion,
       continue;
     }
     const IncomingOrder& incoming = batch.orders[candidates[seq]];
+    if (batch.restore_changed_rows && stored.optional_value(row, 2) == std::optional<std::string_view>(batch.topic) &&
+        !stored.is_null(row, 3) && !stored.is_null(row, 4) &&
+        parse_integer<std::int32_t>(stored.value(row, 3)) == incoming.partition &&
+        parse_integer<std::int64_t>(stored.value(row, 4)) == incoming.offset) {
+      restore.push_back(seq);
+      continue;
+    }
     std::string detail = "order_id \"" + incoming.order.order_id + "\" is already stored";
     if (const auto topic = stored.optional_value(row, 2);
         topic && !stored.is_null(row, 3) && !stored.is_null(row, 4)) {
@@ -432,6 +440,16 @@ void OrderStore::classify_not_inserted(const Batch& batch, Insertion& insertion,
     result.dead_letters.push_back(DeadLetter{batch.topic, incoming.partition, incoming.offset, incoming.key,
                                              incoming.value, domain::ReasonCode::conflicting_duplicate,
                                              std::move(detail)});
+  }
+  if (!restore.empty()) {
+    // The staged rows are still there (this transaction's staging table).
+    const Result updated = m_connection.exec_params(
+        "UPDATE orders o SET customer_id = s.customer_id, customer_name = s.customer_name, "
+        "customer_email = s.customer_email, items = s.items, total_amount = s.total_amount, "
+        "status = s.status, created_at = s.created_at "
+        "FROM pg_temp.foodpipe_order_stage s WHERE s.seq = ANY($1::integer[]) AND o.order_id = s.order_id",
+        {integer_array(restore)});
+    result.restored += static_cast<std::uint64_t>(updated.affected_rows());
   }
   for (const std::size_t seq : pending) {
     if (!answered[seq]) {

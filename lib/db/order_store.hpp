@@ -21,7 +21,9 @@
 //      SELECT ... ON CONFLICT (order_id) DO NOTHING RETURNING; each row that
 //      was not inserted is compared with the stored row: same content -> a
 //      duplicate (counted), other content -> a conflicting_duplicate dead
-//      letter. If PostgreSQL refuses the data (SQLSTATE class 22 or 23: a NUL
+//      letter (with Batch::restore_changed_rows, a stored row that came
+//      from the same position with other content is instead put back to the
+//      message's content: a replay's repair). If PostgreSQL refuses the data (SQLSTATE class 22 or 23: a NUL
 //      byte, an amount beyond numeric(10,2), a too-long id, a CHECK) the
 //      staged insert is rolled back to a savepoint and retried on halves,
 //      each under its own savepoint, until the refused rows stand alone: they
@@ -79,6 +81,9 @@ struct WriteResult {
   // Rows actually added to dead_letters: fewer than dead_letters.size() when a
   // position already had one (a replay).
   std::uint64_t dead_letters_recorded = 0;
+  // Rows whose content was put back from their own message
+  // (Batch::restore_changed_rows).
+  std::uint64_t restored = 0;
   // processed_at - created_at of each inserted order, in milliseconds.
   Histogram processing_latency_ms;
 };

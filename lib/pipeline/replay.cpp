@@ -121,6 +121,7 @@ public:
     m_store = std::make_unique<db::OrderStore>(m_connection);
     m_limits.max_message_bytes = options.max_message_bytes;
     m_batch.group = options.dead_letter_group;
+    m_batch.restore_changed_rows = true;
     m_batch.topic = options.topic;
   }
 
@@ -157,6 +158,7 @@ public:
     m_store->commit();
     m_report.applied += result.applied;
     m_report.already_present += result.duplicates;
+    m_report.restored += result.restored;
     m_report.dead_lettered += result.dead_letters.size();
     m_report.dead_letters_recorded += result.dead_letters_recorded;
     m_batch.orders.clear();

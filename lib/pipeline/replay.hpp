@@ -12,8 +12,10 @@
 // (domain::decode) and write path (db::OrderStore::write with no offsets), so
 // the group's stored offsets never move; an order already stored with the same
 // content counts as already present, a bad message becomes a dead letter at
-// its position (recorded once), a missing row is inserted: replaying what is
-// stored changes nothing, replaying after a loss repairs it.
+// its position (recorded once), a missing row is inserted, and a row stored
+// from the very same message but changed since is put back (restored):
+// replaying what is stored changes nothing, replaying after a loss or an
+// out-of-band change repairs it.
 //
 // Onto a topic: key, value and headers as read, plus provenance headers
 // (replay-source-topic, replay-source-partition, replay-source-offset),
@@ -87,6 +89,7 @@ struct ReplayReport {
   std::uint64_t read = 0;
   std::uint64_t applied = 0;           // rows inserted
   std::uint64_t already_present = 0;   // exact duplicates of stored rows (or within the replay)
+  std::uint64_t restored = 0;          // rows changed since they were stored from this very message, put back
   std::uint64_t dead_lettered = 0;     // messages that are dead letters (whether or not recorded before)
   std::uint64_t dead_letters_recorded = 0; // of those, rows new in dead_letters
   std::uint64_t republished = 0;       // delivered to --to-topic

@@ -145,6 +145,60 @@ TEST_F(VerifyTest, AChangedRowIsNamedAsDifferent) {
   EXPECT_EQ(report["different"].GetUint64(), 1U);
   EXPECT_EQ(report["missing"].GetUint64(), 0U);
   EXPECT_FALSE(report["passed"].GetBool());
+
+  // The message is the source of truth for the row it produced: replay puts it back.
+  const auto before = offsets();
+  const auto replayed = test::run_foodpipe(
+      {"replay", "--db", m_db.uri(), "--topic", m_topic, "--from-beginning", "--json", "--quiet"});
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.out << replayed.err;
+  const auto summary = parse_json(replayed.out);
+  EXPECT_EQ(summary["restored"].GetUint64(), 1U);
+  EXPECT_EQ(summary["applied"].GetUint64(), 0U);
+  EXPECT_EQ(summary["already_present"].GetUint64(), static_cast<std::uint64_t>(k_orders - 1));
+  EXPECT_EQ(summary["dead_letters_recorded"].GetUint64(), 0U) << "no conflicting_duplicate for its own row";
+  EXPECT_EQ(offsets(), before);
+  const auto passed = verify();
+  EXPECT_EQ(passed.exit_code, 0) << passed.out << passed.err;
+}
+
+TEST_F(VerifyTest, AConflictFromAnotherPositionIsNotRestored) {
+  // A different order under a stored order_id, from a new position: consume
+  // dead-letters it, and a replay must not let it overwrite the first row.
+  const auto order_id = sql("SELECT order_id FROM orders ORDER BY source_partition, source_offset LIMIT 1");
+  const auto status = sql("SELECT status FROM orders WHERE order_id = '" + order_id + "'");
+  const auto other = status == "cancelled" ? "delivered" : "cancelled";
+  const auto row = sql("SELECT source_partition || ',' || source_offset FROM orders WHERE order_id = '" + order_id + "'");
+  const auto comma = row.find(',');
+  const auto partition = std::stoi(row.substr(0, comma));
+  const auto offset = std::stoll(row.substr(comma + 1));
+  std::string key;
+  std::string value;
+  {
+    kafka::Reader reader(settings());
+    reader.read(m_topic, {{partition, offset, offset + 1}}, [&](const rd_kafka_message_t& m) {
+      key.assign(static_cast<const char*>(m.key), m.key_len);
+      value.assign(static_cast<const char*>(m.payload), m.len);
+      return true;
+    });
+  }
+  const auto at = value.find("\"status\":\"" + status + "\"");
+  ASSERT_NE(at, std::string::npos) << value;
+  value.replace(at, 11 + status.size(), "\"status\":\"" + std::string(other) + "\"");
+  {
+    kafka::Producer producer(settings(), {{"enable.idempotence", "true"}}, [](const rd_kafka_message_t&) {});
+    producer.produce(m_topic, key, value, nullptr, nullptr);
+    ASSERT_EQ(producer.flush(30s), 0);
+  }
+  ASSERT_EQ(test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                "--until-end", "--quiet"})
+                .exit_code,
+            0);
+  const auto replayed = test::run_foodpipe(
+      {"replay", "--db", m_db.uri(), "--topic", m_topic, "--from-beginning", "--json", "--quiet"});
+  ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
+  EXPECT_EQ(parse_json(replayed.out)["restored"].GetUint64(), 0U);
+  EXPECT_EQ(sql("SELECT status FROM orders WHERE order_id = '" + order_id + "'"), status);
+  EXPECT_EQ(verify().exit_code, 0) << "the conflict is accounted for by its dead letter";
 }
 
 TEST_F(VerifyTest, ManyProblemsAreCountedAndTheFirstLimitNamed) {
