@@ -217,7 +217,11 @@ TEST_F(ReplayTest, SigintFinishesTheBatchInFlightReportsAndExits130) {
   produce(60000, "71");
   test::BackgroundFoodpipe running({"replay", "--db", m_db.uri(), "--topic", m_topic, "--from-beginning",
                                     "--batch-size", "500", "--json", "--quiet"});
-  std::this_thread::sleep_for(1500ms);
+  // Signal as soon as it starts reading (its "replaying" log line), not after a guess.
+  for (int i = 0; i < 300 && running.stderr_so_far().find("replaying") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  std::this_thread::sleep_for(200ms);
   running.signal(SIGINT);
   const auto result = running.wait(60);
   ASSERT_EQ(result.exit_code, 130) << result.out << result.err;
