@@ -533,27 +533,43 @@ protected:
                "   OR (o.n > 0 AND (o.lo <> 0 OR o.hi <> c.next_offset - 1))");
   }
 
-  // Consumers started and SIGKILLed `kills` times, each after a random
-  // [min_ms, max_ms] (from `random`); after each kill the rows and offsets must
-  // agree. Returns how many kills hit a member that had made progress while
-  // `rows_or_letters() < total`, and prints the schedule.
-  int kill_repeatedly(std::mt19937_64& random, int kills, const std::string& batch_size, std::int64_t min_ms,
-                      std::int64_t max_ms, std::int64_t total) {
+  // Consumers started and SIGKILLed `kills` times; after each kill the rows
+  // and offsets must agree. The moments are random but tied to progress, not
+  // to the clock alone, so that a fast machine cannot finish the run before
+  // the kills: every third kill comes after a random 50-400 ms (start-up,
+  // joining, the first assignment), the others once the member has stored a
+  // random 1..3 batches' worth of new rows, plus 0-30 ms (polling, in the
+  // middle of a COPY, between the write and the COMMIT). Returns how many
+  // kills hit a member that had made progress while rows_or_letters() < total,
+  // and prints the schedule.
+  int kill_repeatedly(std::mt19937_64& random, int kills, std::int64_t batch_size, std::int64_t total) {
     // Static membership: a restarted member with the same group.instance.id
     // takes over its predecessor's partitions at once. Without it each new
     // member waits for the dead one's session to expire (6 s), and a member
     // killed sooner never gets a partition: the kills would hit idle processes.
+    const auto uniform = [&random](std::int64_t low, std::int64_t high) {
+      return low + static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(high - low + 1));
+    };
     int mid_run_kills = 0;
-    std::int64_t before = 0;
+    std::int64_t before = rows_or_letters();
     std::string history;
     for (int kill = 1; kill <= kills; ++kill) {
-      const auto delay = std::chrono::milliseconds(
-          min_ms + static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(max_ms - min_ms + 1)));
       std::string name = "k"; // not "k" + std::to_string(): GCC 12 -O2 -Wrestrict false positive
       name += std::to_string(kill);
-      test::BackgroundFoodpipe consumer(consume_args(name,
-                                                     {"--batch-size", batch_size, "-X", "group.instance.id=killed"}));
-      std::this_thread::sleep_for(delay);
+      test::BackgroundFoodpipe consumer(consume_args(
+          name, {"--batch-size", std::to_string(batch_size), "-X", "group.instance.id=killed"}));
+      std::string moment;
+      if (kill % 3 == 0) {
+        const auto delay = std::chrono::milliseconds(uniform(50, 400));
+        std::this_thread::sleep_for(delay);
+        moment = std::to_string(delay.count()) + "ms";
+      } else {
+        const std::int64_t target = std::min(total, before + uniform(1, 3 * batch_size));
+        (void)wait_until([&] { return rows_or_letters() >= target; }, 30s, 2ms);
+        const auto extra = std::chrono::milliseconds(uniform(0, 30));
+        std::this_thread::sleep_for(extra);
+        moment = std::to_string(target - before) + "rows+" + std::to_string(extra.count()) + "ms";
+      }
       consumer.signal(SIGKILL);
       const auto result = consumer.wait(30);
       EXPECT_EQ(result.exit_code, 128 + SIGKILL) << "kill " << kill << " came too late: " << result.err;
@@ -562,15 +578,15 @@ protected:
       if (now > before && now < total) {
         ++mid_run_kills;
       }
-      history += std::to_string(delay.count()) + "ms->" + std::to_string(now) +
+      history += moment + "->" + std::to_string(now) +
                  (result.err.find("partitions assigned") == std::string::npos ? "(unassigned) " : " ");
       if (std::getenv("FOODPIPE_CHAOS_VERBOSE") != nullptr) {
         std::cout << "--- kill " << kill << " stderr:\n" << result.err;
       }
-      EXPECT_EQ(ledger_mismatches(), "") << "after kill " << kill << " at " << delay.count() << " ms";
+      EXPECT_EQ(ledger_mismatches(), "") << "after kill " << kill << " (" << moment << ")";
       before = now;
     }
-    std::cout << "[ kills    ] (delay->rows, (unassigned) = killed before it had partitions) " << history << '\n';
+    std::cout << "[ kills    ] (moment: Nms after start, or N new rows + Nms; ->rows; (unassigned) = killed before it had partitions) " << history << '\n';
     return mid_run_kills;
   }
   std::int64_t rows_or_letters() const {
@@ -641,7 +657,7 @@ TEST_F(ConsumeChaosTest, KillNineAtRandomMomentsLosesAndDoublesNothing) {
 
   std::mt19937_64 random(chaos_seed()); // its output (unlike the distributions') is the same everywhere
 
-  const int mid_run_kills = kill_repeatedly(random, k_kills, "2000", 500, 3000, k_total);
+  const int mid_run_kills = kill_repeatedly(random, k_kills, 2000, k_total);
   EXPECT_GE(mid_run_kills, 2) << "the kills should have hit a consumer that was making progress";
 
   const auto rows_before_final = rows();
@@ -731,7 +747,9 @@ TEST_F(ConsumeChaosTest, GroupSurvivesAMemberKilledAndOneAdded) {
                                      std::to_string(k_total - k_backlog), "--seed", "204", "--quiet"});
   ASSERT_TRUE(wait_for_rows(30s)) << first.stderr_so_far();
 
-  std::this_thread::sleep_for(1s);
+  // Mid-stream by progress, not by the clock: three members drain the
+  // backlog in about a second on a fast machine.
+  (void)wait_until([this] { return rows() >= k_backlog / 5; }, 30s, 2ms);
   doomed.signal(SIGKILL);
   EXPECT_EQ(doomed.wait(30).exit_code, 128 + SIGKILL);
   const auto rows_at_kill = rows();
@@ -1018,7 +1036,7 @@ TEST_F(ConsumeChaosTest, KillNineWithBadMessagesDeadLettersEachExactlyOnce) {
   }
 
   std::mt19937_64 random(chaos_seed());
-  const int mid_run_kills = kill_repeatedly(random, 10, "500", 250, 1000, k_messages);
+  const int mid_run_kills = kill_repeatedly(random, 10, 500, k_messages);
   EXPECT_GE(mid_run_kills, 3) << "the kills should have hit a consumer that was making progress";
 
   const auto final_run = test::run_foodpipe(consume_args("final", {"--until-end", "--json"}));
