@@ -25,12 +25,7 @@ using namespace std::chrono_literals;
 
 kafka::ClientSettings settings() { return {test::bootstrap_servers(), {}}; }
 
-rapidjson::Document parse_json(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  return doc;
-}
+using test::parse_json;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);

@@ -21,12 +21,7 @@ using namespace std::chrono_literals;
 
 constexpr int k_orders = 300;
 
-rapidjson::Document parse_json(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  return doc;
-}
+using test::parse_json;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

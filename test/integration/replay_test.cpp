@@ -24,12 +24,7 @@ using namespace std::chrono_literals;
 
 kafka::ClientSettings settings() { return {test::bootstrap_servers(), {}}; }
 
-rapidjson::Document parse_json(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse(text.c_str());
-  EXPECT_FALSE(doc.HasParseError()) << text;
-  return doc;
-}
+using test::parse_json;
 
 struct Received {
   std::int32_t partition = 0;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 
 extern char** environ;
@@ -253,5 +254,12 @@ CommandResult BackgroundFoodpipe::wait(int timeout_s) {
 std::string BackgroundFoodpipe::stderr_so_far() const { return read_file(m_err_path); }
 
 std::string source_dir() { return FOODPIPE_SOURCE_DIR; }
+
+rapidjson::Document parse_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  return doc;
+}
 
 } // namespace foodpipe::test

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 namespace foodpipe::test {
 
 // Kafka bootstrap servers for tests: $FOODPIPE_TEST_BOOTSTRAP or localhost:9092.
@@ -80,5 +82,9 @@ private:
 
 // Path to the repository (for sql/, test/data/).
 std::string source_dir();
+
+// Parses a command's --json output; a parse error fails the calling test
+// (EXPECT, naming the text) and leaves an empty document.
+rapidjson::Document parse_json(const std::string& text);
 
 } // namespace foodpipe::test
