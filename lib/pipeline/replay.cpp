@@ -13,6 +13,7 @@
 #include "domain/order_json.hpp"
 #include "domain/timestamp.hpp"
 #include "kafka/error.hpp"
+#include "kafka/message.hpp"
 #include "kafka/producer.hpp"
 #include "kafka/reader.hpp"
 
@@ -23,10 +24,6 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::string_view k_component = "replay";
-
-std::string_view bytes_of(const void* data, std::size_t size) {
-  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
-}
 
 // The value of the first header called `name`, or nullopt.
 std::optional<std::string_view> header_value(const rd_kafka_message_t& message, const char* name) {
@@ -39,7 +36,7 @@ std::optional<std::string_view> header_value(const rd_kafka_message_t& message, 
   if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::nullopt;
   }
-  return bytes_of(value, size);
+  return value == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(value), size);
 }
 
 std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader& reader) {
@@ -127,13 +124,13 @@ public:
 
   void add(const rd_kafka_message_t& message) {
     const auto key = message.key != nullptr
-                         ? std::optional<std::string>(std::string(bytes_of(message.key, message.key_len)))
+                         ? std::optional<std::string>(std::string(kafka::key_of(message)))
                          : std::nullopt;
     if (message.payload == nullptr) {
       m_batch.dead_letters.push_back({m_options.topic, message.partition, message.offset, key, std::nullopt,
                                       domain::ReasonCode::null_value, "tombstone: the message has no value"});
     } else {
-      const auto value = bytes_of(message.payload, message.len);
+      const auto value = kafka::value_of(message);
       auto decoded = domain::decode(value, m_limits);
       if (decoded) {
         m_batch.orders.push_back(
@@ -202,8 +199,8 @@ public:
     add_header(k_replay_source_partition_header, std::to_string(message.partition));
     add_header(k_replay_source_offset_header, std::to_string(message.offset));
     // A null key or value stays null (data() == nullptr).
-    m_producer.produce(*m_options.to_topic, bytes_of(message.key, message.key_len),
-                       bytes_of(message.payload, message.len), headers.get(), nullptr);
+    m_producer.produce(*m_options.to_topic, kafka::key_of(message),
+                       kafka::value_of(message), headers.get(), nullptr);
     if (++m_since_poll >= 1000) {
       m_since_poll = 0;
       m_producer.poll(0ms);

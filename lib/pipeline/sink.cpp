@@ -19,6 +19,7 @@
 #include "kafka/broker_probe.hpp"
 #include "kafka/consumer.hpp"
 #include "kafka/error.hpp"
+#include "kafka/message.hpp"
 #include "kafka/producer.hpp"
 #include "pipeline/metrics.hpp"
 
@@ -27,10 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-std::string_view bytes_of(const void* data, std::size_t size) {
-  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
-}
 
 // Where the sink stands on one assigned partition.
 struct PartitionState {
@@ -507,7 +504,7 @@ bool Sink::flush(bool single_attempt) {
   std::map<std::int32_t, std::int64_t> next_offsets;
   std::set<std::int32_t> touched;
   for (const auto& message : m_batch) {
-    const auto key = message->key != nullptr ? std::optional<std::string>(std::string(bytes_of(message->key, message->key_len)))
+    const auto key = message->key != nullptr ? std::optional<std::string>(std::string(kafka::key_of(*message)))
                                              : std::nullopt;
     next_offsets[message->partition] = message->offset + 1;
     touched.insert(message->partition);
@@ -516,7 +513,7 @@ bool Sink::flush(bool single_attempt) {
                                     domain::ReasonCode::null_value, "tombstone: the message has no value"});
       continue;
     }
-    const auto value = bytes_of(message->payload, message->len);
+    const auto value = kafka::value_of(*message);
     auto decoded = domain::decode(value, m_limits);
     if (!decoded) {
       batch.dead_letters.push_back({m_options.topic, message->partition, message->offset, key, std::string(value),

@@ -7,6 +7,7 @@
 #include "db/connection.hpp"
 #include "db/order_audit.hpp"
 #include "domain/order_json.hpp"
+#include "kafka/message.hpp"
 #include "kafka/reader.hpp"
 
 namespace foodpipe::pipeline {
@@ -14,10 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-std::string_view bytes_of(const void* data, std::size_t size) {
-  return data == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(data), size);
-}
 
 } // namespace
 
@@ -76,7 +73,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
     incoming.partition = message.partition;
     incoming.offset = message.offset;
     // A tombstone has a null payload, which decode() rejects as null_value.
-    if (domain::decode_into(bytes_of(message.payload, message.len), incoming.order, rejection, limits)) {
+    if (domain::decode_into(kafka::value_of(message), incoming.order, rejection, limits)) {
       audit.add(incoming);
     } else {
       audit.add_undecodable(message.partition, message.offset);
