@@ -38,19 +38,12 @@ const std::string k_create_stage =
 
 const std::string k_copy_stage = "COPY pg_temp.foodpipe_verify_stage (" + std::string(k_order_columns) + ") FROM STDIN";
 
-// The same comparison as OrderStore's duplicate check (order_store.cpp).
-constexpr std::string_view k_same_content =
-    "(o.customer_id = s.customer_id "
-    " AND o.customer_name IS NOT DISTINCT FROM s.customer_name "
-    " AND o.customer_email IS NOT DISTINCT FROM s.customer_email "
-    " AND o.items = s.items AND o.total_amount = s.total_amount "
-    " AND o.status = s.status AND o.created_at = s.created_at) IS TRUE";
 
 // One verdict per staged message; $1 is the topic. The row at the message's
 // own position decides first: a dead letter cannot excuse a stored row that
 // was changed afterwards.
 std::string classified(std::string_view extra_columns) {
-  const std::string same(k_same_content);
+  const std::string same(k_same_content_sql);
   return "SELECT s.source_partition, s.source_offset, s.order_id, "
          "CASE WHEN o.order_id IS NOT NULL AND o.source_topic = $1::text "
          "          AND o.source_partition = s.source_partition AND o.source_offset = s.source_offset "

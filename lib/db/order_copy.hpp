@@ -29,6 +29,19 @@ inline constexpr std::string_view k_order_stage_columns =
 inline constexpr std::string_view k_dead_letter_stage_columns =
     "source_topic, source_partition, source_offset, message_key, payload, reason_code, reason_detail";
 
+// "Same content" in SQL, for a stored row `o` of orders and a staged row `s`
+// of the same columns: every field equal, amounts as numeric (cents), items
+// as jsonb (in order), times as instants; true or false, never NULL. The one
+// definition behind OrderStore's exact-duplicate check and the audit of
+// OrderAudit, so that they can never disagree (domain::same_content is the
+// same rule on decoded orders).
+inline constexpr std::string_view k_same_content_sql =
+    "(o.customer_id = s.customer_id"
+    " AND o.customer_name IS NOT DISTINCT FROM s.customer_name"
+    " AND o.customer_email IS NOT DISTINCT FROM s.customer_email"
+    " AND o.items = s.items AND o.total_amount = s.total_amount"
+    " AND o.status = s.status AND o.created_at = s.created_at) IS TRUE";
+
 // Appends the line items as the JSON array stored in orders.items:
 //   [{"item_id":"ITEM-003","name":"Bacon Burger","quantity":2,"price":10.99,"subtotal":21.98}]
 // Strings are escaped as JSON requires ('"', '\\', control characters as

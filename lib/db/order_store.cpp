@@ -79,12 +79,7 @@ const std::pair<const std::string*, std::string> k_statements[] = {
     // it takes a new snapshot, so it also sees a conflicting row that a
     // concurrent transaction committed while the INSERT waited for it.
     {&k_compare,
-     "SELECT s.seq, "
-     "  (o.customer_id = s.customer_id "
-     "   AND o.customer_name IS NOT DISTINCT FROM s.customer_name "
-     "   AND o.customer_email IS NOT DISTINCT FROM s.customer_email "
-     "   AND o.items = s.items AND o.total_amount = s.total_amount "
-     "   AND o.status = s.status AND o.created_at = s.created_at) IS TRUE, "
+     "SELECT s.seq, " + std::string(k_same_content_sql) + ", "
      "  o.source_topic, o.source_partition, o.source_offset "
      "FROM pg_temp.foodpipe_order_stage s JOIN orders o ON o.order_id = s.order_id "
      "WHERE s.seq = ANY($1::integer[])"},
