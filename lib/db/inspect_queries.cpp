@@ -12,16 +12,6 @@ std::string iso_utc(const std::string& column) {
   return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 }
 
-template <typename Integer>
-Integer to_integer(std::string_view text) {
-  Integer value{};
-  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
-    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
-  }
-  return value;
-}
-
 // bytea arrives as encode(..., 'hex'): two hex digits per byte.
 std::string from_hex(std::string_view hex) {
   const auto nibble = [](char c) -> unsigned {
@@ -49,17 +39,17 @@ std::vector<DeadLetterRow> dead_letter_rows(const Result& result) {
   std::vector<DeadLetterRow> rows;
   for (int r = 0; r < result.rows(); ++r) {
     DeadLetterRow row;
-    row.id = to_integer<std::int64_t>(result.value(r, 0));
+    row.id = parse_integer<std::int64_t>(result.value(r, 0));
     row.source_topic = result.value(r, 1);
-    row.source_partition = to_integer<std::int32_t>(result.value(r, 2));
-    row.source_offset = to_integer<std::int64_t>(result.value(r, 3));
+    row.source_partition = parse_integer<std::int32_t>(result.value(r, 2));
+    row.source_offset = parse_integer<std::int64_t>(result.value(r, 3));
     if (!result.is_null(r, 4)) {
       row.key = from_hex(result.value(r, 4));
     }
     if (!result.is_null(r, 5)) {
       row.payload = from_hex(result.value(r, 5));
     }
-    row.payload_bytes = to_integer<std::int64_t>(result.value(r, 6));
+    row.payload_bytes = parse_integer<std::int64_t>(result.value(r, 6));
     row.reason_code = result.value(r, 7);
     row.reason_detail = result.value(r, 8);
     row.consumer_group = result.value(r, 9);
@@ -89,17 +79,17 @@ bool has_foodpipe_schema(Connection& connection) {
 DatabaseSummary summarise_database(Connection& connection) {
   DatabaseSummary summary;
   const auto orders = connection.exec("SELECT count(*), " + iso_utc("max(processed_at)") + " FROM orders");
-  summary.orders = to_integer<std::int64_t>(orders.value(0, 0));
+  summary.orders = parse_integer<std::int64_t>(orders.value(0, 0));
   if (!orders.is_null(0, 1)) {
     summary.newest_processed_at = std::string(orders.value(0, 1));
   }
   const auto reasons =
       connection.exec("SELECT reason_code, count(*) FROM dead_letters GROUP BY reason_code ORDER BY reason_code");
   for (int r = 0; r < reasons.rows(); ++r) {
-    summary.dead_letters_by_reason[std::string(reasons.value(r, 0))] = to_integer<std::int64_t>(reasons.value(r, 1));
+    summary.dead_letters_by_reason[std::string(reasons.value(r, 0))] = parse_integer<std::int64_t>(reasons.value(r, 1));
   }
   const auto version = connection.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
-  summary.schema_version = to_integer<int>(version.value(0, 0));
+  summary.schema_version = parse_integer<int>(version.value(0, 0));
   return summary;
 }
 
@@ -110,7 +100,7 @@ std::map<std::int32_t, std::int64_t> stored_offsets(Connection& connection, cons
       {group, topic});
   std::map<std::int32_t, std::int64_t> offsets;
   for (int r = 0; r < result.rows(); ++r) {
-    offsets[to_integer<std::int32_t>(result.value(r, 0))] = to_integer<std::int64_t>(result.value(r, 1));
+    offsets[parse_integer<std::int32_t>(result.value(r, 0))] = parse_integer<std::int64_t>(result.value(r, 1));
   }
   return offsets;
 }
@@ -159,10 +149,10 @@ std::optional<OrderRow> find_order(Connection& connection, const std::string& or
     row.source_topic = std::string(result.value(0, 9));
   }
   if (!result.is_null(0, 10)) {
-    row.source_partition = to_integer<std::int32_t>(result.value(0, 10));
+    row.source_partition = parse_integer<std::int32_t>(result.value(0, 10));
   }
   if (!result.is_null(0, 11)) {
-    row.source_offset = to_integer<std::int64_t>(result.value(0, 11));
+    row.source_offset = parse_integer<std::int64_t>(result.value(0, 11));
   }
   return row;
 }

@@ -23,12 +23,6 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 ))sql";
 
-int parse_int(std::string_view text) {
-  int value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
 bool table_exists(Connection& connection) {
   return !connection.exec("SELECT to_regclass('schema_migrations')").is_null(0, 0);
 }
@@ -91,7 +85,7 @@ std::vector<AppliedMigration> Migrator::read_applied() {
   }
   const Result rows = m_connection.exec("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
   for (int row = 0; row < rows.rows(); ++row) {
-    applied.push_back({parse_int(rows.value(row, 0)), std::string(rows.value(row, 1)),
+    applied.push_back({parse_integer<int>(rows.value(row, 0)), std::string(rows.value(row, 1)),
                        std::string(rows.value(row, 2))});
   }
   return applied;

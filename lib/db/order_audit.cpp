@@ -74,16 +74,6 @@ constexpr std::string_view k_problem_columns =
     "       THEN 'status (stored ' || o.status || ', message ' || s.status || ')' END, "
     "  CASE WHEN o.created_at IS DISTINCT FROM s.created_at THEN 'created_at' END)";
 
-template <typename Integer>
-Integer parse_integer(std::string_view text) {
-  Integer value{};
-  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
-    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
-  }
-  return value;
-}
-
 } // namespace
 
 OrderAudit::OrderAudit(Connection& connection, std::string topic)

@@ -92,16 +92,6 @@ const std::pair<const std::string*, std::string> k_statements[] = {
      "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1::text AND topic = $2::text"},
 };
 
-template <typename Integer>
-Integer parse_integer(std::string_view text) {
-  Integer value{};
-  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
-    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
-  }
-  return value;
-}
-
 std::string integer_array(const std::vector<std::size_t>& values) {
   std::string text = "{";
   for (const std::size_t value : values) {

@@ -5,10 +5,13 @@
 // Immutable, so safe to read from several threads. Accessors with a row or
 // column out of range throw std::out_of_range.
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "db/error.hpp"
 #include "db/handles.hpp"
 
 namespace foodpipe::db {
@@ -44,5 +47,17 @@ private:
 
   ResultPtr m_result;
 };
+
+// An integer column's text, all of it; throws DbError for anything else
+// (PostgreSQL sent what the query did not promise).
+template <typename Integer>
+[[nodiscard]] Integer parse_integer(std::string_view text) {
+  Integer value{};
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+    throw DbError("unexpected integer \"" + std::string(text) + "\" from PostgreSQL", "");
+  }
+  return value;
+}
 
 } // namespace foodpipe::db
