@@ -392,7 +392,10 @@ void print_topic_state(const pipeline::TopicState& t, const Style& style, std::o
   const auto list = [](const std::vector<std::int32_t>& ids) {
     std::string text;
     for (const auto id : ids) {
-      text += (text.empty() ? "" : ",") + std::to_string(id);
+      if (!text.empty()) {
+        text += ',';
+      }
+      text += std::to_string(id);
     }
     return text;
   };
@@ -437,7 +440,14 @@ void print_group(const pipeline::GroupView& g, const Style& style, std::ostream&
       std::string assigned;
       for (const auto& [topic, partitions] : m.assignment) {
         for (const auto partition : partitions) {
-          assigned += (assigned.empty() ? "" : ",") + (topic == g.topic ? "" : topic + "/") + std::to_string(partition);
+          if (!assigned.empty()) {
+            assigned += ',';
+          }
+          if (topic != g.topic) {
+            assigned += topic;
+            assigned += '/';
+          }
+          assigned += std::to_string(partition);
         }
       }
       members.add_row({m.client_id, m.client_host, assigned.empty() ? "-" : assigned, m.member_id});
