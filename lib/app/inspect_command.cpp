@@ -538,12 +538,23 @@ ExitCode run_overview(const Request& r, std::ostream& out) {
       w.Uint64(o.group.description.members.size());
       w.Key("total_lag");
       w.Int64(o.group.total_lag);
+      w.Key("lag_from");
+      json_string(w, o.lag_from_kafka ? "kafka_committed_offsets" : "database_stored_offsets");
       w.EndObject();
       w.Key("database");
       w.StartObject();
-      json_database(w, o.database);
+      if (o.database) {
+        json_database(w, *o.database);
+      } else {
+        w.Key("error");
+        json_string(w, o.database_problem);
+      }
       w.EndObject();
     });
+    if (!o.database) {
+      std::cerr << "foodpipe: error: " << o.database_problem << '\n';
+      return ExitCode::failure;
+    }
     return ExitCode::ok;
   }
   const auto& s = r.style;
@@ -563,9 +574,15 @@ ExitCode run_overview(const Request& r, std::ostream& out) {
   out << label("group   ") << "  " << o.group.group << ": "
       << (o.group.description.known ? o.group.description.state : std::string("unknown to the broker")) << ", "
       << plural(static_cast<std::int64_t>(o.group.description.members.size()), "member") << ", lag "
-      << s(std::to_string(o.group.total_lag), o.group.total_lag > 0 ? Colour::yellow : Colour::green) << '\n';
-  const auto& d = o.database.summary;
-  out << label("database") << "  " << o.database.target << ": schema version " << d.schema_version << ", "
+      << s(std::to_string(o.group.total_lag), o.group.total_lag > 0 ? Colour::yellow : Colour::green)
+      << (o.lag_from_kafka ? " (from the offsets committed to Kafka)" : "") << '\n';
+  if (!o.database) {
+    out << label("database") << "  " << s(o.database_problem, Colour::red) << '\n';
+    out << "\nMore: foodpipe inspect topic | group | db | dlq | order ID | messages --partition P\n";
+    return ExitCode::failure;
+  }
+  const auto& d = o.database->summary;
+  out << label("database") << "  " << o.database->target << ": schema version " << d.schema_version << ", "
       << plural(d.orders, "order") << ", "
       << s(plural(d.dead_letters(), "dead letter"), d.dead_letters() > 0 ? Colour::red : Colour::none);
   if (d.newest_processed_at) {

@@ -77,8 +77,10 @@ TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, ka
   return view;
 }
 
+// `stored`: the group's offsets in the database; null when the database
+// could not be asked, and the lag then counts from Kafka's committed offsets.
 GroupView group_view(const InspectOptions& options, const TopicState& topic, kafka::GroupAdmin& admin,
-                     db::Connection& connection) {
+                     const std::map<std::int32_t, std::int64_t>* stored) {
   GroupView view;
   view.group = options.group;
   view.topic = options.topic;
@@ -90,21 +92,23 @@ GroupView group_view(const InspectOptions& options, const TopicState& topic, kaf
   const auto committed =
       ids.empty() ? std::map<std::int32_t, std::int64_t>{}
                   : admin.committed_offsets(options.group, options.topic, ids, options.connect_timeout);
-  const auto stored = db::stored_offsets(connection, options.group, options.topic);
   for (const auto& partition : topic.partitions) {
     GroupPartition row;
     row.partition = partition.partition;
     row.log_start = partition.low;
     row.log_end = partition.high;
-    if (const auto it = stored.find(partition.partition); it != stored.end()) {
-      row.stored = it->second;
+    if (stored != nullptr) {
+      if (const auto it = stored->find(partition.partition); it != stored->end()) {
+        row.stored = it->second;
+      }
     }
     if (const auto it = committed.find(partition.partition); it != committed.end()) {
       row.committed = it->second;
     }
     // A stored offset below the log start points at deleted messages: the
     // consumer would skip to the log start, so those do not count as lag.
-    const auto position = std::max(row.stored.value_or(partition.low), partition.low);
+    const auto from = stored != nullptr ? row.stored : row.committed;
+    const auto position = std::max(from.value_or(partition.low), partition.low);
     row.lag = std::max<std::int64_t>(0, partition.high - position);
     view.total_lag += row.lag;
     view.partitions.push_back(row);
@@ -180,7 +184,8 @@ GroupView inspect_group(const InspectOptions& options) {
                 "; check --topic or create it with 'foodpipe produce --topic " + options.topic + "'");
   }
   auto connection = open_database(options);
-  return group_view(options, topic, admin, connection);
+  const auto stored = db::stored_offsets(connection, options.group, options.topic);
+  return group_view(options, topic, admin, &stored);
 }
 
 DatabaseView inspect_database(const InspectOptions& options) {
@@ -273,9 +278,18 @@ Overview inspect_overview(const InspectOptions& options) {
   kafka::Reader reader(options.kafka);
   Overview overview;
   overview.topic = topic_view(options, admin, reader);
-  auto connection = open_database(options);
-  overview.database = {connection.describe(), db::summarise_database(connection)};
-  overview.group = group_view(options, overview.topic.topic, admin, connection);
+  std::optional<std::map<std::int32_t, std::int64_t>> stored;
+  try {
+    auto connection = open_database(options);
+    overview.database = DatabaseView{connection.describe(), db::summarise_database(connection)};
+    stored = db::stored_offsets(connection, options.group, options.topic);
+  } catch (const Error& error) {
+    // Missing, unseeded or unreachable: show the Kafka half anyway.
+    overview.database.reset();
+    overview.database_problem = error.what();
+  }
+  overview.lag_from_kafka = !stored.has_value();
+  overview.group = group_view(options, overview.topic.topic, admin, stored ? &*stored : nullptr);
   return overview;
 }
 

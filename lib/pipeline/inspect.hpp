@@ -152,10 +152,16 @@ struct OrderView {
 
 // ---- inspect (overview) ----------------------------------------------------
 
+// The Kafka half is always there; the database half only when the database
+// answers with a foodpipe schema. Without it the group's lag is measured from
+// the offsets committed to Kafka instead (the consumer commits them after each
+// database commit), and database_problem says what to do.
 struct Overview {
   TopicView topic;
   GroupView group;
-  DatabaseView database;
+  std::optional<DatabaseView> database;
+  std::string database_problem; // set exactly when database is empty
+  bool lag_from_kafka = false;  // the group's lag used Kafka's committed offsets
 };
 
 [[nodiscard]] Overview inspect_overview(const InspectOptions& options);

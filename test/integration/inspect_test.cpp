@@ -316,5 +316,26 @@ TEST(InspectErrors, AnUnseededDatabaseSaysToRunSeedDb) {
   EXPECT_NE(missing.err.find("foodpipe seed-db"), std::string::npos) << missing.err;
 }
 
+TEST(InspectErrors, OverviewWithoutADatabaseStillShowsKafka) {
+  const auto topic = test::unique_name("inspectnodb");
+  const auto missing_db = test::conninfo_for(test::unique_name("fpinspect_missing"));
+  const auto json = test::run_foodpipe({"inspect", "--json", "--topic", topic, "--db", missing_db});
+  EXPECT_EQ(json.exit_code, 1);
+  EXPECT_NE(json.err.find("foodpipe seed-db"), std::string::npos) << json.err;
+  const auto view = test::parse_json(json.out);
+  ASSERT_TRUE(view.IsObject()) << json.out;
+  EXPECT_STREQ(view["view"].GetString(), "overview");
+  EXPECT_GE(view["brokers"].GetArray().Size(), 1U) << "the Kafka half is there";
+  EXPECT_FALSE(view["topic"]["exists"].GetBool());
+  EXPECT_STREQ(view["group"]["lag_from"].GetString(), "kafka_committed_offsets");
+  EXPECT_NE(std::string(view["database"]["error"].GetString()).find("foodpipe seed-db"), std::string::npos);
+
+  const auto text = test::run_foodpipe({"inspect", "--topic", topic, "--db", missing_db});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("kafka     " + test::bootstrap_servers()), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(from the offsets committed to Kafka)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("foodpipe seed-db"), std::string::npos) << text.out;
+}
+
 } // namespace
 } // namespace foodpipe
