@@ -75,7 +75,8 @@ public:
   // to the partition's leader whose reply wakes that thread; it reads
   // nothing the consumer depends on and moves no position (unlike a
   // resume or seek, which restart the fetch). Queries one partition per call,
-  // in turn. Errors are ignored: the fetcher then wakes on its own.
+  // in turn; waits at most a second for the reply (only a broker in trouble
+  // takes that long). Errors are ignored: the fetcher then wakes on its own.
   void nudge_fetcher(const std::string& topic, const std::vector<std::int32_t>& partitions);
 
   // Commits offsets to Kafka asynchronously (for Kafka's own tools to show lag);
