@@ -69,13 +69,6 @@ std::int64_t DatabaseSummary::dead_letters() const {
   return total;
 }
 
-bool has_foodpipe_schema(Connection& connection) {
-  return connection
-             .exec("SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('orders') IS NOT NULL "
-                   "AND to_regclass('consumer_offsets') IS NOT NULL AND to_regclass('dead_letters') IS NOT NULL")
-             .value(0, 0) == "t";
-}
-
 DatabaseSummary summarise_database(Connection& connection) {
   DatabaseSummary summary;
   const auto orders = connection.exec("SELECT count(*), " + iso_utc("max(processed_at)") + " FROM orders");

@@ -3,7 +3,7 @@
 // The read-only queries behind `foodpipe inspect`: counts, stored offsets,
 // dead letters and one order's row. Every function runs plain SELECTs on the
 // given Connection (no transaction, no lock) and throws DbError; an absent
-// table is SQLSTATE 42P01 (see has_foodpipe_schema to ask first).
+// table is SQLSTATE 42P01 (db/migrator.hpp's require_foodpipe_schema checks first).
 
 #include <cstdint>
 #include <map>
@@ -14,10 +14,6 @@
 #include "db/connection.hpp"
 
 namespace foodpipe::db {
-
-// True when the tables the consumer writes (orders, consumer_offsets,
-// dead_letters) and schema_migrations exist.
-[[nodiscard]] bool has_foodpipe_schema(Connection& connection);
 
 struct DatabaseSummary {
   std::int64_t orders = 0;

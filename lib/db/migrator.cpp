@@ -147,4 +147,15 @@ MigrationOutcome Migrator::migrate() {
   return outcome;
 }
 
+void require_foodpipe_schema(Connection& connection) {
+  const bool seeded =
+      connection
+          .exec("SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('orders') IS NOT NULL "
+                "AND to_regclass('consumer_offsets') IS NOT NULL AND to_regclass('dead_letters') IS NOT NULL")
+          .value(0, 0) == "t";
+  if (!seeded) {
+    throw Error("database " + connection.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
+  }
+}
+
 } // namespace foodpipe::db

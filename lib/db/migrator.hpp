@@ -50,6 +50,12 @@ struct MigrationOutcome {
                                                         const std::vector<Migration>& files,
                                                         const std::string& source);
 
+// Throws foodpipe::Error naming the database and saying to run seed-db unless
+// schema_migrations and the tables the consumer writes (orders,
+// consumer_offsets, dead_letters) exist; what every command that reads or
+// writes the foodpipe tables checks first. DbError when it cannot ask.
+void require_foodpipe_schema(Connection& connection);
+
 class Migrator {
 public:
   // pg_advisory_lock key: the bytes of "foodpipe". Per database.

@@ -128,4 +128,24 @@ BatchPlan plan_batch(const Batch& batch) {
   return plan;
 }
 
+void add_message(Batch& batch, std::int32_t partition, std::int64_t offset, std::optional<std::string_view> key,
+                 std::optional<std::string_view> value, const domain::DecodeLimits& limits) {
+  std::optional<std::string> key_copy;
+  if (key) {
+    key_copy.emplace(*key);
+  }
+  if (!value) {
+    batch.dead_letters.push_back({batch.topic, partition, offset, std::move(key_copy), std::nullopt,
+                                  domain::ReasonCode::null_value, "tombstone: the message has no value"});
+    return;
+  }
+  auto decoded = domain::decode(*value, limits);
+  if (!decoded) {
+    batch.dead_letters.push_back({batch.topic, partition, offset, std::move(key_copy), std::string(*value),
+                                  decoded.rejection().code, decoded.rejection().detail});
+    return;
+  }
+  batch.orders.push_back({std::move(decoded).order(), partition, offset, std::move(key_copy), std::string(*value)});
+}
+
 } // namespace foodpipe::db

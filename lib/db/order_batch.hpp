@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/order.hpp"
@@ -70,6 +71,13 @@ struct Batch {
   // conflicting duplicate. Off for consume.
   bool restore_changed_rows = false;
 };
+
+// Adds one consumed message of batch.topic to the batch: decoded with the
+// domain's gate, a valid order goes to `orders`, anything else to
+// `dead_letters` with its reason; a null value (nullopt) is a tombstone. The
+// one gate that consume and replay share. `key`: nullopt for no key.
+void add_message(Batch& batch, std::int32_t partition, std::int64_t offset, std::optional<std::string_view> key,
+                 std::optional<std::string_view> value, const domain::DecodeLimits& limits);
 
 // Throws std::invalid_argument, naming the problem, when the batch breaks a
 // rule the caller is responsible for: orders without a topic, offsets without

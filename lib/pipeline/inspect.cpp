@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "db/connection.hpp"
+#include "db/migrator.hpp"
 #include "kafka/error.hpp"
 #include "kafka/reader.hpp"
 
@@ -18,9 +19,7 @@ std::chrono::seconds whole_seconds(std::chrono::milliseconds timeout) {
 // database that does not exist; an empty one is caught here.
 db::Connection open_database(const InspectOptions& options) {
   auto connection = db::Connection::connect(options.db_conninfo, whole_seconds(options.connect_timeout));
-  if (!db::has_foodpipe_schema(connection)) {
-    throw Error("database " + connection.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
-  }
+  db::require_foodpipe_schema(connection);
   return connection;
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/signals.hpp"
 #include "db/connection.hpp"
+#include "db/migrator.hpp"
 #include "db/order_store.hpp"
 #include "domain/order_json.hpp"
 #include "domain/timestamp.hpp"
@@ -111,10 +112,7 @@ public:
         m_connection(db::Connection::connect(options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
                                                                       std::max<std::chrono::milliseconds>(
                                                                           options.timeout, 1s)))) {
-    if (m_connection.exec("SELECT to_regclass('orders') IS NOT NULL AND to_regclass('dead_letters') IS NOT NULL")
-            .value(0, 0) != "t") {
-      throw Error("database " + m_connection.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
-    }
+    db::require_foodpipe_schema(m_connection);
     m_store = std::make_unique<db::OrderStore>(m_connection);
     m_limits.max_message_bytes = options.max_message_bytes;
     m_batch.group = options.dead_letter_group;
@@ -123,23 +121,8 @@ public:
   }
 
   void add(const rd_kafka_message_t& message) {
-    const auto key = message.key != nullptr
-                         ? std::optional<std::string>(std::string(kafka::key_of(message)))
-                         : std::nullopt;
-    if (message.payload == nullptr) {
-      m_batch.dead_letters.push_back({m_options.topic, message.partition, message.offset, key, std::nullopt,
-                                      domain::ReasonCode::null_value, "tombstone: the message has no value"});
-    } else {
-      const auto value = kafka::value_of(message);
-      auto decoded = domain::decode(value, m_limits);
-      if (decoded) {
-        m_batch.orders.push_back(
-            {std::move(decoded).order(), message.partition, message.offset, key, std::string(value)});
-      } else {
-        m_batch.dead_letters.push_back({m_options.topic, message.partition, message.offset, key, std::string(value),
-                                        decoded.rejection().code, decoded.rejection().detail});
-      }
-    }
+    db::add_message(m_batch, message.partition, message.offset, kafka::optional_key_of(message),
+                    kafka::optional_value_of(message), m_limits);
     if (m_batch.orders.size() + m_batch.dead_letters.size() >= m_options.batch_size) {
       flush();
     }

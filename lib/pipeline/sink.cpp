@@ -13,6 +13,7 @@
 #include "core/signals.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
+#include "db/migrator.hpp"
 #include "db/order_store.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/admin.hpp"
@@ -504,23 +505,10 @@ bool Sink::flush(bool single_attempt) {
   std::map<std::int32_t, std::int64_t> next_offsets;
   std::set<std::int32_t> touched;
   for (const auto& message : m_batch) {
-    const auto key = message->key != nullptr ? std::optional<std::string>(std::string(kafka::key_of(*message)))
-                                             : std::nullopt;
     next_offsets[message->partition] = message->offset + 1;
     touched.insert(message->partition);
-    if (message->payload == nullptr) {
-      batch.dead_letters.push_back({m_options.topic, message->partition, message->offset, key, std::nullopt,
-                                    domain::ReasonCode::null_value, "tombstone: the message has no value"});
-      continue;
-    }
-    const auto value = kafka::value_of(*message);
-    auto decoded = domain::decode(value, m_limits);
-    if (!decoded) {
-      batch.dead_letters.push_back({m_options.topic, message->partition, message->offset, key, std::string(value),
-                                    decoded.rejection().code, decoded.rejection().detail});
-      continue;
-    }
-    batch.orders.push_back({std::move(decoded).order(), message->partition, message->offset, key, std::string(value)});
+    db::add_message(batch, message->partition, message->offset, kafka::optional_key_of(*message),
+                    kafka::optional_value_of(*message), m_limits);
   }
   for (const auto& [partition, next] : next_offsets) {
     batch.offsets.push_back({partition, m_partitions[partition].stored, next});
@@ -706,10 +694,7 @@ SinkReport Sink::run() {
   {
     auto probe = db::Connection::connect(m_options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
                                                                     std::max(m_options.connect_timeout, 1000ms)));
-    if (probe.exec("SELECT to_regclass('consumer_offsets') IS NOT NULL AND to_regclass('orders') IS NOT NULL")
-            .value(0, 0) != "t") {
-      throw Error("database " + probe.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
-    }
+    db::require_foodpipe_schema(probe);
   }
 
   m_dlq = std::make_unique<kafka::Producer>(
