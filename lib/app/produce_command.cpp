@@ -25,10 +25,10 @@ void show(ProgressLine& line, const pipeline::ProduceProgress& p) {
   const double elapsed = seconds_of(p.elapsed);
   const double rate = elapsed > 0 ? static_cast<double>(p.sent) / elapsed : 0.0;
   std::string eta;
-  if (p.target && rate > 0 && *p.target >= p.sent) {
-    const auto left = static_cast<double>(*p.target - p.sent) / rate;
-    eta = "  ETA " + clock_text(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                          std::chrono::duration<double>(left)));
+  if (p.target && *p.target >= p.sent) {
+    if (const auto left = eta_text(p.sent, *p.target, p.elapsed)) {
+      eta = "  ETA " + *left;
+    }
   }
   char text[256];
   std::snprintf(text, sizeof text, "sent %" PRIu64 "  %.1f/s  delivered %" PRIu64 "  failed %" PRIu64 "  elapsed %s%s",

@@ -42,4 +42,14 @@ std::string clock_text(std::chrono::steady_clock::duration duration) {
   return buffer;
 }
 
+std::optional<std::string> eta_text(std::uint64_t done, std::uint64_t total,
+                                    std::chrono::steady_clock::duration elapsed) {
+  const double seconds = seconds_of(elapsed);
+  if (done == 0 || seconds <= 0) {
+    return std::nullopt;
+  }
+  const double left = static_cast<double>(total > done ? total - done : 0) * seconds / static_cast<double>(done);
+  return clock_text(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(left)));
+}
+
 } // namespace foodpipe::app

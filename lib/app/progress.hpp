@@ -5,6 +5,8 @@
 // --quiet. Records and reports stay on stdout, untouched.
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,5 +37,10 @@ private:
 
 // "h:mm:ss"
 [[nodiscard]] std::string clock_text(std::chrono::steady_clock::duration duration);
+
+// The time left, as clock_text, at the average rate so far: `done` of `total`
+// after `elapsed`. nullopt while nothing is done yet (no rate to go by).
+[[nodiscard]] std::optional<std::string> eta_text(std::uint64_t done, std::uint64_t total,
+                                                  std::chrono::steady_clock::duration elapsed);
 
 } // namespace foodpipe::app

@@ -99,11 +99,7 @@ pipeline::ReplayOptions options_from(const Context& context, const po::variables
 void show(ProgressLine& line, const pipeline::ReplayProgress& p) {
   const double elapsed = seconds_of(p.elapsed);
   const double rate = elapsed > 0 ? static_cast<double>(p.read) / elapsed : 0.0;
-  const auto left = p.planned > p.read ? p.planned - p.read : 0U;
-  const std::string eta =
-      rate > 0 ? clock_text(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                     std::chrono::duration<double>(static_cast<double>(left) / rate)))
-               : std::string("?");
+  const std::string eta = eta_text(p.read, p.planned, p.elapsed).value_or("?");
   char text[200];
   std::snprintf(text, sizeof text, "replay: read %" PRIu64 " of %" PRIu64 "  %.0f/s  ETA %s", p.read, p.planned, rate,
                 eta.c_str());
