@@ -6,7 +6,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 
 #include <rapidjson/stringbuffer.h>
@@ -17,6 +16,8 @@
 #include "app/number.hpp"
 #include "app/table.hpp"
 #include "app/text.hpp"
+#include "domain/timestamp.hpp"
+#include "domain/utf8.hpp"
 #include "pipeline/inspect.hpp"
 
 namespace foodpipe::app {
@@ -27,43 +28,12 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 constexpr std::string_view k_views = "topic, group, db, dlq, order, messages (none: the overview)";
 
 // ---------------------------------------------------------------------------
-// Bytes from Kafka and bytea are not always UTF-8; JSON and terminals need it.
-
-// Invalid sequences become U+FFFD, so every JSON line stays valid.
-std::string valid_utf8(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    const auto lead = static_cast<unsigned char>(bytes[i]);
-    std::size_t length = 0;
-    if (lead < 0x80U) {
-      length = 1;
-    } else if (lead >= 0xC2U && lead <= 0xDFU) {
-      length = 2;
-    } else if (lead >= 0xE0U && lead <= 0xEFU) {
-      length = 3;
-    } else if (lead >= 0xF0U && lead <= 0xF4U) {
-      length = 4;
-    }
-    bool ok = length != 0 && i + length <= bytes.size();
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      ok = (static_cast<unsigned char>(bytes[i + k]) & 0xC0U) == 0x80U;
-    }
-    if (ok) {
-      out.append(bytes.substr(i, length));
-      i += length;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
+// Bytes from Kafka and bytea are not always UTF-8; JSON and terminals need it
+// (domain::replace_invalid_utf8).
 
 // One line for a table cell: control characters escaped, cut to `max_chars`.
 std::string one_line(std::string_view bytes, std::size_t max_chars) {
-  const auto text = valid_utf8(bytes);
+  const auto text = domain::replace_invalid_utf8(bytes);
   std::string out;
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -88,16 +58,6 @@ std::string one_line(std::string_view bytes, std::size_t max_chars) {
     }
   }
   return out;
-}
-
-std::string iso_time_ms(std::int64_t epoch_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(epoch_ms % 1000));
-  return text;
 }
 
 std::string retention_text(const std::optional<std::int64_t>& ms) {
@@ -132,7 +92,7 @@ std::string plural(std::int64_t n, const std::string& word) {
 // JSON pieces shared by the views.
 
 void json_string(Writer& w, std::string_view text) {
-  const auto valid = valid_utf8(text);
+  const auto valid = domain::replace_invalid_utf8(text);
   w.String(valid.c_str(), static_cast<rapidjson::SizeType>(valid.size()));
 }
 
@@ -491,7 +451,7 @@ void print_dead_letters(const std::vector<db::DeadLetterRow>& rows, const Style&
 
 void print_message(const pipeline::KafkaMessage& m, const Style& style, std::ostream& out) {
   out << style(m.topic + "/" + std::to_string(m.partition) + "@" + std::to_string(m.offset), Colour::cyan) << "  "
-      << iso_time_ms(m.timestamp_ms) << " (" << m.timestamp_type << " time)  key "
+      << domain::format_timestamp(domain::Timestamp(std::chrono::milliseconds(m.timestamp_ms))) << " (" << m.timestamp_type << " time)  key "
       << (m.key ? one_line(*m.key, 80) : std::string("(none)")) << '\n';
   if (!m.headers.empty()) {
     out << "  headers:";

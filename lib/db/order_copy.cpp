@@ -128,22 +128,15 @@ void append_dead_letter_stage_row(CopyBuffer& rows, const DeadLetter& letter, st
 }
 
 std::string storable_text(std::string_view text) {
+  const std::string valid = domain::replace_invalid_utf8(text);
   std::string out;
-  out.reserve(text.size());
-  while (!text.empty()) {
-    const std::size_t valid = domain::first_invalid_utf8(text);
-    for (const char c : text.substr(0, valid)) {
-      if (c == '\0') {
-        out.append(k_replacement);
-      } else {
-        out.push_back(c);
-      }
+  out.reserve(valid.size());
+  for (const char c : valid) {
+    if (c == '\0') {
+      out.append(k_replacement);
+    } else {
+      out.push_back(c);
     }
-    if (valid == text.size()) {
-      break;
-    }
-    out.append(k_replacement);
-    text.remove_prefix(valid + 1);
   }
   return out;
 }

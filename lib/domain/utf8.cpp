@@ -69,4 +69,19 @@ bool is_valid_utf8(std::string_view text) noexcept {
   return first_invalid_utf8(text) == text.size();
 }
 
+std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t valid = first_invalid_utf8(text);
+    out.append(text.substr(0, valid));
+    if (valid == text.size()) {
+      break;
+    }
+    out.append("\xEF\xBF\xBD"); // U+FFFD
+    text.remove_prefix(valid + 1);
+  }
+  return out;
+}
+
 } // namespace foodpipe::domain

@@ -5,6 +5,7 @@
 // sequences. Thread-safe, no allocation.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace foodpipe::domain {
@@ -15,5 +16,10 @@ namespace foodpipe::domain {
 // The offset of the first byte that does not start a well-formed sequence, or
 // text.size() when the whole text is valid.
 [[nodiscard]] std::size_t first_invalid_utf8(std::string_view text) noexcept;
+
+// `text` with each byte that does not belong to a well-formed sequence
+// replaced by U+FFFD: always valid UTF-8, for showing untrusted bytes
+// (allocates).
+[[nodiscard]] std::string replace_invalid_utf8(std::string_view text);
 
 } // namespace foodpipe::domain

@@ -180,6 +180,15 @@ TEST(Utf8, AcceptsWellFormedText) {
   EXPECT_TRUE(is_valid_utf8(std::string_view("\0", 1)));  // U+0000 is valid UTF-8
 }
 
+TEST(Utf8, ReplacesEachBadByteWithTheReplacementCharacter) {
+  EXPECT_EQ(replace_invalid_utf8(""), "");
+  EXPECT_EQ(replace_invalid_utf8("Zo\xC3\xAB"), "Zo\xC3\xAB");
+  EXPECT_EQ(replace_invalid_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  // A surrogate (ED A0 80) is not well-formed: each of its bytes is replaced.
+  EXPECT_EQ(replace_invalid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8("x\xC3")));
+}
+
 TEST(Utf8, FindsTheFirstBadByte) {
   EXPECT_EQ(first_invalid_utf8("abc\xFF"), 3U);
   EXPECT_EQ(first_invalid_utf8("abcdefghijk\x80"), 11U); // lone continuation after the fast path
