@@ -1,13 +1,15 @@
 #include "kafka/producer.hpp"
 
 #include <array>
+#include <stdexcept>
 
 #include "kafka/error.hpp"
 
 namespace foodpipe::kafka {
 
-Producer::Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery)
-    : m_settings(settings), m_on_delivery(std::move(on_delivery)) {
+Producer::Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery,
+                   HeadersPtr common_headers)
+    : m_settings(settings), m_on_delivery(std::move(on_delivery)), m_common_headers(std::move(common_headers)) {
   ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::delivery_trampoline);
@@ -30,6 +32,27 @@ void Producer::delivery_trampoline(rd_kafka_t* /*handle*/, const rd_kafka_messag
   if (self->m_on_delivery) {
     self->m_on_delivery(*message);
   }
+  if (self->m_common_headers) {
+    // Every message of this producer carries a copy of the common headers:
+    // keep it for the next message instead of letting librdkafka free it.
+    // The report's message is librdkafka's own mutable object, destroyed
+    // right after this callback; detaching is the documented way to keep
+    // its headers.
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_detach_headers(const_cast<rd_kafka_message_t*>(message), &headers) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      self->m_spare_headers.emplace_back(headers);
+    }
+  }
+}
+
+HeadersPtr Producer::common_headers_copy() {
+  if (m_spare_headers.empty()) {
+    return HeadersPtr(rd_kafka_headers_copy(m_common_headers.get()));
+  }
+  HeadersPtr spare = std::move(m_spare_headers.back());
+  m_spare_headers.pop_back();
+  return spare;
 }
 
 rd_kafka_topic_t* Producer::topic_handle(std::string_view name) {
@@ -62,17 +85,23 @@ void Producer::throw_if_fatal() const {
 }
 
 bool Producer::produce(std::string_view topic, std::string_view key, std::string_view value,
-                       const rd_kafka_headers_t* headers, void* opaque, const std::function<bool()>& should_stop) {
+                       const rd_kafka_headers_t* headers, void* opaque, const std::function<bool()>& should_stop,
+                       Value value_mode) {
+  if (headers != nullptr && m_common_headers) {
+    throw std::invalid_argument("a producer with common headers takes no per-message headers");
+  }
   rd_kafka_topic_t* rkt = topic_handle(topic);
+  HeadersPtr message_headers = m_common_headers ? common_headers_copy()
+                               : headers != nullptr ? HeadersPtr(rd_kafka_headers_copy(headers))
+                                                    : nullptr;
   for (;;) {
-    rd_kafka_headers_t* copy = headers != nullptr ? rd_kafka_headers_copy(headers) : nullptr;
     // rd_kafka_produceva rather than the RD_KAFKA_V_* macros: same call, no C casts.
-    // The const_casts are librdkafka's API: with F_COPY it copies and never writes.
+    // The const_casts are librdkafka's API: it only reads a value, copied or lent.
     std::array<rd_kafka_vu_t, 6> args{};
     args[0].vtype = RD_KAFKA_VTYPE_RKT;
     args[0].u.rkt = rkt;
     args[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-    args[1].u.i = RD_KAFKA_MSG_F_COPY;
+    args[1].u.i = value_mode == Value::copy ? RD_KAFKA_MSG_F_COPY : 0;
     args[2].vtype = RD_KAFKA_VTYPE_KEY;
     args[2].u.mem = {const_cast<char*>(key.data()), key.size()};
     args[3].vtype = RD_KAFKA_VTYPE_VALUE;
@@ -80,21 +109,20 @@ bool Producer::produce(std::string_view topic, std::string_view key, std::string
     args[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
     args[4].u.ptr = opaque;
     std::size_t count = 5;
-    if (copy != nullptr) {
+    if (message_headers) {
       args[5].vtype = RD_KAFKA_VTYPE_HEADERS;
-      args[5].u.headers = copy;
+      args[5].u.headers = message_headers.get();
       count = 6;
     }
     const ErrorPtr error(rd_kafka_produceva(m_handle.get(), args.data(), count));
     const auto err = error ? rd_kafka_error_code(error.get()) : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return true; // librdkafka owns `copy` now
-    }
-    if (copy != nullptr) {
-      rd_kafka_headers_destroy(copy);
+      (void)message_headers.release(); // the message owns them now
+      return true;
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      // Backpressure: let the network catch up, then try again.
+      // Backpressure: let the network catch up, then try again (with the
+      // same headers: a failed call leaves them ours).
       rd_kafka_poll(m_handle.get(), 5);
       if (should_stop && should_stop()) {
         return false;

@@ -8,6 +8,14 @@
 //
 // Threading: produce/poll/flush/close from one thread; delivery reports run
 // on that thread inside poll/flush/produce (never on librdkafka's threads).
+//
+// Allocation: librdkafka allocates a message, and five blocks for three
+// headers, per produce() call. A producer whose messages all carry the same
+// headers gets them at construction (common headers): their per-message
+// copies are then taken back from delivery reports and reused. A caller that
+// keeps its value buffers alive until the report can lend them (Value::lend)
+// instead of having librdkafka copy them. Both cut the glibc malloc traffic
+// that made up most of the gap to kcat (docs/performance.md).
 
 #include <chrono>
 #include <cstdint>
@@ -15,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "kafka/client_events.hpp"
 #include "kafka/config.hpp"
@@ -28,23 +37,36 @@ public:
   // _private = the opaque given to produce()).
   using DeliveryHandler = std::function<void(const rd_kafka_message_t&)>;
 
+  // How produce() takes a message's value.
+  enum class Value {
+    copy, // librdkafka copies it; the caller's buffer is free again on return
+    lend, // librdkafka reads it where it is, until the message's delivery report
+          // (whose payload points at it): the caller keeps it alive and unchanged
+  };
+
   // defaults: the caller's properties (acks, idempotence, ...) applied before
-  // the user's -X ones. Throws UsageError for refused properties.
-  Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery);
+  // the user's -X ones. common_headers: headers that every message carries;
+  // produce() then takes none of its own. Throws UsageError for refused
+  // properties.
+  Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery,
+           HeadersPtr common_headers = nullptr);
   // Destroys the handle without flushing (close() is the orderly way).
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Enqueues a copy of key, value and headers (the headers are copied, not
-  // taken). A value whose data() is null (std::string_view()) is a null value:
-  // a tombstone. While the local queue is full it serves delivery reports and
-  // retries; `should_stop` lets the caller give up waiting (returns false, the
-  // message was NOT enqueued). Throws KafkaError on a fatal producer error or
-  // a permanent enqueue failure (e.g. message too large).
+  // Enqueues a message: a copy of key and headers, and of the value unless it
+  // is lent. `headers` null means the common headers (none if the producer
+  // has none); a producer with common headers takes no others
+  // (std::invalid_argument). A value whose data() is null
+  // (std::string_view()) is a null value: a tombstone. While the local queue
+  // is full it serves delivery reports and retries; `should_stop` lets the
+  // caller give up waiting (returns false, the message was NOT enqueued and a
+  // lent value is the caller's again). Throws KafkaError on a fatal producer
+  // error or a permanent enqueue failure (e.g. message too large).
   bool produce(std::string_view topic, std::string_view key, std::string_view value,
                const rd_kafka_headers_t* headers, void* opaque,
-               const std::function<bool()>& should_stop = {});
+               const std::function<bool()>& should_stop = {}, Value value_mode = Value::copy);
 
   // Serves delivery reports; returns how many were served.
   int poll(std::chrono::milliseconds timeout);
@@ -70,10 +92,15 @@ public:
 private:
   static void delivery_trampoline(rd_kafka_t* handle, const rd_kafka_message_t* message, void* opaque);
   rd_kafka_topic_t* topic_handle(std::string_view name);
+  // A copy of the common headers for one message: a recycled one if any.
+  HeadersPtr common_headers_copy();
 
   ClientSettings m_settings;
   ClientEvents m_events;
   DeliveryHandler m_on_delivery;
+  HeadersPtr m_common_headers;
+  // Copies of m_common_headers taken back from delivered messages.
+  std::vector<HeadersPtr> m_spare_headers;
   HandlePtr m_handle;
   struct TopicDeleter {
     void operator()(rd_kafka_topic_t* topic) const noexcept { rd_kafka_topic_destroy(topic); }

@@ -4,7 +4,9 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <string>
 
+#include "core/buffer_pool.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
@@ -143,8 +145,14 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
               {{"seed", std::to_string(seed)}, {"run_id", report.run_id}, {"topic", options.topic}});
   }
 
+  // The values are lent to librdkafka, not copied: each message's buffer
+  // (its opaque, its size the message's) comes back with its delivery report,
+  // for a later message.
+  // Declared before the producer, so that it outlives every message.
+  BufferPool buffers;
   ProducerMetrics* const metrics = options.metrics;
-  const auto on_delivery = [&report, metrics](const rd_kafka_message_t& message) {
+  const auto on_delivery = [&report, &buffers, metrics](const rd_kafka_message_t& message) {
+    buffers.give_back({static_cast<const char*>(message._private), message.len});
     if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++report.delivered;
       report.bytes += message.len;
@@ -171,14 +179,13 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       metrics->in_flight.add(-1);
     }
   };
-  kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery);
-
   kafka::HeadersPtr headers(rd_kafka_headers_new(3));
   rd_kafka_header_add(headers.get(), "schema-version", -1, k_schema_version.data(),
                       static_cast<ssize_t>(k_schema_version.size()));
   rd_kafka_header_add(headers.get(), "content-type", -1, k_content_type.data(),
                       static_cast<ssize_t>(k_content_type.size()));
   rd_kafka_header_add(headers.get(), "run-id", -1, report.run_id.data(), static_cast<ssize_t>(report.run_id.size()));
+  kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery, std::move(headers));
 
   const auto start = Clock::now();
   const domain::RateSchedule schedule(options.rate, start);
@@ -198,8 +205,7 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   };
 
   domain::Order order;
-  std::string value;
-  std::string line;
+  std::string value; // the encoded order or the file's line
   domain::DecodeLimits limits;
   limits.max_message_bytes = options.max_message_bytes;
   const std::function<bool()> should_stop = [] { return stop_requested(); };
@@ -238,16 +244,14 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       }
     }
 
-    std::string_view key;
-    std::string_view payload;
     if (lines) {
-      if (!lines->next(line)) {
+      if (!lines->next(value)) {
         break;
       }
-      if (line.empty()) {
+      if (value.empty()) {
         continue;
       }
-      auto decoded = domain::decode(line, limits);
+      auto decoded = domain::decode(value, limits);
       if (!decoded) {
         ++report.invalid_lines;
         log::error("produce", "invalid order line; not sent",
@@ -257,17 +261,17 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
         continue;
       }
       order = std::move(decoded).order();
-      key = order.customer_id;
-      payload = line;
     } else {
       generator->next(order);
       value.clear();
       domain::encode(order, value);
-      key = order.customer_id;
-      payload = value;
     }
 
-    if (!producer.produce(options.topic, key, payload, headers.get(), nullptr, should_stop)) {
+    // The opaque is the buffer too: a report's payload is not promised for an empty value.
+    const std::string_view lent = buffers.fill(value);
+    if (!producer.produce(options.topic, order.customer_id, lent, nullptr, const_cast<char*>(lent.data()),
+                          should_stop, kafka::Producer::Value::lend)) {
+      buffers.give_back(lent);
       report.interrupted = true;
       break;
     }

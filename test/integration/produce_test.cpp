@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "domain/generator.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/reader.hpp"
@@ -164,6 +165,40 @@ TEST(Produce, SameSeedAndRunIdGiveTheSameOrders) {
   const auto b = by_id(read_all(second));
   ASSERT_EQ(a.size(), 300U);
   EXPECT_EQ(a, b);
+}
+
+// 50,000 orders are more than the producer's local queue holds (20,000), so
+// the value buffers and header copies it reuses go round several times while
+// others are in flight: every order must still arrive as generated.
+TEST(Produce, OrdersArriveIntactWhileBuffersAreReused) {
+  constexpr std::size_t k_orders = 50000;
+  const auto topic = test::unique_name("produce_reuse");
+  const auto result = test::run_foodpipe({"produce", "--topic", topic, "--rate", "0", "--count",
+                                          std::to_string(k_orders), "--seed", "5", "--run-id", "reuse", "--quiet"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+
+  std::map<std::string, std::string> sent; // order id -> value without created_at
+  const auto without_created_at = [](domain::Order order) {
+    order.created_at = {};
+    return domain::encode(order);
+  };
+  for (const auto& message : read_all(topic)) {
+    ASSERT_EQ(message.headers.size(), 3U) << message.value;
+    EXPECT_EQ(header(message, "run-id"), "reuse");
+    const auto decoded = domain::decode(message.value);
+    ASSERT_TRUE(decoded.ok()) << message.value;
+    EXPECT_EQ(message.key, decoded.order().customer_id);
+    sent.emplace(decoded.order().order_id, without_created_at(decoded.order()));
+  }
+  ASSERT_EQ(sent.size(), k_orders);
+  domain::OrderGenerator generator(5, "reuse");
+  domain::Order order;
+  for (std::size_t i = 0; i < k_orders; ++i) {
+    generator.next(order);
+    const auto it = sent.find(order.order_id);
+    ASSERT_NE(it, sent.end()) << order.order_id;
+    ASSERT_EQ(it->second, without_created_at(order)) << order.order_id;
+  }
 }
 
 TEST(Produce, SigtermLosesNothingThatWasReportedDelivered) {
