@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "domain/order_json.hpp"
 #include "domain/reference_data.hpp"
 
 namespace foodpipe::domain {
@@ -79,62 +80,137 @@ OrderGenerator::OrderGenerator(std::uint64_t seed, std::string run_id, Clock clo
   if (menu_items().size() != k_menu_size || customers().empty()) {
     throw std::logic_error("order generator: reference data does not have the expected shape");
   }
+  static_assert(k_max_items == k_max_items_per_order && k_max_quantity == k_max_quantity_per_item);
+
+  // The pieces of next_encoded(), with encode()'s keys, punctuation and
+  // string escaping (the unit tests hold the two byte for byte).
+  for (const Customer& customer : customers()) {
+    std::string json = R"(,"customer_id":)";
+    encode_string(customer.id, json);
+    json += R"(,"customer_name":)";
+    encode_string(customer.name, json);
+    json += R"(,"customer_email":)";
+    encode_string(customer.email, json);
+    json += R"(,"items":[)";
+    m_customer_json.push_back(std::move(json));
+  }
+  for (const MenuItem& item : menu_items()) {
+    std::string json = R"({"item_id":)";
+    encode_string(item.id, json);
+    json += R"(,"name":)";
+    encode_string(item.name, json);
+    json += R"(,"quantity":)";
+    m_item_json.push_back(std::move(json));
+    const Money price = Money::from_cents(item.price_cents);
+    auto& tails = m_item_tail_json.emplace_back();
+    for (std::size_t quantity = 1; quantity <= k_max_quantity; ++quantity) {
+      std::string tail = std::to_string(quantity) + R"(,"price":)";
+      price.append_to(tail);
+      tail += R"(,"subtotal":)";
+      (price * static_cast<std::int32_t>(quantity)).append_to(tail);
+      tail += "}";
+      tails[quantity - 1] = std::move(tail);
+    }
+  }
 }
 
-void OrderGenerator::next(Order& order) {
-  const auto all_customers = customers();
-  const auto menu = menu_items();
-
-  const Customer& customer =
-      all_customers[m_random.bounded(static_cast<std::uint32_t>(all_customers.size()))];
-  const std::uint32_t item_count = 1 + m_random.bounded(k_max_items_per_order);
+OrderGenerator::Draw OrderGenerator::draw() {
+  Draw draw;
+  draw.customer = m_random.bounded(static_cast<std::uint32_t>(m_customer_json.size()));
+  draw.item_count = 1 + m_random.bounded(k_max_items_per_order);
 
   std::array<std::uint8_t, k_menu_size> order_of_menu{};
   std::iota(order_of_menu.begin(), order_of_menu.end(), std::uint8_t{0});
   const auto menu_size = static_cast<std::uint32_t>(order_of_menu.size());
-  for (std::uint32_t i = 0; i < item_count; ++i) {
+  for (std::uint32_t i = 0; i < draw.item_count; ++i) {
     const std::uint32_t j = i + m_random.bounded(menu_size - i);
     std::swap(order_of_menu[i], order_of_menu[j]);
+    draw.items[i] = order_of_menu[i];
   }
-
-  order.items.resize(item_count);
-  Money total;
-  for (std::uint32_t i = 0; i < item_count; ++i) {
-    const MenuItem& menu_item = menu[order_of_menu[i]];
-    LineItem& item = order.items[i];
-    item.item_id.assign(menu_item.id);
-    item.name.assign(menu_item.name);
-    item.quantity = static_cast<std::int32_t>(1 + m_random.bounded(k_max_quantity_per_item));
-    item.price = Money::from_cents(menu_item.price_cents);
-    item.subtotal = item.price * item.quantity;
-    total += item.subtotal;
+  for (std::uint32_t i = 0; i < draw.item_count; ++i) {
+    draw.quantities[i] = static_cast<std::uint8_t>(1 + m_random.bounded(k_max_quantity_per_item));
   }
 
   ++m_sequence;
-  order.created_at = m_clock();
+  draw.created_at = m_clock();
+  return draw;
+}
+
+void OrderGenerator::append_order_id(std::string& out, Timestamp created_at) {
   // ORD-YYYYMMDD-<run>-<sequence>: the date is created_at's, in UTC, formatted
   // once per day rather than once per order.
-  const auto day = std::chrono::floor<std::chrono::days>(order.created_at);
+  const auto day = std::chrono::floor<std::chrono::days>(created_at);
   if (day != m_date_day) {
     char time_text[k_timestamp_text_size];
-    format_timestamp(order.created_at, time_text);
+    format_timestamp(created_at, time_text);
     std::copy_n(time_text, 4, m_date.begin());
     std::copy_n(time_text + 5, 2, m_date.begin() + 4);
     std::copy_n(time_text + 8, 2, m_date.begin() + 6);
     m_date_day = day;
   }
-  order.order_id.assign("ORD-");
-  order.order_id.append(m_date.data(), m_date.size());
-  order.order_id.push_back('-');
-  order.order_id.append(m_run_id);
-  order.order_id.push_back('-');
-  append_padded(order.order_id, m_sequence, k_sequence_digits);
+  out.append("ORD-");
+  out.append(m_date.data(), m_date.size());
+  out.push_back('-');
+  out.append(m_run_id);
+  out.push_back('-');
+  append_padded(out, m_sequence, k_sequence_digits);
+}
 
+void OrderGenerator::next(Order& order) {
+  const Draw drawn = draw();
+  const auto menu = menu_items();
+  order.items.resize(drawn.item_count);
+  Money total;
+  for (std::uint32_t i = 0; i < drawn.item_count; ++i) {
+    const MenuItem& menu_item = menu[drawn.items[i]];
+    LineItem& item = order.items[i];
+    item.item_id.assign(menu_item.id);
+    item.name.assign(menu_item.name);
+    item.quantity = drawn.quantities[i];
+    item.price = Money::from_cents(menu_item.price_cents);
+    item.subtotal = item.price * item.quantity;
+    total += item.subtotal;
+  }
+  order.created_at = drawn.created_at;
+  order.order_id.clear();
+  append_order_id(order.order_id, drawn.created_at);
+
+  const Customer& customer = customers()[drawn.customer];
   order.customer_id.assign(customer.id);
   order.customer_name.assign(customer.name);
   order.customer_email.assign(customer.email);
   order.total_amount = total;
   order.status = OrderStatus::pending;
+}
+
+std::string_view OrderGenerator::next_encoded(std::string& json) {
+  const Draw drawn = draw();
+  const auto menu = menu_items();
+  json.append(R"({"order_id":")");
+  append_order_id(json, drawn.created_at); // [0-9A-Za-z-]: nothing to escape
+  json.push_back('"');
+  json.append(m_customer_json[drawn.customer]);
+  Money total;
+  for (std::uint32_t i = 0; i < drawn.item_count; ++i) {
+    const std::uint8_t item = drawn.items[i];
+    const std::uint8_t quantity = drawn.quantities[i];
+    if (i > 0) {
+      json.push_back(',');
+    }
+    json.append(m_item_json[item]);
+    json.append(m_item_tail_json[item][quantity - 1U]);
+    total += Money::from_cents(menu[item].price_cents) * quantity;
+  }
+  json.append(R"(],"total_amount":)");
+  total.append_to(json);
+  json.append(R"(,"status":"pending","created_at":")");
+  if (drawn.created_at != m_encoded_time) {
+    format_timestamp(drawn.created_at, m_encoded_time_text.data());
+    m_encoded_time = drawn.created_at;
+  }
+  json.append(m_encoded_time_text.data(), m_encoded_time_text.size());
+  json.append("\"}");
+  return customers()[drawn.customer].id;
 }
 
 Order OrderGenerator::next() {

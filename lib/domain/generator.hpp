@@ -26,9 +26,11 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/order.hpp"
 #include "domain/random.hpp"
+#include "domain/timestamp.hpp"
 
 namespace foodpipe::domain {
 
@@ -58,12 +60,46 @@ public:
   void next(Order& order);
   [[nodiscard]] Order next();
 
+  // The next order straight to JSON: appends to `json` the very bytes that
+  // encode(next()) would write, and returns its customer id (the message
+  // key; valid as long as the generator). The same draws as next(), so the
+  // two can be mixed; the reference data's JSON is encoded once, here at
+  // construction, instead of once per order.
+  std::string_view next_encoded(std::string& json);
+
   // How many orders were generated so far (the last order's sequence number).
   [[nodiscard]] std::uint64_t sequence() const noexcept { return m_sequence; }
   [[nodiscard]] std::uint64_t seed() const noexcept { return m_seed; }
   [[nodiscard]] const std::string& run_id() const noexcept { return m_run_id; }
 
 private:
+  static constexpr std::size_t k_max_items = 5;
+  static constexpr std::size_t k_max_quantity = 3;
+
+  // One order's draws (see the top of this file), with its sequence number
+  // counted and its created_at read.
+  struct Draw {
+    std::uint32_t customer = 0;
+    std::uint32_t item_count = 0;
+    std::array<std::uint8_t, k_max_items> items{};      // menu indices
+    std::array<std::uint8_t, k_max_items> quantities{}; // 1..k_max_quantity
+    Timestamp created_at{};
+  };
+  Draw draw();
+  // Appends "ORD-YYYYMMDD-<run>-<sequence>" for the last draw.
+  void append_order_id(std::string& out, Timestamp created_at);
+
+  // next_encoded()'s pieces, encoded at construction:
+  //   per customer: ,"customer_id":"..","customer_name":"..","customer_email":"..","items":[
+  //   per menu item: {"item_id":"..","name":"..","quantity":
+  //   per menu item and quantity: q,"price":p,"subtotal":s}
+  std::vector<std::string> m_customer_json;
+  std::vector<std::string> m_item_json;
+  std::vector<std::array<std::string, k_max_quantity>> m_item_tail_json;
+  // created_at's text for the millisecond last encoded.
+  Timestamp m_encoded_time = Timestamp::min();
+  std::array<char, k_timestamp_text_size> m_encoded_time_text{};
+
   std::uint64_t m_seed;
   std::string m_run_id;
   Clock m_clock;

@@ -828,6 +828,14 @@ void encode(const Order& order, std::string& out) {
   sink.finish();
 }
 
+void encode_string(std::string_view text, std::string& out) {
+  StringSink sink(out);
+  if (!put_string(sink, text)) {
+    throw std::invalid_argument("cannot encode text that is not valid UTF-8");
+  }
+  sink.finish();
+}
+
 std::string encode(const Order& order) {
   std::string out;
   out.reserve(256 + 128 * order.items.size());

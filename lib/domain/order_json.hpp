@@ -101,6 +101,10 @@ private:
 // string field is not valid UTF-8 (the JSON would be invalid). Allocates only
 // when `out` must grow.
 void encode(const Order& order, std::string& out);
+// Appends `text` as a JSON string, quoted and escaped exactly as encode()
+// writes an order's strings. Throws std::invalid_argument when it is not
+// valid UTF-8.
+void encode_string(std::string_view text, std::string& out);
 [[nodiscard]] std::string encode(const Order& order);
 
 // Decodes and validates one message value. Checks, in this order:

@@ -244,6 +244,7 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       }
     }
 
+    std::string_view key; // the customer id
     if (lines) {
       if (!lines->next(value)) {
         break;
@@ -261,15 +262,15 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
         continue;
       }
       order = std::move(decoded).order();
+      key = order.customer_id;
     } else {
-      generator->next(order);
       value.clear();
-      domain::encode(order, value);
+      key = generator->next_encoded(value);
     }
 
     // The opaque is the buffer too: a report's payload is not promised for an empty value.
     const std::string_view lent = buffers.fill(value);
-    if (!producer.produce(options.topic, order.customer_id, lent, nullptr, const_cast<char*>(lent.data()),
+    if (!producer.produce(options.topic, key, lent, nullptr, const_cast<char*>(lent.data()),
                           should_stop, kafka::Producer::Value::lend)) {
       buffers.give_back(lent);
       report.interrupted = true;
