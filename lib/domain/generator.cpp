@@ -13,8 +13,6 @@
 namespace foodpipe::domain {
 namespace {
 
-constexpr std::uint32_t k_max_items_per_order = 5;
-constexpr std::uint32_t k_max_quantity_per_item = 3;
 constexpr std::size_t k_sequence_digits = 7;
 constexpr std::size_t k_menu_size = 20; // the shuffle below works on a fixed array
 
@@ -80,25 +78,25 @@ OrderGenerator::OrderGenerator(std::uint64_t seed, std::string run_id, Clock clo
   if (menu_items().size() != k_menu_size || customers().empty()) {
     throw std::logic_error("order generator: reference data does not have the expected shape");
   }
-  static_assert(k_max_items == k_max_items_per_order && k_max_quantity == k_max_quantity_per_item);
 
   // The pieces of next_encoded(), with encode()'s keys, punctuation and
   // string escaping (the unit tests hold the two byte for byte).
+  const auto add_field = [](std::string& json, std::string_view key, std::string_view value) {
+    json += key;
+    encode_string(value, json);
+  };
   for (const Customer& customer : customers()) {
-    std::string json = R"(,"customer_id":)";
-    encode_string(customer.id, json);
-    json += R"(,"customer_name":)";
-    encode_string(customer.name, json);
-    json += R"(,"customer_email":)";
-    encode_string(customer.email, json);
+    std::string json;
+    add_field(json, R"(,"customer_id":)", customer.id);
+    add_field(json, R"(,"customer_name":)", customer.name);
+    add_field(json, R"(,"customer_email":)", customer.email);
     json += R"(,"items":[)";
     m_customer_json.push_back(std::move(json));
   }
   for (const MenuItem& item : menu_items()) {
-    std::string json = R"({"item_id":)";
-    encode_string(item.id, json);
-    json += R"(,"name":)";
-    encode_string(item.name, json);
+    std::string json;
+    add_field(json, R"({"item_id":)", item.id);
+    add_field(json, R"(,"name":)", item.name);
     json += R"(,"quantity":)";
     m_item_json.push_back(std::move(json));
     const Money price = Money::from_cents(item.price_cents);
@@ -117,7 +115,7 @@ OrderGenerator::OrderGenerator(std::uint64_t seed, std::string run_id, Clock clo
 OrderGenerator::Draw OrderGenerator::draw() {
   Draw draw;
   draw.customer = m_random.bounded(static_cast<std::uint32_t>(m_customer_json.size()));
-  draw.item_count = 1 + m_random.bounded(k_max_items_per_order);
+  draw.item_count = 1 + m_random.bounded(k_max_items);
 
   std::array<std::uint8_t, k_menu_size> order_of_menu{};
   std::iota(order_of_menu.begin(), order_of_menu.end(), std::uint8_t{0});
@@ -128,7 +126,7 @@ OrderGenerator::Draw OrderGenerator::draw() {
     draw.items[i] = order_of_menu[i];
   }
   for (std::uint32_t i = 0; i < draw.item_count; ++i) {
-    draw.quantities[i] = static_cast<std::uint8_t>(1 + m_random.bounded(k_max_quantity_per_item));
+    draw.quantities[i] = static_cast<std::uint8_t>(1 + m_random.bounded(k_max_quantity));
   }
 
   ++m_sequence;

@@ -73,8 +73,8 @@ public:
   [[nodiscard]] const std::string& run_id() const noexcept { return m_run_id; }
 
 private:
-  static constexpr std::size_t k_max_items = 5;
-  static constexpr std::size_t k_max_quantity = 3;
+  static constexpr std::uint32_t k_max_items = 5;    // per order
+  static constexpr std::uint32_t k_max_quantity = 3; // per item
 
   // One order's draws (see the top of this file), with its sequence number
   // counted and its created_at read.

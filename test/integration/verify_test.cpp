@@ -33,16 +33,7 @@ protected:
     const auto produced = test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count",
                                               std::to_string(k_orders), "--seed", "5", "--quiet"});
     ASSERT_EQ(produced.exit_code, 0) << produced.err;
-    std::uint64_t failed = 0;
-    {
-      kafka::Producer producer(settings(), {{"enable.idempotence", "true"}},
-                               [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
-      for (const std::string bad : {"not json", "{\"order_id\": 7}", "[]"}) {
-        producer.produce(m_topic, "CUST-BAD", bad, nullptr, nullptr);
-      }
-      ASSERT_EQ(producer.flush(30s), 0);
-    }
-    ASSERT_EQ(failed, 0U);
+    ASSERT_NO_FATAL_FAILURE(publish({{"CUST-BAD", "not json"}, {"CUST-BAD", "{\"order_id\": 7}"}, {"CUST-BAD", "[]"}}));
     const auto consumed = test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
                                               "--until-end", "--quiet"});
     ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
@@ -56,6 +47,36 @@ protected:
   }
 
   std::string sql(const std::string& query) { return test::query_value(m_db.conninfo(), query); }
+
+  // Publishes (key, value) messages to the topic; every one must be delivered.
+  void publish(const std::vector<std::pair<std::string, std::string>>& messages) {
+    std::uint64_t failed = 0;
+    {
+      kafka::Producer producer(settings(), {{"enable.idempotence", "true"}},
+                               [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+      for (const auto& [key, value] : messages) {
+        producer.produce(m_topic, key, value, nullptr, nullptr);
+      }
+      ASSERT_EQ(producer.flush(30s), 0);
+    }
+    ASSERT_EQ(failed, 0U);
+  }
+
+  // The key and value of the message a stored row came from; `where` picks the row.
+  std::pair<std::string, std::string> source_message(const std::string& where) {
+    const auto row = sql("SELECT source_partition || ',' || source_offset FROM orders " + where + " LIMIT 1");
+    const auto comma = row.find(',');
+    const auto partition = std::stoi(row.substr(0, comma));
+    const auto offset = std::stoll(row.substr(comma + 1));
+    std::pair<std::string, std::string> message;
+    kafka::Reader reader(settings());
+    reader.read(m_topic, {{partition, offset, offset + 1}}, [&](const rd_kafka_message_t& m) {
+      message.first.assign(static_cast<const char*>(m.key), m.key_len);
+      message.second.assign(static_cast<const char*>(m.payload), m.len);
+      return true;
+    });
+    return message;
+  }
 
   std::string offsets() {
     return sql("SELECT string_agg(partition || ':' || next_offset, ',' ORDER BY partition) FROM consumer_offsets "
@@ -162,28 +183,11 @@ TEST_F(VerifyTest, AConflictFromAnotherPositionIsNotRestored) {
   const auto order_id = sql("SELECT order_id FROM orders ORDER BY source_partition, source_offset LIMIT 1");
   const auto status = sql("SELECT status FROM orders WHERE order_id = '" + order_id + "'");
   const auto other = status == "cancelled" ? "delivered" : "cancelled";
-  const auto row = sql("SELECT source_partition || ',' || source_offset FROM orders WHERE order_id = '" + order_id + "'");
-  const auto comma = row.find(',');
-  const auto partition = std::stoi(row.substr(0, comma));
-  const auto offset = std::stoll(row.substr(comma + 1));
-  std::string key;
-  std::string value;
-  {
-    kafka::Reader reader(settings());
-    reader.read(m_topic, {{partition, offset, offset + 1}}, [&](const rd_kafka_message_t& m) {
-      key.assign(static_cast<const char*>(m.key), m.key_len);
-      value.assign(static_cast<const char*>(m.payload), m.len);
-      return true;
-    });
-  }
+  auto [key, value] = source_message("WHERE order_id = '" + order_id + "'");
   const auto at = value.find("\"status\":\"" + status + "\"");
   ASSERT_NE(at, std::string::npos) << value;
   value.replace(at, 11 + status.size(), "\"status\":\"" + std::string(other) + "\"");
-  {
-    kafka::Producer producer(settings(), {{"enable.idempotence", "true"}}, [](const rd_kafka_message_t&) {});
-    producer.produce(m_topic, key, value, nullptr, nullptr);
-    ASSERT_EQ(producer.flush(30s), 0);
-  }
+  ASSERT_NO_FATAL_FAILURE(publish({{key, value}}));
   ASSERT_EQ(test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
                                 "--until-end", "--quiet"})
                 .exit_code,
@@ -225,28 +229,7 @@ TEST_F(VerifyTest, ManyProblemsAreCountedAndTheFirstLimitNamed) {
 TEST_F(VerifyTest, AnExactDuplicateAtAnotherPositionIsFine) {
   // The same order once more under a later offset: consume counts it as a
   // duplicate (no row, no dead letter) and verify accepts it.
-  const auto row = sql("SELECT source_partition || ',' || source_offset FROM orders LIMIT 1");
-  const auto comma = row.find(',');
-  const auto partition = std::stoi(row.substr(0, comma));
-  const auto offset = std::stoll(row.substr(comma + 1));
-  std::string key;
-  std::string value;
-  {
-    kafka::Reader reader(settings());
-    reader.read(m_topic, {{partition, offset, offset + 1}}, [&](const rd_kafka_message_t& m) {
-      key.assign(static_cast<const char*>(m.key), m.key_len);
-      value.assign(static_cast<const char*>(m.payload), m.len);
-      return true;
-    });
-  }
-  std::uint64_t failed = 0;
-  {
-    kafka::Producer producer(settings(), {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
-    producer.produce(m_topic, key, value, nullptr, nullptr);
-    ASSERT_EQ(producer.flush(30s), 0);
-  }
-  ASSERT_EQ(failed, 0U);
+  ASSERT_NO_FATAL_FAILURE(publish({source_message("")}));
   const auto consumed = test::run_foodpipe(
       {"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--until-end", "--quiet"});
   ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
