@@ -52,6 +52,15 @@ HeadersPtr Producer::common_headers_copy() {
   }
   HeadersPtr spare = std::move(m_spare_headers.back());
   m_spare_headers.pop_back();
+  if (!m_spare_headers.empty()) {
+    // The next message's list was last touched by librdkafka's broker thread
+    // tens of milliseconds ago, so rd_kafka_produceva's read of its size is a
+    // cache miss: about 5% of the producer's samples (docs/performance.md).
+    // Fetch the first 64 bytes of it now, while this message is sent.
+    const auto* next = reinterpret_cast<const char*>(m_spare_headers.back().get());
+    __builtin_prefetch(next);
+    __builtin_prefetch(next + 63);
+  }
   return spare;
 }
 
