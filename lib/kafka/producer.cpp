@@ -1,6 +1,7 @@
 #include "kafka/producer.hpp"
 
 #include <array>
+#include <cstdint>
 #include <stdexcept>
 
 #include "kafka/error.hpp"
@@ -56,10 +57,12 @@ HeadersPtr Producer::common_headers_copy() {
     // The next message's list was last touched by librdkafka's broker thread
     // tens of milliseconds ago, so rd_kafka_produceva's read of its size is a
     // cache miss: about 5% of the producer's samples (docs/performance.md).
-    // Fetch the first 64 bytes of it now, while this message is sent.
-    const auto* next = reinterpret_cast<const char*>(m_spare_headers.back().get());
-    __builtin_prefetch(next);
-    __builtin_prefetch(next + 63);
+    // Fetch the cache lines of its first 64 bytes (the whole rd_kafka_headers_t
+    // in librdkafka 2.0) now, while this message is sent. Integer arithmetic:
+    // the type is opaque, so a pointer past its end would be out of bounds.
+    const auto next = reinterpret_cast<std::uintptr_t>(m_spare_headers.back().get());
+    __builtin_prefetch(reinterpret_cast<const void*>(next));
+    __builtin_prefetch(reinterpret_cast<const void*>(next + 63));
   }
   return spare;
 }
