@@ -42,6 +42,10 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return m_pooled.size() + m_large.size(); }
 
 private:
+  // Class c holds the sizes [c * k_class_bytes, (c + 1) * k_class_bytes);
+  // k_classes and above are the large ones, not pooled.
+  static constexpr std::size_t size_class(std::size_t size) noexcept { return size / k_class_bytes; }
+
   std::vector<std::unique_ptr<char[]>> m_pooled;
   std::vector<std::vector<char*>> m_spare = std::vector<std::vector<char*>>(k_classes);
   std::unordered_map<const char*, std::unique_ptr<char[]>> m_large;
