@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <csignal>
 #include <cstdio>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,8 +95,40 @@ std::string ScratchDatabase::uri() const {
   return "postgresql://postgres@" + host + ":5432/" + m_name;
 }
 
+namespace {
+
+// In a forked child: applies env (an empty value removes the variable) and
+// replaces the process with program + args; never returns.
+[[noreturn]] void exec_child(const std::string& program, const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env) {
+  for (const auto& [key, value] : env) {
+    if (value.empty()) {
+      unsetenv(key.c_str());
+    } else {
+      setenv(key.c_str(), value.c_str(), 1);
+    }
+  }
+  std::vector<std::string> copies;
+  copies.push_back(program);
+  copies.insert(copies.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : copies) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  execvp(program.c_str(), argv.data());
+  _exit(127);
+}
+
+} // namespace
+
 CommandResult run_foodpipe(const std::vector<std::string>& args,
                            const std::map<std::string, std::string>& env) {
+  return run_command(FOODPIPE_BINARY, args, env);
+}
+
+CommandResult run_command(const std::string& program, const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env, const std::string& stdin_path) {
   int out_pipe[2];
   int err_pipe[2];
   if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
@@ -106,29 +139,13 @@ CommandResult run_foodpipe(const std::vector<std::string>& args,
     throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
+    const int input = open(stdin_path.c_str(), O_RDONLY);
+    dup2(input, 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    for (const auto& [key, value] : env) {
-      if (value.empty()) {
-        unsetenv(key.c_str());
-      } else {
-        setenv(key.c_str(), value.c_str(), 1);
-      }
-    }
-    std::vector<char*> argv;
-    std::string binary = FOODPIPE_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copies(args);
-    for (auto& arg : copies) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
+    exec_child(program, args, env);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -179,9 +196,13 @@ std::string read_file(const std::string& path) {
 
 } // namespace
 
-BackgroundFoodpipe::BackgroundFoodpipe(const std::vector<std::string>& args,
-                                       const std::map<std::string, std::string>& env) {
+BackgroundProcess::BackgroundProcess(const std::string& program, const std::vector<std::string>& args,
+                                     const std::map<std::string, std::string>& env, bool keep_stdin_open) {
   const auto base = "/tmp/" + unique_name("foodpipe_bg");
+  int stdin_pipe[2] = {-1, -1};
+  if (keep_stdin_open && pipe(stdin_pipe) != 0) {
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
   m_out_path = base + ".out";
   m_err_path = base + ".err";
   m_pid = fork();
@@ -189,32 +210,29 @@ BackgroundFoodpipe::BackgroundFoodpipe(const std::vector<std::string>& args,
     throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   }
   if (m_pid == 0) {
-    const int devnull = open("/dev/null", O_RDONLY);
+    const int input = keep_stdin_open ? stdin_pipe[0] : open("/dev/null", O_RDONLY);
     const int out = open(m_out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err = open(m_err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(devnull, 0);
+    dup2(input, 0);
     dup2(out, 1);
     dup2(err, 2);
-    for (const auto& [key, value] : env) {
-      if (value.empty()) {
-        unsetenv(key.c_str());
-      } else {
-        setenv(key.c_str(), value.c_str(), 1);
-      }
+    if (keep_stdin_open) {
+      close(stdin_pipe[1]);
     }
-    std::vector<std::string> copies(args);
-    std::string binary = FOODPIPE_BINARY;
-    std::vector<char*> argv{binary.data()};
-    for (auto& arg : copies) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
+    exec_child(program, args, env);
+  }
+  if (keep_stdin_open) {
+    close(stdin_pipe[0]);
+    m_stdin = stdin_pipe[1];
   }
 }
 
-BackgroundFoodpipe::~BackgroundFoodpipe() {
+BackgroundFoodpipe::BackgroundFoodpipe(const std::vector<std::string>& args,
+                                       const std::map<std::string, std::string>& env)
+    : BackgroundProcess(FOODPIPE_BINARY, args, env) {}
+
+BackgroundProcess::~BackgroundProcess() {
+  close_stdin();
   if (m_pid > 0) {
     kill(m_pid, SIGKILL);
     waitpid(m_pid, nullptr, 0);
@@ -223,13 +241,13 @@ BackgroundFoodpipe::~BackgroundFoodpipe() {
   std::remove(m_err_path.c_str());
 }
 
-void BackgroundFoodpipe::signal(int signal_number) const {
+void BackgroundProcess::signal(int signal_number) const {
   if (m_pid > 0) {
     kill(m_pid, signal_number);
   }
 }
 
-CommandResult BackgroundFoodpipe::wait(int timeout_s) {
+CommandResult BackgroundProcess::wait(int timeout_s) {
   CommandResult result;
   int status = 0;
   for (int waited_ms = 0;; waited_ms += 20) {
@@ -251,7 +269,67 @@ CommandResult BackgroundFoodpipe::wait(int timeout_s) {
   return result;
 }
 
-std::string BackgroundFoodpipe::stderr_so_far() const { return read_file(m_err_path); }
+std::string BackgroundProcess::stderr_so_far() const { return read_file(m_err_path); }
+
+std::string BackgroundProcess::stdout_so_far() const { return read_file(m_out_path); }
+
+void BackgroundProcess::close_stdin() {
+  if (m_stdin >= 0) {
+    close(m_stdin);
+    m_stdin = -1;
+  }
+}
+
+bool BackgroundProcess::wait_for_output(const std::string& text, int timeout_s) const {
+  for (int waited_ms = 0; waited_ms <= timeout_s * 1000; waited_ms += 50) {
+    if (stdout_so_far().find(text) != std::string::npos || stderr_so_far().find(text) != std::string::npos) {
+      return true;
+    }
+    usleep(50 * 1000);
+  }
+  return false;
+}
+
+namespace {
+
+std::vector<std::string> stranger_producer_args(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"-Xmx256m", "-cp", kafka_classpath(),
+                                  "-Dlog4j.configuration=file:" + source_dir() + "/compose/.stack/tools-log4j.properties",
+                                  source_dir() + "/test/support/java/StrangerProducer.java", "--bootstrap",
+                                  bootstrap_servers()};
+  all.insert(all.end(), args.begin(), args.end());
+  return all;
+}
+
+} // namespace
+
+std::string kafka_classpath() {
+  const std::string stack = source_dir() + "/compose/.stack";
+  if (DIR* dir = opendir(stack.c_str()); dir != nullptr) {
+    while (const dirent* entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name.rfind("kafka-", 0) == 0) {
+        closedir(dir);
+        return stack + "/" + name + "/libs/*";
+      }
+    }
+    closedir(dir);
+  }
+  ADD_FAILURE() << "no Kafka jars under " << stack << "; run compose/up";
+  return stack + "/kafka-missing/libs/*";
+}
+
+CommandResult run_kafka_tool(const std::vector<std::string>& args) {
+  return run_command(source_dir() + "/compose/kafka-tool", args);
+}
+
+CommandResult run_stranger_producer(const std::vector<std::string>& args) {
+  return run_command("java", stranger_producer_args(args));
+}
+
+BackgroundProcess start_stranger_producer(const std::vector<std::string>& args) {
+  return BackgroundProcess("java", stranger_producer_args(args), {}, /*keep_stdin_open=*/true);
+}
 
 std::string source_dir() { return FOODPIPE_SOURCE_DIR; }
 

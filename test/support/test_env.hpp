@@ -59,26 +59,60 @@ struct CommandResult {
 CommandResult run_foodpipe(const std::vector<std::string>& args,
                            const std::map<std::string, std::string>& env = {});
 
-// foodpipe running in the background, its output captured to files.
-class BackgroundFoodpipe {
+// Runs any program (looked up in PATH) the same way; stdin is `stdin_path`.
+CommandResult run_command(const std::string& program, const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env = {},
+                          const std::string& stdin_path = "/dev/null");
+
+// A program running in the background, its output captured to files.
+class BackgroundProcess {
 public:
-  explicit BackgroundFoodpipe(const std::vector<std::string>& args,
-                              const std::map<std::string, std::string>& env = {});
-  ~BackgroundFoodpipe(); // kills the process if still running
-  BackgroundFoodpipe(const BackgroundFoodpipe&) = delete;
-  BackgroundFoodpipe& operator=(const BackgroundFoodpipe&) = delete;
+  // keep_stdin_open: the child reads a pipe that stays open until
+  // close_stdin() (or the destructor); otherwise stdin is /dev/null.
+  BackgroundProcess(const std::string& program, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env = {}, bool keep_stdin_open = false);
+  ~BackgroundProcess(); // kills the process if still running
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
   void signal(int signal_number) const;
   // Waits for the exit (at most `timeout_s`, then SIGKILL) and returns status and output.
   CommandResult wait(int timeout_s = 120);
-  // What it has written to stderr so far.
+  // What it has written so far.
   [[nodiscard]] std::string stderr_so_far() const;
+  [[nodiscard]] std::string stdout_so_far() const;
+  // True once `text` appears on stdout or stderr; false after `timeout_s`.
+  [[nodiscard]] bool wait_for_output(const std::string& text, int timeout_s) const;
+  void close_stdin();
 
 private:
   int m_pid = -1;
+  int m_stdin = -1;
   std::string m_out_path;
   std::string m_err_path;
 };
+
+// build/bin/foodpipe in the background.
+class BackgroundFoodpipe : public BackgroundProcess {
+public:
+  explicit BackgroundFoodpipe(const std::vector<std::string>& args,
+                              const std::map<std::string, std::string>& env = {});
+};
+
+// The classpath of the Kafka jars compose/up fetched ("<dir>/libs/*"); a
+// missing download fails the calling test.
+std::string kafka_classpath();
+
+// One of Kafka's own CLI tools through compose/kafka-tool (e.g. {"delete-records", ...}).
+CommandResult run_kafka_tool(const std::vector<std::string>& args);
+
+// Kafka's own Java producer (test/support/java/StrangerProducer.java, which
+// documents its options and output) against bootstrap_servers(): data written
+// the way other producers write it (transactions, tombstones, no headers).
+CommandResult run_stranger_producer(const std::vector<std::string>& args);
+// The same in the background, stdin kept open (for --hold-ms -1: closing
+// stdin ends the transaction it holds open).
+BackgroundProcess start_stranger_producer(const std::vector<std::string>& args);
 
 // Path to the repository (for sql/, test/data/).
 std::string source_dir();
