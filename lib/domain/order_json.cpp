@@ -353,6 +353,20 @@ std::string clip(std::string_view text) {
   return out;
 }
 
+// The end of a rejection's detail for a created_at that parse_timestamp() refused.
+std::string_view timestamp_problem(TimestampError error) {
+  switch (error) {
+  case TimestampError::syntax: break;
+  case TimestampError::no_offset: return " has no offset (Z or +HH:MM)";
+  case TimestampError::no_such_time: return " is not a real date and time of day";
+  case TimestampError::leap_second: return " is a leap second (:60), which is not accepted";
+  case TimestampError::long_fraction: return " has more than 9 fraction digits";
+  case TimestampError::bad_offset: return " has an offset beyond 23:59";
+  case TimestampError::out_of_range: return " is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z";
+  }
+  return " is not an RFC 3339 date-time with offset";
+}
+
 std::string quoted(std::string_view text) {
   // Appended rather than "\"" + clip(text) + "\"", on which GCC 12 warns a
   // false -Wrestrict at -O3.
@@ -647,13 +661,15 @@ private:
         bad_value(slot, "unknown value " + quoted(text));
       }
       break;
-    case f_created_at:
-      if (const auto time = parse_timestamp(text)) {
+    case f_created_at: {
+      TimestampError error{};
+      if (const auto time = parse_timestamp(text, &error)) {
         m_order.created_at = *time;
       } else {
-        bad_value(slot, quoted(text) + " is not an RFC 3339 date-time with offset");
+        bad_value(slot, quoted(text).append(timestamp_problem(error)));
       }
       break;
+    }
     default: break;
     }
     return true;

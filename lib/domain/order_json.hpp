@@ -124,7 +124,10 @@ void encode_string(std::string_view text, std::string& out);
 //     holding U+0000 (PostgreSQL cannot store it), quantity not an integer in
 //     1..k_max_quantity, amounts not decimals with at most two significant
 //     fraction digits or not in (0, k_max_amount], no items or more than
-//     k_max_items, unknown status, created_at not RFC 3339)
+//     k_max_items, unknown status, created_at not an RFC 3339 date-time that
+//     parse_timestamp() accepts: leap seconds and instants outside years
+//     0001..9999 in UTC, year 0000 included, are refused here rather than
+//     by PostgreSQL)
 //   finally, in exact cents: each subtotal == price x quantity, then
 //   total_amount == sum of subtotals                       -> total_mismatch
 // Unknown fields are accepted and skipped at any depth (their keys must still

@@ -45,8 +45,10 @@ constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
 }
 
 constexpr std::int64_t k_ms_per_day = 86'400'000;
-constexpr std::int64_t k_min_ms = days_from_civil(0, 1, 1) * k_ms_per_day;
-constexpr std::int64_t k_max_ms = days_from_civil(10000, 1, 1) * k_ms_per_day - 1;
+constexpr std::int64_t k_min_ms = k_min_timestamp.time_since_epoch().count();
+constexpr std::int64_t k_max_ms = k_max_timestamp.time_since_epoch().count();
+static_assert(k_min_ms == days_from_civil(1, 1, 1) * k_ms_per_day);
+static_assert(k_max_ms == days_from_civil(10000, 1, 1) * k_ms_per_day - 1);
 
 char* put_digits(char* out, std::uint64_t value, int width) noexcept {
   for (int i = width - 1; i >= 0; --i) {
@@ -113,7 +115,26 @@ std::string format_timestamp(Timestamp time) {
   return text;
 }
 
-std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
+std::string_view to_string(TimestampError error) noexcept {
+  switch (error) {
+  case TimestampError::syntax: return "syntax";
+  case TimestampError::no_offset: return "no_offset";
+  case TimestampError::no_such_time: return "no_such_time";
+  case TimestampError::leap_second: return "leap_second";
+  case TimestampError::long_fraction: return "long_fraction";
+  case TimestampError::bad_offset: return "bad_offset";
+  case TimestampError::out_of_range: return "out_of_range";
+  }
+  return "syntax";
+}
+
+std::optional<Timestamp> parse_timestamp(std::string_view text, TimestampError* error) noexcept {
+  const auto fail = [error](TimestampError why) -> std::optional<Timestamp> {
+    if (error != nullptr) {
+      *error = why;
+    }
+    return std::nullopt;
+  };
   unsigned year = 0;
   unsigned month = 0;
   unsigned day = 0;
@@ -121,20 +142,20 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
   unsigned minute = 0;
   unsigned second = 0;
   // "YYYY-MM-DDTHH:MM:SS" is fixed-width.
-  if (!read_digits(text, 0, 4, year) || text.size() < 20 || text[4] != '-' ||
+  if (!read_digits(text, 0, 4, year) || text.size() < 19 || text[4] != '-' ||
       !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day) ||
       (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !read_digits(text, 11, 2, hour) ||
       text[13] != ':' || !read_digits(text, 14, 2, minute) || text[16] != ':' ||
       !read_digits(text, 17, 2, second)) {
-    return std::nullopt;
+    return fail(TimestampError::syntax);
   }
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
-      second > 59) {
-    return std::nullopt;
+      second > 60) {
+    return fail(TimestampError::no_such_time);
   }
   std::size_t pos = 19;
   std::int64_t millis = 0;
-  if (text[pos] == '.') {
+  if (pos < text.size() && text[pos] == '.') {
     ++pos;
     const std::size_t start = pos;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
@@ -144,15 +165,18 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
       ++pos;
     }
     const std::size_t count = pos - start;
-    if (count == 0 || count > 9) {
-      return std::nullopt;
+    if (count == 0) {
+      return fail(TimestampError::syntax);
+    }
+    if (count > 9) {
+      return fail(TimestampError::long_fraction);
     }
     for (std::size_t i = count; i < 3; ++i) {
       millis *= 10;
     }
   }
   if (pos >= text.size()) {
-    return std::nullopt; // RFC 3339 requires an offset
+    return fail(TimestampError::no_offset); // RFC 3339 requires one
   }
   std::int64_t offset_minutes = 0;
   if (text[pos] == 'Z' || text[pos] == 'z') {
@@ -161,8 +185,11 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
     unsigned offset_hour = 0;
     unsigned offset_minute = 0;
     if (!read_digits(text, pos + 1, 2, offset_hour) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
-        !read_digits(text, pos + 4, 2, offset_minute) || offset_hour > 23 || offset_minute > 59) {
-      return std::nullopt;
+        !read_digits(text, pos + 4, 2, offset_minute)) {
+      return fail(TimestampError::syntax);
+    }
+    if (offset_hour > 23 || offset_minute > 59) {
+      return fail(TimestampError::bad_offset);
     }
     offset_minutes = static_cast<std::int64_t>(offset_hour * 60 + offset_minute);
     if (text[pos] == '-') {
@@ -170,17 +197,21 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
     }
     pos += 6;
   } else {
-    return std::nullopt;
+    return fail(TimestampError::syntax);
   }
   if (pos != text.size()) {
-    return std::nullopt;
+    return fail(TimestampError::syntax);
+  }
+  // Checked after the whole text: a leap second in a malformed text is a syntax error.
+  if (second == 60) {
+    return fail(TimestampError::leap_second);
   }
   const std::int64_t local_ms = days_from_civil(year, month, day) * k_ms_per_day +
                                 static_cast<std::int64_t>(hour * 3600 + minute * 60 + second) * 1000 + millis;
   // Local time = UTC + offset.
   const std::int64_t utc_ms = local_ms - offset_minutes * 60'000;
   if (utc_ms < k_min_ms || utc_ms > k_max_ms) {
-    return std::nullopt; // "0000-01-01T00:00:00+01:00" is before year 0 in UTC
+    return fail(TimestampError::out_of_range); // year 0000, or an offset that crosses a bound
   }
   return Timestamp(std::chrono::milliseconds(utc_ms));
 }

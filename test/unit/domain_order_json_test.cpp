@@ -576,9 +576,9 @@ TEST(OrderJsonDecode, NamesTheFieldWithTheInvalidValue) {
       {"status with a control character", with(R"("pending")", R"("pend\ning")"), ReasonCode::invalid_value,
        R"(status: unknown value "pend?ing")"},
       {"bad month", with("2026-01-02T03", "2026-13-02T03"), ReasonCode::invalid_value,
-       R"(created_at: "2026-13-02T03:04:05.678Z" is not an RFC 3339 date-time with offset)"},
+       R"(created_at: "2026-13-02T03:04:05.678Z" is not a real date and time of day)"},
       {"no offset", with("05.678Z", "05.678"), ReasonCode::invalid_value,
-       R"(created_at: "2026-01-02T03:04:05.678" is not an RFC 3339 date-time with offset)"},
+       R"(created_at: "2026-01-02T03:04:05.678" has no offset (Z or +HH:MM))"},
       {"epoch millis as text", with(R"("2026-01-02T03:04:05.678Z")", R"("1767323045678")"),
        ReasonCode::invalid_value, R"(created_at: "1767323045678" is not an RFC 3339 date-time with offset)"},
       // invalid_value wins over a total mismatch anywhere.
@@ -594,6 +594,44 @@ TEST(OrderJsonDecode, NamesTheFieldWithTheInvalidValue) {
   };
   for (const Case& c : cases) {
     expect_case(c);
+  }
+}
+
+// Every created_at that parse_timestamp() refuses is invalid_value with a detail
+// saying why; none of them may reach PostgreSQL, where year 0000 would make a
+// db_rejected row (timestamptz has no year 0).
+TEST(OrderJsonDecode, RefusesTimesOutsideTheStorableRangeAsInvalidValue) {
+  const auto at = [](std::string_view time) {
+    return with("2026-01-02T03:04:05.678Z", time);
+  };
+  const Case cases[] = {
+      {"year 0000", at("0000-01-01T00:00:00.000Z"), ReasonCode::invalid_value,
+       R"(created_at: "0000-01-01T00:00:00.000Z" is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z)"},
+      {"year 0000 by an offset", at("0001-01-01T00:30:00+01:00"), ReasonCode::invalid_value,
+       R"(created_at: "0001-01-01T00:30:00+01:00" is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z)"},
+      {"year 10000 by an offset", at("9999-12-31T23:30:00-01:00"), ReasonCode::invalid_value,
+       R"(created_at: "9999-12-31T23:30:00-01:00" is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z)"},
+      {"leap second", at("2016-12-31T23:59:60Z"), ReasonCode::invalid_value,
+       R"(created_at: "2016-12-31T23:59:60Z" is a leap second (:60), which is not accepted)"},
+      {"leap second at the end of time", at("9999-12-31T23:59:60Z"), ReasonCode::invalid_value,
+       R"(created_at: "9999-12-31T23:59:60Z" is a leap second (:60), which is not accepted)"},
+      {"offset of 24 hours", at("2026-01-02T03:04:05.678+24:00"), ReasonCode::invalid_value,
+       R"(created_at: "2026-01-02T03:04:05.678+24:00" has an offset beyond 23:59)"},
+      {"20 fraction digits", at("2026-01-02T03:04:05.67812345678901234567Z"), ReasonCode::invalid_value,
+       R"(created_at: "2026-01-02T03:04:05.67812345678901234567..." has more than 9 fraction digits)"},
+      {"no Z", at("2026-01-02T03:04:05.678"), ReasonCode::invalid_value,
+       R"(created_at: "2026-01-02T03:04:05.678" has no offset (Z or +HH:MM))"},
+  };
+  for (const Case& c : cases) {
+    expect_case(c);
+  }
+  // The first and last storable instants are orders like any other.
+  for (const char* time : {"0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59Z"}) {
+    const DecodeResult result = decode(at(time));
+    ASSERT_TRUE(result.ok()) << time << ": " << result.rejection().detail;
+    const DecodeResult again = decode(encode(result.order()));
+    ASSERT_TRUE(again.ok()) << time;
+    EXPECT_EQ(again.order(), result.order()) << time;
   }
 }
 

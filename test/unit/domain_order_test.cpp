@@ -35,9 +35,13 @@ TEST(Timestamp, FormatsIsoWithMillisecondsAndZ) {
   EXPECT_EQ(format_timestamp(at_ms(k_example_ms)).size(), k_timestamp_text_size);
 }
 
-TEST(Timestamp, FormatClampsToFourDigitYears) {
+TEST(Timestamp, FormatClampsToYearsOneToNineThousandNineHundredNinetyNine) {
   EXPECT_EQ(format_timestamp(at_ms(253'402'300'800'000)), "9999-12-31T23:59:59.999Z");
-  EXPECT_EQ(format_timestamp(at_ms(-62'167'219'200'001)), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(at_ms(-62'135'596'800'000)), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(at_ms(-62'135'596'800'001)), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(at_ms(-62'167'219'200'000)), "0001-01-01T00:00:00.000Z") << "year 0000";
+  EXPECT_EQ(format_timestamp(k_min_timestamp), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(k_max_timestamp), "9999-12-31T23:59:59.999Z");
 }
 
 TEST(Timestamp, AppendKeepsWhatIsThere) {
@@ -49,7 +53,7 @@ TEST(Timestamp, AppendKeepsWhatIsThere) {
 TEST(Timestamp, ParsesWhatItFormats) {
   for (const std::int64_t ms :
        {std::int64_t{0}, std::int64_t{-1}, k_example_ms, std::int64_t{951'782'400'000},
-        std::int64_t{-62'167'219'200'000}, std::int64_t{253'402'300'799'999}}) {
+        std::int64_t{-62'135'596'800'000}, std::int64_t{253'402'300'799'999}}) {
     EXPECT_EQ(ms_of(format_timestamp(at_ms(ms))), ms);
   }
 }
@@ -114,6 +118,52 @@ TEST(Timestamp, RefusesMalformedText) {
        }) {
     EXPECT_FALSE(parse_timestamp(text).has_value()) << "\"" << text << "\"";
   }
+}
+
+// Every text that is refused says why; the reason becomes the detail of an
+// order's invalid_value rejection.
+TEST(Timestamp, SaysWhyATextIsRefused) {
+  const std::pair<const char*, TimestampError> cases[] = {
+      {"", TimestampError::syntax},
+      {"2026-11-28", TimestampError::syntax},
+      {"1767323045678", TimestampError::syntax},
+      {"2026-11-28T07:30Z", TimestampError::syntax},
+      {"2026-11-28T07:30:00.Z", TimestampError::syntax},
+      {"2026-01-01T00:00:00+2:00", TimestampError::syntax},
+      {"2026-01-01T00:00:00ZZ", TimestampError::syntax},
+      {"2026-12-31T23:59:60ZZ", TimestampError::syntax}, // malformed first, leap second second
+      {"2026-11-28T07:30:00", TimestampError::no_offset},
+      {"2026-11-28T07:30:00.123", TimestampError::no_offset},
+      {"2026-13-01T00:00:00Z", TimestampError::no_such_time},
+      {"2026-02-29T00:00:00Z", TimestampError::no_such_time},
+      {"2026-01-01T24:00:00Z", TimestampError::no_such_time},
+      {"2026-01-01T00:00:61Z", TimestampError::no_such_time},
+      {"2016-12-31T23:59:60Z", TimestampError::leap_second},
+      {"9999-12-31T23:59:60Z", TimestampError::leap_second},
+      {"2026-11-28T07:30:00.12345678901234567890Z", TimestampError::long_fraction},
+      {"2026-01-01T00:00:00+24:00", TimestampError::bad_offset},
+      {"2026-01-01T00:00:00-01:60", TimestampError::bad_offset},
+      {"0000-01-01T00:00:00.000Z", TimestampError::out_of_range},
+      {"0000-12-31T23:59:59.999Z", TimestampError::out_of_range},
+      {"0001-01-01T00:30:00+01:00", TimestampError::out_of_range}, // 0000-12-31T23:30Z
+      {"9999-12-31T23:30:00-01:00", TimestampError::out_of_range}, // 10000-01-01T00:30Z
+  };
+  for (const auto& [text, expected] : cases) {
+    TimestampError error = TimestampError::syntax;
+    EXPECT_FALSE(parse_timestamp(text, &error).has_value()) << "\"" << text << "\"";
+    EXPECT_EQ(to_string(error), to_string(expected)) << "\"" << text << "\"";
+  }
+}
+
+TEST(Timestamp, AcceptsTheFirstAndLastInstantsOfTheRange) {
+  EXPECT_EQ(parse_timestamp("0001-01-01T00:00:00Z"), k_min_timestamp);
+  EXPECT_EQ(parse_timestamp("0001-01-01T01:00:00+01:00"), k_min_timestamp);
+  EXPECT_EQ(parse_timestamp("9999-12-31T23:59:59.999Z"), k_max_timestamp);
+  EXPECT_EQ(parse_timestamp("9999-12-31T23:59:59.999999999Z"), k_max_timestamp);
+  EXPECT_EQ(parse_timestamp("9999-12-31T22:59:59.999-01:00"), k_max_timestamp);
+  // The bounds are on the instant, not on the local time that spells it.
+  EXPECT_EQ(parse_timestamp("0000-12-31T23:00:00-01:00"), k_min_timestamp);
+  EXPECT_EQ(format_timestamp(*parse_timestamp("0001-01-01T00:00:00.000Z")), "0001-01-01T00:00:00.000Z");
 }
 
 TEST(OrderStatus, RoundTripsEveryStatus) {
