@@ -19,6 +19,13 @@ struct ConfigResourceDeleter {
 };
 using ConfigResourcePtr = std::unique_ptr<rd_kafka_ConfigResource_t, ConfigResourceDeleter>;
 
+struct AlterOffsetsDeleter {
+  void operator()(rd_kafka_AlterConsumerGroupOffsets_t* alter) const noexcept {
+    rd_kafka_AlterConsumerGroupOffsets_destroy(alter);
+  }
+};
+using AlterOffsetsPtr = std::unique_ptr<rd_kafka_AlterConsumerGroupOffsets_t, AlterOffsetsDeleter>;
+
 std::string text_or_empty(const char* text) { return text != nullptr ? std::string(text) : std::string(); }
 
 bool is_unreachable(rd_kafka_resp_err_t err) {
@@ -181,6 +188,79 @@ std::map<std::int32_t, std::int64_t> GroupAdmin::committed_offsets(const std::st
     }
   }
   return result;
+}
+
+void GroupAdmin::alter_committed_offsets(const std::string& group, const std::string& topic,
+                                         const std::map<std::int32_t, std::int64_t>& offsets,
+                                         std::chrono::milliseconds timeout) {
+  if (offsets.empty()) {
+    return;
+  }
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& [partition, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
+  }
+  AlterOffsetsPtr alter(rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get()));
+  std::array<char, 512> error{};
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(m_admin.handle(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), error.data(),
+                                            error.size());
+  QueuePtr queue(rd_kafka_queue_new(m_admin.handle()));
+  rd_kafka_AlterConsumerGroupOffsets_t* requests[] = {alter.get()};
+  rd_kafka_AlterConsumerGroupOffsets(m_admin.handle(), requests, 1, options.get(), queue.get());
+
+  const auto* events = ClientEvents::of(m_admin.handle());
+  const auto unreachable = [&](rd_kafka_resp_err_t err) {
+    return KafkaError(events != nullptr ? unreachable_message(m_settings.bootstrap_servers, *events)
+                                        : "cannot reach Kafka at " + m_settings.bootstrap_servers,
+                      err, false, true);
+  };
+  const std::string what = "cannot commit offsets of group " + group + " on " + topic;
+  // The request timeout bounds the wait; a margin for the local queue.
+  EventPtr event(rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 5000));
+  if (!event) {
+    throw unreachable(RD_KAFKA_RESP_ERR__TIMED_OUT);
+  }
+  if (const auto err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (is_unreachable(err)) {
+      throw unreachable(err);
+    }
+    throw KafkaError(what + ": " + rd_kafka_event_error_string(event.get()), err);
+  }
+  const auto* result = rd_kafka_event_AlterConsumerGroupOffsets_result(event.get());
+  std::size_t group_count = 0;
+  const auto** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(result, &group_count);
+  for (std::size_t g = 0; g < group_count; ++g) {
+    if (const auto* group_error = rd_kafka_group_result_error(groups[g]); group_error != nullptr) {
+      throw make_error(what, group_error);
+    }
+    const auto* partitions = rd_kafka_group_result_partitions(groups[g]);
+    if (partitions == nullptr) {
+      continue;
+    }
+    // One line: the partitions the broker refused, grouped by reason.
+    std::map<rd_kafka_resp_err_t, std::string> refused;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      const auto& element = partitions->elems[i];
+      if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        auto& ids = refused[element.err];
+        if (!ids.empty()) {
+          ids += ',';
+        }
+        ids += std::to_string(element.partition);
+      }
+    }
+    if (!refused.empty()) {
+      std::string reasons;
+      for (const auto& [err, ids] : refused) {
+        if (!reasons.empty()) {
+          reasons += "; ";
+        }
+        reasons += "partition " + ids + ": " + rd_kafka_err2str(err);
+      }
+      throw KafkaError(what + " (" + reasons + ")", refused.begin()->first);
+    }
+  }
 }
 
 std::map<std::string, std::string> GroupAdmin::topic_config(const std::string& topic,

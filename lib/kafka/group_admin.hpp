@@ -5,7 +5,8 @@
 // DescribeGroups through rd_kafka_list_groups), the offsets the group has
 // committed to Kafka (OffsetFetch through rd_kafka_committed, on a handle that
 // carries the group's id but never joins it), and topic configuration entries
-// (DescribeConfigs). Read-only: nothing here joins, commits or alters.
+// (DescribeConfigs). Nothing here joins a group; the one write is
+// alter_committed_offsets, for `foodpipe offsets`.
 // Not thread-safe: one instance per thread.
 
 #include <chrono>
@@ -64,6 +65,19 @@ public:
                                                                        const std::string& topic,
                                                                        const std::vector<std::int32_t>& partitions,
                                                                        std::chrono::milliseconds timeout);
+
+  // Commits `offsets` (partition -> next offset to read) of `topic` for
+  // `group` without joining it (OffsetCommit through librdkafka 2.0's
+  // rd_kafka_AlterConsumerGroupOffsets). The broker accepts this only while
+  // the group has no members. Throws KafkaError when no broker answers within
+  // `timeout` (the outcome is then unknown), when the coordinator refuses the
+  // request, or when it refuses any partition (e.g. UNKNOWN_MEMBER_ID while
+  // the group has members): the message names the partitions and the reason.
+  // Partitions the broker refused keep their old offsets; the others may have
+  // moved.
+  void alter_committed_offsets(const std::string& group, const std::string& topic,
+                               const std::map<std::int32_t, std::int64_t>& offsets,
+                               std::chrono::milliseconds timeout);
 
   // The topic's configuration entries (name -> value), e.g. "retention.ms".
   // Throws KafkaError (unknown topic, unreachable broker, timeout).
