@@ -14,6 +14,7 @@ std::span<const Command> commands() {
       make_consume_command(),
       make_inspect_command(),
       make_replay_command(),
+      make_offsets_command(),
       make_doctor_command(),
   };
   return k_commands;

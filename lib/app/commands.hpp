@@ -14,6 +14,7 @@ Command make_produce_command();
 Command make_consume_command();
 Command make_inspect_command();
 Command make_replay_command();
+Command make_offsets_command();
 Command make_doctor_command();
 
 // All subcommands, in the order `foodpipe help` lists them.
