@@ -87,7 +87,9 @@ protected:
 
   // The "after" of each partition in a --json report; fails the test unless
   // the command succeeded.
-  Offsets after_of(const test::CommandResult& result, bool executed) {
+  Offsets after_of(const test::CommandResult& result, bool executed) { return after_of(result, executed, m_group); }
+
+  Offsets after_of(const test::CommandResult& result, bool executed, const std::string& group) {
     EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
     const auto report = parse_json(result.out);
     Offsets after;
@@ -95,7 +97,7 @@ protected:
       return after;
     }
     EXPECT_EQ(report["executed"].GetBool(), executed);
-    EXPECT_EQ(std::string(report["group"].GetString()), m_group);
+    EXPECT_EQ(std::string(report["group"].GetString()), group);
     EXPECT_EQ(std::string(report["topic"].GetString()), m_topic);
     for (const auto& p : report["partitions"].GetArray()) {
       after[p["partition"].GetInt()] = p["after"].GetInt64();
@@ -399,6 +401,15 @@ TEST_F(OffsetsTest, AShiftNeedsAStoredOffsetAndAnUnknownTopicOrPartitionIsAUsage
     EXPECT_TRUE(p["database_before"].IsNull());
     EXPECT_TRUE(p["kafka_before"].IsNull());
   }
+  // --execute inserts the rows it had none of, and the broker takes offsets for a group it never saw.
+  const auto inserted = test::run_foodpipe({"offsets", "--db", m_db.uri(), "--topic", m_topic, "--group", stranger,
+                                            "--to-offset", "3", "--partition", "1", "--execute", "--json"});
+  EXPECT_EQ(after_of(inserted, true, stranger), (Offsets{{1, 3}}));
+  {
+    auto connection = db::Connection::connect(m_db.conninfo());
+    EXPECT_EQ(db::stored_offsets(connection, stranger, m_topic), (Offsets{{1, 3}}));
+  }
+  EXPECT_EQ(kafka::GroupAdmin(settings()).committed_offsets(stranger, m_topic, {0, 1, 2}, 10s), (Offsets{{1, 3}}));
 
   const auto topic = test::run_foodpipe({"offsets", "--db", m_db.uri(), "--topic", test::unique_name("nothere"),
                                          "--group", m_group, "--to-earliest"});
