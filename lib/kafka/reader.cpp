@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <stdexcept>
 
 #include "kafka/error.hpp"
 
@@ -11,11 +12,23 @@ namespace foodpipe::kafka {
 Reader::Reader(const ClientSettings& settings) : m_settings(settings) {
   // librdkafka 2.0 wants a group.id even for assign(); with assign and no
   // commits the group never reaches the broker.
+  // fetch.wait.max.ms: at the end of a partition the broker answers an empty
+  // fetch after this long, and that answer is what ends a range whose last
+  // offsets hold no message.
   ConfPtr conf = make_conf(settings, {{"group.id", "foodpipe-reader"},
                                       {"enable.auto.commit", "false"},
                                       {"enable.auto.offset.store", "false"},
-                                      {"enable.partition.eof", "false"},
-                                      {"auto.offset.reset", "error"}});
+                                      {"fetch.wait.max.ms", "100"}});
+  // What read() relies on, set after the user's -X properties so that none
+  // can change it.
+  for (const auto& [key, value] : Properties{{"enable.partition.eof", "true"},
+                                             {"auto.offset.reset", "error"},
+                                             {"isolation.level", "read_committed"}}) {
+    std::array<char, 512> error{};
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error.data(), error.size()) != RD_KAFKA_CONF_OK) {
+      throw KafkaError("cannot configure a Kafka reader: " + std::string(error.data()), RD_KAFKA_RESP_ERR__INVALID_ARG);
+    }
+  }
   m_events.attach(conf.get(), this);
   std::array<char, 512> error{};
   m_handle.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
@@ -103,27 +116,85 @@ std::vector<std::int32_t> Reader::partitions(const std::string& topic, std::chro
   return ids;
 }
 
-std::uint64_t Reader::read(const std::string& topic, const std::vector<PartitionRange>& ranges, const Visitor& visit,
-                           std::chrono::milliseconds idle_timeout) {
-  std::map<std::int32_t, std::int64_t> end_of;
+std::uint64_t RangeOutcome::gone_count() const noexcept {
+  std::uint64_t count = 0;
+  for (const auto& span : gone) {
+    count += span.count();
+  }
+  return count;
+}
+
+std::uint64_t RangeOutcome::without_message() const noexcept {
+  const auto covered = end > from ? static_cast<std::uint64_t>(end - from) : 0U;
+  const auto accounted = messages + gone_count();
+  return covered > accounted ? covered - accounted : 0U;
+}
+
+bool ReadResult::complete() const noexcept {
+  return std::all_of(ranges.begin(), ranges.end(),
+                     [](const RangeOutcome& range) { return range.ended == RangeEnd::complete; });
+}
+
+void Reader::assign(const std::string& topic, const std::vector<PartitionRange>& ranges) {
   PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size())));
   for (const auto& range : ranges) {
-    if (range.to > range.from) {
-      rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), range.partition)->offset = range.from;
-      end_of[range.partition] = range.to;
-    }
-  }
-  if (end_of.empty()) {
-    return 0;
+    rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), range.partition)->offset = range.from;
   }
   if (const auto err = rd_kafka_assign(m_handle.get(), assignment.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw KafkaError("cannot assign " + topic + ": " + rd_kafka_err2str(err), err);
   }
+  // A pause outlives the assignment: undo those of an earlier read().
+  (void)rd_kafka_resume_partitions(m_handle.get(), assignment.get());
+}
 
-  std::uint64_t visited = 0;
+ReadResult Reader::read(const std::string& topic, const std::vector<PartitionRange>& ranges, const Visitor& visit,
+                        std::chrono::milliseconds idle_timeout) {
+  // A range still being read: its outcome, and the next offset to visit.
+  struct Open {
+    std::size_t outcome = 0;
+    std::int64_t position = 0;
+    int resets = 0; // offset resets that did not move the position (see below)
+  };
+  ReadResult result;
+  std::map<std::int32_t, Open> open;
+  for (const auto& range : ranges) {
+    if (range.to <= range.from) {
+      continue;
+    }
+    if (!open.emplace(range.partition, Open{result.ranges.size(), range.from, 0}).second) {
+      throw std::invalid_argument("Reader::read: two ranges for partition " + std::to_string(range.partition));
+    }
+    RangeOutcome outcome;
+    outcome.partition = range.partition;
+    outcome.from = range.from;
+    outcome.to = range.to;
+    outcome.end = range.from;
+    result.ranges.push_back(outcome);
+  }
+  if (open.empty()) {
+    return result;
+  }
+  const auto assign_open = [&] {
+    std::vector<PartitionRange> positions;
+    for (const auto& [partition, state] : open) {
+      positions.push_back({partition, state.position, result.ranges[state.outcome].to});
+    }
+    assign(topic, positions);
+  };
+  // Ends a range; its partition is paused so that the fetcher stops reading it.
+  const auto finish = [&](std::map<std::int32_t, Open>::iterator it, RangeEnd how, std::int64_t end) {
+    auto& outcome = result.ranges[it->second.outcome];
+    outcome.ended = how;
+    outcome.end = how == RangeEnd::complete ? outcome.to : std::min(end, outcome.to);
+    PartitionListPtr paused(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(paused.get(), topic.c_str(), it->first);
+    (void)rd_kafka_pause_partitions(m_handle.get(), paused.get());
+    open.erase(it);
+  };
+  assign_open();
+
   auto last_progress = std::chrono::steady_clock::now();
-  bool stopped = false;
-  while (!end_of.empty() && !stopped) {
+  while (!open.empty()) {
     MessagePtr message(rd_kafka_consumer_poll(m_handle.get(), 100));
     const auto now = std::chrono::steady_clock::now();
     if (!message) {
@@ -134,29 +205,81 @@ std::uint64_t Reader::read(const std::string& topic, const std::vector<Partition
       }
       continue;
     }
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    const auto it = open.find(message->partition);
+    if (it == open.end()) {
+      continue; // a finished range's partition, before the pause took effect
+    }
+    auto& state = it->second;
+    auto& outcome = result.ranges[state.outcome];
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // The fetch position reached what the log holds (the last stable
+      // offset): every message below it has been delivered.
+      last_progress = now;
+      finish(it, message->offset >= outcome.to ? RangeEnd::complete : RangeEnd::log_end,
+             std::max(message->offset, state.position));
+      continue;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+      // The position is outside the log (auto.offset.reset=error stopped the
+      // partition): below the log start the offsets are gone, past the end
+      // the log is shorter than the range.
+      last_progress = now;
+      const auto marks = watermarks(topic, it->first, std::max(idle_timeout, std::chrono::milliseconds(1000)));
+      if (state.position < marks.low) {
+        outcome.gone.push_back({state.position, std::min(marks.low, outcome.to)});
+        if (marks.low >= outcome.to) {
+          finish(it, RangeEnd::complete, outcome.to);
+          continue;
+        }
+        state.position = marks.low;
+        state.resets = 0;
+      } else if (state.position >= marks.high) {
+        finish(it, RangeEnd::log_end, state.position);
         continue;
+      } else if (++state.resets > 3) {
+        // Back inside the log by now, yet refused again and again.
+        throw KafkaError("reading " + topic + "/" + std::to_string(it->first) + " at offset " +
+                             std::to_string(state.position) + ": " + rd_kafka_message_errstr(message.get()),
+                         message->err);
       }
+      // The reset partition stays stopped until assigned again; assigning
+      // every open range at its position reads nothing twice and loses nothing.
+      assign_open();
+      continue;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       throw KafkaError("reading " + topic + "/" + std::to_string(message->partition) + ": " +
                            rd_kafka_message_errstr(message.get()),
                        message->err);
     }
     last_progress = now;
-    const auto it = end_of.find(message->partition);
-    if (it == end_of.end() || message->offset >= it->second) {
+    if (message->offset < state.position) {
+      continue; // already visited (not expected from librdkafka; never visit twice)
+    }
+    if (message->offset >= outcome.to) {
+      finish(it, RangeEnd::complete, outcome.to);
       continue;
     }
-    ++visited;
+    ++outcome.messages;
+    ++result.visited;
+    state.position = message->offset + 1;
+    outcome.end = state.position;
     if (!visit(*message)) {
-      stopped = true;
+      result.stopped = true;
+      for (auto& [partition, left] : open) {
+        auto& stopped = result.ranges[left.outcome];
+        stopped.ended = RangeEnd::stopped;
+        stopped.end = left.position;
+      }
+      open.clear();
+      break;
     }
-    if (message->offset + 1 >= it->second) {
-      end_of.erase(it);
+    if (state.position >= outcome.to) {
+      finish(it, RangeEnd::complete, outcome.to);
     }
   }
   rd_kafka_assign(m_handle.get(), nullptr);
-  return visited;
+  return result;
 }
 
 std::vector<std::pair<std::string, std::string>> headers_of(const rd_kafka_message_t& message) {
