@@ -32,11 +32,25 @@ const std::string k_create_stage =
     "  created_at timestamptz,"
     "  source_topic text,"
     "  source_partition integer,"
-    "  source_offset bigint"
+    "  source_offset bigint,"
+    "  refusal text" // why PostgreSQL refused the message's values; its order columns are NULL then
     ");"
     "TRUNCATE pg_temp.foodpipe_verify_stage";
 
 const std::string k_copy_stage = "COPY pg_temp.foodpipe_verify_stage (" + std::string(k_order_columns) + ") FROM STDIN";
+const std::string k_copy_refused =
+    "COPY pg_temp.foodpipe_verify_stage (source_topic, source_partition, source_offset, refusal) FROM STDIN";
+
+// PostgreSQL refusing data rather than failing: class 22 (data exception)
+// and 23 (integrity constraint violation).
+bool is_refusal(std::string_view sqlstate) {
+  return sqlstate.size() == 5 && (sqlstate.starts_with("22") || sqlstate.starts_with("23"));
+}
+
+std::string field_of(const PGresult* result, int code) {
+  const char* value = PQresultErrorField(result, code);
+  return value != nullptr ? value : "";
+}
 
 
 // One verdict per staged message; $1 is the topic. The row at the message's
@@ -72,7 +86,8 @@ constexpr std::string_view k_problem_columns =
     "       THEN 'total_amount (stored ' || o.total_amount || ', message ' || s.total_amount || ')' END, "
     "  CASE WHEN o.status IS DISTINCT FROM s.status "
     "       THEN 'status (stored ' || o.status || ', message ' || s.status || ')' END, "
-    "  CASE WHEN o.created_at IS DISTINCT FROM s.created_at THEN 'created_at' END)";
+    "  CASE WHEN o.created_at IS DISTINCT FROM s.created_at THEN 'created_at' END), "
+    "s.refusal";
 
 } // namespace
 
@@ -92,11 +107,28 @@ std::map<std::int32_t, std::int64_t> OrderAudit::stored_offsets(const std::strin
   return offsets;
 }
 
+std::vector<SkippedRange> OrderAudit::skipped_offsets(const std::string& group) {
+  const Result rows = m_connection.exec_params(
+      "SELECT partition, from_offset, to_offset, reason, "
+      "to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+      "FROM skipped_offsets WHERE group_id = $1::text AND topic = $2::text ORDER BY partition, from_offset",
+      {group, m_topic});
+  std::vector<SkippedRange> ranges;
+  for (int row = 0; row < rows.rows(); ++row) {
+    SkippedRange range;
+    range.partition = parse_integer<std::int32_t>(rows.value(row, 0));
+    range.from = parse_integer<std::int64_t>(rows.value(row, 1));
+    range.to = parse_integer<std::int64_t>(rows.value(row, 2));
+    range.reason = std::string(rows.value(row, 3));
+    range.detected_at = std::string(rows.value(row, 4));
+    ranges.push_back(std::move(range));
+  }
+  return ranges;
+}
+
 void OrderAudit::add(const IncomingOrder& message) {
   append_order_row(m_rows, message, m_topic, std::nullopt, m_scratch);
-  if (m_rows.data().size() >= k_chunk_bytes) {
-    flush();
-  }
+  added(message.partition, message.offset);
 }
 
 void OrderAudit::add_undecodable(std::int32_t partition, std::int64_t offset) {
@@ -107,34 +139,40 @@ void OrderAudit::add_undecodable(std::int32_t partition, std::int64_t offset) {
   m_rows.field(std::to_string(partition));
   m_rows.field(std::to_string(offset));
   m_rows.end_row();
+  added(partition, offset);
+}
+
+void OrderAudit::added(std::int32_t partition, std::int64_t offset) {
+  m_positions.push_back({partition, offset});
   if (m_rows.data().size() >= k_chunk_bytes) {
-    flush();
+    send_chunk();
   }
 }
 
-// One COPY stays open while messages are read, and each chunk is sent as it
-// fills: the server parses and stores a chunk while the next one is decoded.
-// (Connection::copy_in takes all the data at once, which would serialise the
-// two.) Connection has no streaming COPY, hence libpq directly.
-void OrderAudit::flush() {
+// Each chunk is one COPY whose outcome is read only when the next chunk is
+// full: the server parses and stores a chunk while the caller decodes the
+// next, and a refused chunk can still be staged again from memory.
+// Connection::copy_in waits for the outcome, hence libpq directly.
+void OrderAudit::send_chunk() {
   if (m_rows.rows() == 0) {
     return;
   }
+  collect();
+  std::swap(m_rows, m_sent);
+  std::swap(m_positions, m_sent_positions);
+  m_rows.clear();
+  m_positions.clear();
+
   PGconn* conn = m_connection.native();
-  if (!m_copying) {
-    const ResultPtr started(PQexec(conn, k_copy_stage.c_str()));
-    if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
-      throw DbError("cannot stage messages on " + m_connection.describe() + ": " +
-                        std::string(PQresultErrorMessage(started.get())),
-                    started ? std::string(PQresultErrorField(started.get(), PG_DIAG_SQLSTATE) != nullptr
-                                              ? PQresultErrorField(started.get(), PG_DIAG_SQLSTATE)
-                                              : "")
-                            : std::string(),
-                    PQstatus(conn) != CONNECTION_OK);
-    }
-    m_copying = true;
+  const ResultPtr started(PQexec(conn, k_copy_stage.c_str()));
+  if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
+    throw DbError("cannot stage messages on " + m_connection.describe() + ": " +
+                      std::string(started ? PQresultErrorMessage(started.get()) : PQerrorMessage(conn)),
+                  started ? field_of(started.get(), PG_DIAG_SQLSTATE) : std::string(),
+                  PQstatus(conn) != CONNECTION_OK);
   }
-  std::string_view data = m_rows.data();
+  m_copying = true;
+  std::string_view data = m_sent.data();
   while (!data.empty()) {
     const std::size_t piece = std::min<std::size_t>(data.size(), 1U << 20U);
     if (PQputCopyData(conn, data.data(), static_cast<int>(piece)) != 1) {
@@ -144,53 +182,111 @@ void OrderAudit::flush() {
     }
     data.remove_prefix(piece);
   }
-  m_rows.clear();
-}
-
-void OrderAudit::finish_copy() {
-  if (!m_copying) {
-    return;
-  }
-  m_copying = false;
-  PGconn* conn = m_connection.native();
   if (PQputCopyEnd(conn, nullptr) != 1) {
     throw DbError("lost the connection to PostgreSQL at " + m_connection.describe() +
                       " while staging messages: " + std::string(PQerrorMessage(conn)),
                   "", true);
   }
+  m_copying = false;
+  m_awaiting = true;
+}
+
+void OrderAudit::collect() {
+  if (!m_awaiting) {
+    return;
+  }
+  m_awaiting = false;
+  PGconn* conn = m_connection.native();
   std::optional<DbError> failure;
   while (PGresult* raw = PQgetResult(conn)) {
     const ResultPtr result(raw);
     if (PQresultStatus(raw) != PGRES_COMMAND_OK && !failure) {
-      const char* sqlstate = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
       failure.emplace("staging messages failed on " + m_connection.describe() + ": " +
                           std::string(PQresultErrorMessage(raw)),
-                      sqlstate != nullptr ? sqlstate : "", PQstatus(conn) != CONNECTION_OK);
+                      field_of(raw, PG_DIAG_SQLSTATE), PQstatus(conn) != CONNECTION_OK);
+      failure->set_diagnostics({field_of(raw, PG_DIAG_MESSAGE_PRIMARY), field_of(raw, PG_DIAG_MESSAGE_DETAIL),
+                                field_of(raw, PG_DIAG_CONTEXT)});
     }
   }
   if (failure) {
-    throw *failure;
+    if (!is_refusal(failure->sqlstate())) {
+      throw *failure;
+    }
+    // Some row of the chunk is refused, and with it the whole COPY: stage
+    // the chunk again in halves until each refused row stands alone.
+    std::vector<std::size_t> starts;
+    starts.reserve(m_sent_positions.size());
+    const std::string_view data = m_sent.data();
+    for (std::size_t at = 0; at < data.size(); at = data.find('\n', at) + 1) {
+      starts.push_back(at);
+    }
+    if (starts.size() == 1) {
+      refuse(m_sent_positions.front(), *failure);
+    } else {
+      const std::size_t middle = starts.size() / 2;
+      stage_apart(0, middle, starts);
+      stage_apart(middle, starts.size(), starts);
+    }
+  }
+  m_sent.clear();
+  m_sent_positions.clear();
+}
+
+// Rows [first, last) of m_sent (each row ends with '\n'; COPY text escapes
+// newlines inside values, so a newline always ends a row).
+void OrderAudit::stage_apart(std::size_t first, std::size_t last, const std::vector<std::size_t>& starts) {
+  const std::string_view data = m_sent.data();
+  const std::size_t end = last < starts.size() ? starts[last] : data.size();
+  try {
+    (void)m_connection.copy_in(k_copy_stage, data.substr(starts[first], end - starts[first]));
+  } catch (const DbError& error) {
+    if (!is_refusal(error.sqlstate())) {
+      throw;
+    }
+    if (last - first == 1) {
+      refuse(m_sent_positions[first], error);
+      return;
+    }
+    const std::size_t middle = first + (last - first) / 2;
+    stage_apart(first, middle, starts);
+    stage_apart(middle, last, starts);
   }
 }
 
+void OrderAudit::refuse(const Position& position, const DbError& error) {
+  const auto& message = error.diagnostics().message;
+  m_refused.field(m_topic);
+  m_refused.field(std::to_string(position.partition));
+  m_refused.field(std::to_string(position.offset));
+  m_refused.field(storable_text("SQLSTATE " + error.sqlstate() + ": " + (message.empty() ? error.what() : message)));
+  m_refused.end_row();
+  ++m_refused_count;
+}
+
 OrderAudit::~OrderAudit() {
-  if (m_copying) {
-    // Abandoned (an error or a signal): end the COPY so the session is usable.
-    PGconn* conn = m_connection.native();
-    if (PQputCopyEnd(conn, "audit abandoned") == 1) {
-      while (PGresult* raw = PQgetResult(conn)) {
-        PQclear(raw);
-      }
+  if (!m_copying && !m_awaiting) {
+    return;
+  }
+  // Abandoned (an error or a signal): end the COPY so the session is usable.
+  PGconn* conn = m_connection.native();
+  if (!m_copying || PQputCopyEnd(conn, "audit abandoned") == 1) {
+    while (PGresult* raw = PQgetResult(conn)) {
+      PQclear(raw);
     }
   }
 }
 
 AuditCounts OrderAudit::classify() {
-  flush();
-  finish_copy();
+  send_chunk();
+  collect();
+  if (m_refused.rows() > 0) {
+    (void)m_connection.copy_in(k_copy_refused, m_refused.data());
+    m_refused.clear();
+  }
   const Result rows =
       m_connection.exec_params("SELECT verdict, count(*) FROM (" + classified("") + ") v GROUP BY verdict", {m_topic});
   AuditCounts counts;
+  counts.refused = m_refused_count;
   for (int row = 0; row < rows.rows(); ++row) {
     const auto verdict = rows.value(row, 0);
     const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
@@ -222,8 +318,13 @@ std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) {
     problem.order_id = std::string(rows.value(row, 2));
     problem.kind = std::string(rows.value(row, 3));
     if (problem.kind == "missing") {
-      problem.detail = rows.is_null(row, 2) ? "does not decode and has no dead letter"
-                                            : "no orders row for this order_id and no dead letter";
+      if (!rows.is_null(row, 8)) {
+        problem.detail = "PostgreSQL refuses its values (" + std::string(rows.value(row, 8)) +
+                         ") and it has no dead letter";
+      } else {
+        problem.detail = rows.is_null(row, 2) ? "does not decode and has no dead letter"
+                                              : "no orders row for this order_id and no dead letter";
+      }
     } else {
       std::string where = "its own position";
       if (!rows.is_null(row, 4) && !rows.is_null(row, 5) && !rows.is_null(row, 6)) {

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/signals.hpp"
 #include "db/connection.hpp"
+#include "db/migrator.hpp"
 #include "db/order_audit.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/message.hpp"
@@ -18,6 +19,14 @@ using namespace std::chrono_literals;
 
 } // namespace
 
+std::uint64_t VerifyReport::skipped_offsets() const noexcept {
+  std::uint64_t total = 0;
+  for (const auto& range : skipped) {
+    total += range.to > range.from ? static_cast<std::uint64_t>(range.to - range.from) : 0U;
+  }
+  return total;
+}
+
 VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallback& progress) {
   if (options.topic.empty() || options.group.empty()) {
     throw UsageError("--topic and --group must not be empty");
@@ -28,11 +37,16 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
   auto connection =
       db::Connection::connect(options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
                                                        std::max<std::chrono::milliseconds>(options.timeout, 1s)));
+  db::require_foodpipe_schema(connection);
   db::OrderAudit audit(connection, options.topic);
   const auto stored = audit.stored_offsets(options.group);
   if (stored.empty()) {
     throw Error("group " + options.group + " has no stored offsets for topic " + options.topic +
                 " in " + connection.describe() + "; nothing was consumed yet (check --group and --topic)");
+  }
+  for (auto& range : audit.skipped_offsets(options.group)) {
+    report.skipped.push_back(
+        {range.partition, range.from, range.to, std::move(range.reason), std::move(range.detected_at)});
   }
 
   // Below the stored offset and still in the log: what the audit can see.
@@ -41,7 +55,12 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
   std::uint64_t total = 0;
   for (const auto& [partition, next] : stored) {
     const auto marks = reader.watermarks(options.topic, partition, options.timeout);
-    const VerifyPartition range{partition, std::min(marks.low, next), next};
+    VerifyPartition range;
+    range.partition = partition;
+    range.from = std::min(marks.low, next);
+    range.to = next;
+    range.log_start = marks.low;
+    range.unread_from = next;
     report.partitions.push_back(range);
     ranges.push_back({partition, range.from, range.to});
     total += static_cast<std::uint64_t>(range.to - range.from);
@@ -58,7 +77,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
     }
   };
   std::uint64_t staged = 0;
-  reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
+  const auto outcome = reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
     // The clock and the flag are looked at every few thousand messages only.
     if (staged % 4096 == 0) {
       if (stop_requested()) {
@@ -83,6 +102,19 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
   });
   report.checked = staged;
   report.read_time = Clock::now() - started;
+  for (const auto& range : outcome.ranges) {
+    const auto it = std::find_if(report.partitions.begin(), report.partitions.end(),
+                                 [&range](const VerifyPartition& p) { return p.partition == range.partition; });
+    it->messages = range.messages;
+    it->without_message = range.without_message();
+    it->gone = range.gone_count();
+    it->unread_from = range.end;
+    report.without_message += it->without_message;
+    report.gone += it->gone;
+    if (range.ended == kafka::RangeEnd::log_end) {
+      report.unread += static_cast<std::uint64_t>(range.to - range.end);
+    }
+  }
   if (report.interrupted) {
     report.elapsed = report.read_time;
     return report;
@@ -96,6 +128,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
   report.dead_lettered = counts.dead_lettered;
   report.missing = counts.missing;
   report.different = counts.different;
+  report.refused_by_database = counts.refused;
   if (report.missing + report.different > 0 && options.limit > 0) {
     for (auto& problem : audit.problems(options.limit)) {
       report.problems.push_back({std::move(problem.kind), problem.partition, problem.offset,

@@ -3,10 +3,11 @@
 // The audit behind `foodpipe inspect --verify`: is every message below a
 // group's stored offsets accounted for in the database?
 //
-// For each partition with a row in consumer_offsets, the messages from the
-// log start to the stored next offset are read (assign, no group, nothing
-// committed) and decoded with the consumer's own gate (domain::decode). Each
-// message then gets one verdict:
+// For each partition with a row in consumer_offsets, every offset from the
+// log start to the stored next offset is accounted for. The messages there are
+// read (assign, no group, nothing committed; read_committed, so aborted
+// records are never seen) and decoded with the consumer's own gate
+// (domain::decode). Each message then gets one verdict:
 //   ok             the orders row at its own position holds the same content
 //   different      the orders row at its own position holds other content, or
 //                  its order_id is stored elsewhere with other content and the
@@ -19,7 +20,19 @@
 //                  when it has no dead letter)
 // "Same content" is the store's own comparison (order_store.cpp): every field
 // equal, amounts as numeric (cents), items as jsonb (in order), times as
-// instants.
+// instants. A message whose values PostgreSQL refuses (db_rejected in
+// consume) is dead_lettered or missing by its dead letter, never an error.
+//
+// The other offsets of the range hold no message: transaction markers,
+// aborted records, keys removed by compaction. They are counted
+// (without_message), never a problem. Offsets the reader could not reach
+// (the last stable offset is below the stored offset: an open transaction, or
+// a topic recreated shorter) are a problem: nothing can be said about them.
+//
+// Offsets the group never read because retention removed them first are
+// recorded by consume in skipped_offsets; they are reported ("removed by
+// retention before consumption") and do not fail the audit unless the caller
+// asks (VerifyReport::passed(strict)).
 //
 // How, for speed: the decoded messages are COPYed in large chunks into a
 // session-temporary table, and one query classifies them all against orders
@@ -60,8 +73,30 @@ struct VerifyProblem {
 
 struct VerifyPartition {
   std::int32_t partition = 0;
-  std::int64_t from = 0; // the log start (older messages were deleted by retention)
-  std::int64_t to = 0;   // the group's stored next offset (exclusive)
+  // [from, to): the offsets checked, from the log start (older messages were
+  // deleted by retention, after or before the group read them) to the group's
+  // stored next offset. Empty when the log starts past the stored offset.
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  std::int64_t log_start = 0;   // when the audit began
+  std::uint64_t messages = 0;   // read and checked
+  std::uint64_t without_message = 0; // markers, aborted records, compacted keys
+  // Removed by retention while the audit was reading (after the group read them).
+  std::uint64_t gone = 0;
+  // [unread_from, to) could not be read: the log ends first (an open
+  // transaction holds the last stable offset back, or the topic is shorter
+  // than the stored offset). Equal to `to` when everything was read.
+  std::int64_t unread_from = 0;
+  [[nodiscard]] bool fully_read() const noexcept { return unread_from >= to; }
+};
+
+// Offsets the group never read: removed by retention before consumption.
+struct VerifySkipped {
+  std::int32_t partition = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0; // exclusive
+  std::string reason;  // "retention"
+  std::string detected_at;
 };
 
 struct VerifyReport {
@@ -72,13 +107,27 @@ struct VerifyReport {
   std::uint64_t dead_lettered = 0;
   std::uint64_t missing = 0;
   std::uint64_t different = 0;
+  // Of the dead-lettered and missing: messages whose values PostgreSQL refuses.
+  std::uint64_t refused_by_database = 0;
+  std::uint64_t without_message = 0; // offsets without a message, over all partitions
+  std::uint64_t gone = 0;            // removed by retention during the audit
+  std::uint64_t unread = 0;          // offsets the log did not let the audit read
+  std::vector<VerifySkipped> skipped; // from skipped_offsets, by partition and offset
   std::vector<VerifyProblem> problems; // the first `limit`, in (partition, offset) order
   bool interrupted = false;
   std::chrono::steady_clock::duration read_time{};
   std::chrono::steady_clock::duration compare_time{};
   std::chrono::steady_clock::duration elapsed{};
 
-  [[nodiscard]] bool all_accounted_for() const noexcept { return !interrupted && missing == 0 && different == 0; }
+  // Every offset still in the log below the stored offsets is accounted for.
+  [[nodiscard]] bool all_accounted_for() const noexcept {
+    return !interrupted && missing == 0 && different == 0 && unread == 0;
+  }
+  [[nodiscard]] std::uint64_t skipped_offsets() const noexcept;
+  // The verdict: all_accounted_for(), and with `strict` no skipped range either.
+  [[nodiscard]] bool passed(bool strict) const noexcept {
+    return all_accounted_for() && (!strict || skipped.empty());
+  }
 };
 
 struct VerifyProgress {
@@ -91,8 +140,9 @@ struct VerifyProgress {
 using VerifyProgressCallback = std::function<void(const VerifyProgress&)>;
 
 // Runs the audit. Stops early (report.interrupted) on SIGINT/SIGTERM. Throws
-// Error when the group has no stored offsets for the topic, KafkaError and
-// DbError when a service fails.
+// Error when the group has no stored offsets for the topic or the database
+// has no (or an older) foodpipe schema, KafkaError and DbError when a
+// service fails.
 [[nodiscard]] VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallback& progress = {});
 
 } // namespace foodpipe::pipeline
