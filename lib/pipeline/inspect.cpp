@@ -136,14 +136,19 @@ KafkaMessage to_message(const std::string& topic, const rd_kafka_message_t& raw)
   return message;
 }
 
+// At most `limit` messages of the range; offsets without a message are passed over.
 std::vector<KafkaMessage> read_range(kafka::Reader& reader, const std::string& topic,
-                                     const kafka::PartitionRange& range, std::chrono::milliseconds timeout) {
+                                     const kafka::PartitionRange& range, std::uint64_t limit,
+                                     std::chrono::milliseconds timeout) {
   std::vector<KafkaMessage> messages;
-  reader.read(
+  if (limit == 0) {
+    return messages;
+  }
+  (void)reader.read(
       topic, {range},
       [&](const rd_kafka_message_t& raw) {
         messages.push_back(to_message(topic, raw));
-        return true;
+        return messages.size() < limit;
       },
       std::max(timeout, std::chrono::milliseconds(5'000)));
   return messages;
@@ -225,16 +230,17 @@ std::vector<KafkaMessage> read_messages(const InspectOptions& options, const Mes
   }
   kafka::Reader reader(options.kafka);
   const auto marks = reader.watermarks(options.topic, request.partition, options.connect_timeout);
-  // Like kcat -o -N: N messages before the end. Offsets below the log start
+  // Like kcat -o -N: N offsets before the end. Offsets below the log start
   // were deleted by retention; reading begins at the first one still there.
+  // The count is of messages: offsets without one (transaction markers,
+  // aborted or compacted records) are passed over up to the log end.
   const auto wanted = request.offset < 0 ? marks.high + request.offset : request.offset;
   const auto from = std::max(wanted, marks.low);
-  const auto count = static_cast<std::int64_t>(std::min<std::uint64_t>(request.count, INT64_MAX / 2));
-  const auto to = std::min(marks.high, from + count);
-  if (to <= from) {
+  if (marks.high <= from) {
     return {};
   }
-  return read_range(reader, options.topic, {request.partition, from, to}, options.connect_timeout);
+  return read_range(reader, options.topic, {request.partition, from, marks.high}, request.count,
+                    options.connect_timeout);
 }
 
 OrderView inspect_order(const InspectOptions& options, const std::string& order_id) {
@@ -265,9 +271,12 @@ OrderView inspect_order(const InspectOptions& options, const std::string& order_
                         " of " + topic + "/" + std::to_string(partition) + " (was the topic recreated?)";
     return view;
   }
-  auto messages = read_range(reader, topic, {partition, offset, offset + 1}, options.connect_timeout);
+  auto messages = read_range(reader, topic, {partition, offset, offset + 1}, 1, options.connect_timeout);
   if (!messages.empty()) {
     view.message = std::move(messages.front());
+  } else {
+    view.message_note = "offset " + std::to_string(offset) + " of " + topic + "/" + std::to_string(partition) +
+                        " holds no message: removed by compaction (or a transaction marker)";
   }
   return view;
 }

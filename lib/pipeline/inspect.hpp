@@ -128,13 +128,16 @@ struct KafkaMessage {
 
 struct MessagesRequest {
   std::int32_t partition = 0;
-  std::int64_t offset = 0; // < 0: that many messages before the log end (kcat -o -N)
+  std::int64_t offset = 0; // < 0: that many offsets before the log end (kcat -o -N)
   std::uint64_t count = 10;
 };
 
 // At most request.count messages from request.offset on (fewer when the log
-// ends first). Throws UsageError for a partition the topic does not have,
-// foodpipe::Error when the topic does not exist.
+// ends first), in offset order. Offsets without a message (transaction
+// markers, aborted records: never shown, read_committed; keys removed by
+// compaction) are passed over, so the offsets need not be contiguous.
+// Throws UsageError for a partition the topic does not have, foodpipe::Error
+// when the topic does not exist.
 [[nodiscard]] std::vector<KafkaMessage> read_messages(const InspectOptions& options, const MessagesRequest& request);
 
 // ---- inspect order ---------------------------------------------------------

@@ -40,7 +40,17 @@ std::optional<std::string_view> header_value(const rd_kafka_message_t& message, 
   return value == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(value), size);
 }
 
-std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader& reader) {
+void warn_gone(const ReplayOptions& options, const ReplaySpan& span, std::int64_t log_start) {
+  log::warning(k_component, "offsets already removed from the log (retention or delete-records); not replayed",
+               {{"topic", options.topic},
+                {"partition", std::to_string(span.partition)},
+                {"from", std::to_string(span.from)},
+                {"to", std::to_string(span.to)},
+                {"reading_from", std::to_string(log_start)}});
+}
+
+std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader& reader,
+                                     std::vector<ReplaySpan>& gone) {
   const auto existing = reader.partitions(options.topic, options.timeout);
   std::vector<std::int32_t> chosen = options.partitions.empty() ? existing : options.partitions;
   std::sort(chosen.begin(), chosen.end());
@@ -99,6 +109,14 @@ std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader
     }
     }
     range.to = std::max(range.to, range.from); // an end before the start: nothing to read
+    if (options.start.kind == ReplayStart::Kind::offset && options.start.offset < low) {
+      // Only what the end would have included: --to-offset below the log start gone entirely.
+      const auto end = options.end.kind == ReplayEnd::Kind::offset ? std::min(options.end.offset, low) : low;
+      if (end > options.start.offset) {
+        gone.push_back({partition, options.start.offset, end});
+        warn_gone(options, gone.back(), low);
+      }
+    }
     ranges.push_back(range);
   }
   return ranges;
@@ -257,7 +275,7 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
   report.dry_run = options.dry_run;
 
   kafka::Reader reader(options.kafka);
-  report.ranges = plan_ranges(options, reader);
+  report.ranges = plan_ranges(options, reader, report.gone);
   if (options.to_topic) {
     // Otherwise every message would wait for message.timeout.ms and fail
     // where the broker does not create topics on demand.
@@ -290,11 +308,11 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
   }
   log::info(k_component, "replaying",
             {{"topic", options.topic},
-             {"messages", std::to_string(report.planned)},
+             {"offsets", std::to_string(report.planned)},
              {"into", options.to_topic ? "topic " + *options.to_topic : std::string("the database")}});
 
   auto next_progress = Clock::now() + 1s;
-  reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
+  const auto outcome = reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
     if (stop_requested()) {
       report.interrupted = true;
       return false;
@@ -318,6 +336,21 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
     }
     return true;
   });
+  for (const auto& range : outcome.ranges) {
+    report.without_message += range.without_message();
+    for (const auto& span : range.gone) {
+      report.gone.push_back({range.partition, span.from, span.to});
+      warn_gone(options, report.gone.back(), span.to);
+    }
+    if (range.ended == kafka::RangeEnd::log_end) {
+      report.unread.push_back({range.partition, range.end, range.to});
+      log::warning(k_component, "the log ends before the planned range does (an open transaction?); not replayed",
+                   {{"topic", options.topic},
+                    {"partition", std::to_string(range.partition)},
+                    {"from", std::to_string(range.end)},
+                    {"to", std::to_string(range.to)}});
+    }
+  }
   // The batch in flight is finished even when interrupted: it is small, and
   // a write the database does not complete is rolled back by it.
   if (topic) {

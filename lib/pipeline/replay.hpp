@@ -6,7 +6,12 @@
 // Ranges: per partition, from a start (the log start, an offset, or the first
 // message at or after a time) to an end (exclusive: an offset, the first
 // message at or after a time, start + count, or by default the log end as of
-// the start of the run). Offsets are clamped to what the log still holds.
+// the start of the run: the last stable offset, since only committed records
+// are read). Offsets are clamped to what the log still holds; a start below
+// the log start is reported (ReplayReport::gone, and a warning on the log) and
+// reading begins at the log start. Offsets without a message (transaction
+// markers, aborted records, keys removed by compaction) are passed over and
+// counted; records of aborted transactions are never replayed.
 //
 // Into the database: each batch goes through the consumer's own gate
 // (domain::decode) and write path (db::OrderStore::write with no offsets), so
@@ -78,14 +83,30 @@ struct ReplayRange {
   std::int32_t partition = 0;
   std::int64_t from = 0;
   std::int64_t to = 0; // exclusive
+  // Offsets in the range: an upper bound on its messages (some offsets may hold none).
   [[nodiscard]] std::uint64_t count() const noexcept {
     return to > from ? static_cast<std::uint64_t>(to - from) : 0U;
   }
 };
 
+// Offsets [from, to) of one partition.
+struct ReplaySpan {
+  std::int32_t partition = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0; // exclusive
+};
+
 struct ReplayReport {
   std::vector<ReplayRange> ranges;
-  std::uint64_t planned = 0;           // messages in the ranges
+  // Offsets asked for that the log no longer held (retention or
+  // kafka-delete-records moved the log start past them): a --from-offset
+  // below the log start, or removed while the replay was reading.
+  std::vector<ReplaySpan> gone;
+  // Offsets of the ranges that could not be read: the log ended first (an
+  // open transaction holds the last stable offset back). Not replayed.
+  std::vector<ReplaySpan> unread;
+  std::uint64_t planned = 0;           // offsets in the ranges (at most that many messages)
+  std::uint64_t without_message = 0;   // of those, offsets holding no message (markers, aborted, compacted)
   std::uint64_t read = 0;
   std::uint64_t applied = 0;           // rows inserted
   std::uint64_t already_present = 0;   // exact duplicates of stored rows (or within the replay)
@@ -110,7 +131,8 @@ using ReplayProgressCallback = std::function<void(const ReplayProgress&)>;
 
 // Runs the replay (or, with dry_run, only works out the ranges). Throws
 // UsageError for impossible options (an unknown partition, a start after the
-// end), KafkaError and DbError when a service fails.
+// end), KafkaError and DbError when a service fails. Each gone range is logged
+// as one warning line when found.
 [[nodiscard]] ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress = {});
 
 // Parses --from-time/--to-time: an RFC 3339 time ("2026-12-01T10:00:00Z",
