@@ -57,6 +57,12 @@ void print_text(const pipeline::SinkReport& r, std::ostream& out) {
     }
     out << '\n';
   }
+  if (r.skipped_offsets > 0) {
+    out << r.skipped_offsets << " offsets removed by retention before they were read (recorded in skipped_offsets)\n";
+  }
+  if (r.dead_letters_truncated > 0) {
+    out << r.dead_letters_truncated << " dead letters too large for the DLQ topic were published cut (whole in dead_letters)\n";
+  }
   out << "stopped by " << r.stopped_by << '\n';
 }
 
@@ -88,6 +94,10 @@ void print_json(const pipeline::SinkReport& r, std::ostream& out) {
   w.Uint64(r.database_retries);
   w.Key("rebalances");
   w.Uint64(r.rebalances);
+  w.Key("skipped_offsets");
+  w.Uint64(r.skipped_offsets);
+  w.Key("dead_letters_truncated");
+  w.Uint64(r.dead_letters_truncated);
   w.Key("elapsed_ms");
   w.Int64(std::chrono::duration_cast<std::chrono::milliseconds>(r.elapsed).count());
   w.Key("orders_per_sec");
@@ -121,6 +131,14 @@ Command make_consume_command() {
       "at any moment neither loses nor doubles an order. Bad messages go to dead_letters\n"
       "(with a reason code) and to <topic>.dlq. A database outage pauses consumption and\n"
       "retries with backoff. Start as many processes as you like in one group.\n\n"
+      "Any topic works, whoever wrote it. Only committed transactions are read\n"
+      "(isolation.level=read_committed, always: an aborted transaction never becomes a row,\n"
+      "and an open one holds its partition back until it ends). Offsets without a message\n"
+      "(transaction markers, aborted or compacted records) are normal: the stored offset is\n"
+      "the position after what was read. When retention removed offsets before the group\n"
+      "read them, consume continues from the log start, warns once and records the range in\n"
+      "skipped_offsets (inspect --verify reports it). Kafka's committed offsets only mirror\n"
+      "the database's; move both with 'foodpipe offsets'.\n\n"
       "Exit status: 0 when stopped by a stop condition or SIGINT/SIGTERM (the batch in flight\n"
       "is finished or rolled back first), 1 on a fatal error, 2 for bad options.\n\n"
       "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"

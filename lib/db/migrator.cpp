@@ -156,6 +156,14 @@ void require_foodpipe_schema(Connection& connection) {
   if (!seeded) {
     throw Error("database " + connection.describe() + " has no foodpipe schema; run 'foodpipe seed-db' first");
   }
+  // A database seeded by an older foodpipe lacks the tables this one writes.
+  const auto plan = Migrator(connection, embedded_migrations(), "the sql/ files built into foodpipe").plan();
+  if (!plan.pending.empty()) {
+    throw Error("database " + connection.describe() + " is at schema version " +
+                std::to_string(plan.schema_version) + " but this foodpipe needs " +
+                std::to_string(plan.pending.back().version) + " (" + plan.pending.front().file_name +
+                (plan.pending.size() > 1 ? ", ..." : "") + "); run 'foodpipe seed-db' to migrate it");
+  }
 }
 
 } // namespace foodpipe::db

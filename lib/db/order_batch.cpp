@@ -36,11 +36,11 @@ void check_covered(const Batch& batch, const std::string& topic, std::int32_t pa
   if (advance == nullptr) {
     return;
   }
-  if (offset >= advance->next || (advance->expected && offset < *advance->expected)) {
+  const auto first = advance->read_from ? advance->read_from : advance->expected;
+  if (offset >= advance->next || (first && offset < *first)) {
     invalid(std::string(what) + " at " + describe_position(topic, partition, offset) +
-            " lies outside the partition's advance [" +
-            (advance->expected ? std::to_string(*advance->expected) : std::string("none")) + ", " +
-            std::to_string(advance->next) + ")");
+            " lies outside the partition's advance [" + (first ? std::to_string(*first) : std::string("none")) +
+            ", " + std::to_string(advance->next) + ")");
   }
 }
 
@@ -62,12 +62,14 @@ void validate_batch(const Batch& batch) {
     if (advance.partition < 0) {
       invalid("negative partition " + std::to_string(advance.partition));
     }
-    if (advance.next < 0 || (advance.expected && *advance.expected < 0)) {
+    if (advance.next < 0 || (advance.expected && *advance.expected < 0) ||
+        (advance.read_from && *advance.read_from < 0)) {
       invalid("negative offset for partition " + std::to_string(advance.partition));
     }
-    if (advance.expected && advance.next < *advance.expected) {
+    const auto first = advance.read_from ? advance.read_from : advance.expected;
+    if (first && advance.next < *first) {
       invalid("partition " + std::to_string(advance.partition) + " would move backwards from " +
-              std::to_string(*advance.expected) + " to " + std::to_string(advance.next));
+              std::to_string(*first) + " to " + std::to_string(advance.next));
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (batch.offsets[j].partition == advance.partition) {
@@ -88,6 +90,13 @@ void validate_batch(const Batch& batch) {
   }
   for (const auto& letter : batch.dead_letters) {
     check_covered(batch, letter.source_topic, letter.partition, letter.offset, "the dead letter");
+  }
+  for (const auto& range : batch.skipped) {
+    const OffsetAdvance* advance = find_advance(batch, range.partition);
+    if (range.from < 0 || range.to <= range.from || advance == nullptr || range.to > advance->next) {
+      invalid("skipped range " + describe_position(batch.topic, range.partition, range.from) + ".." +
+              std::to_string(range.to) + " is empty or not inside an advance of its partition");
+    }
   }
 }
 

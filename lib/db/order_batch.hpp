@@ -46,13 +46,37 @@ struct DeadLetter {
 
 // Moves a partition's stored next offset from `expected` to `next`.
 struct OffsetAdvance {
+  OffsetAdvance() = default;
+  OffsetAdvance(std::int32_t partition_, std::optional<std::int64_t> expected_, std::int64_t next_,
+                std::optional<std::int64_t> read_from_ = std::nullopt)
+      : partition(partition_), expected(expected_), next(next_), read_from(read_from_) {}
+
   std::int32_t partition = 0;
   // The next_offset the caller believes is stored (where its consumption of
   // the partition started); nullopt when it believes no row exists yet.
   std::optional<std::int64_t> expected;
-  std::int64_t next = 0; // the offset of the next message to read; >= expected
+  // The consumer's position after what it read: past the batch's last message
+  // and past any offsets without a message after it (transaction markers,
+  // aborted or compacted records). >= expected, unless read_from says otherwise.
+  std::int64_t next = 0;
+  // Where reading resumed when `expected` was no longer in the log: the log
+  // start it continued from. Below `expected` only when the log was truncated
+  // or recreated under the stored offset (the one case that moves an offset
+  // backwards); above it after retention (then see Batch::skipped).
+  // nullopt: reading continued at `expected`.
+  std::optional<std::int64_t> read_from;
 
   friend bool operator==(const OffsetAdvance&, const OffsetAdvance&) = default;
+};
+
+// Offsets a group never read because retention removed them first
+// (skipped_offsets, sql/005): [from, to) of a partition of Batch::topic.
+struct RetentionGap {
+  std::int32_t partition = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+
+  friend bool operator==(const RetentionGap&, const RetentionGap&) = default;
 };
 
 struct Batch {
@@ -63,8 +87,12 @@ struct Batch {
   // Messages already rejected by validation, stored as given.
   std::vector<DeadLetter> dead_letters;
   // At most one per partition. May be empty (a replay that does not move a
-  // group's offsets).
+  // group's offsets). A batch may hold offsets and nothing else: a position
+  // that moved past markers or holes only.
   std::vector<OffsetAdvance> offsets;
+  // Recorded in skipped_offsets (the first record of a range wins). Each
+  // lies in a partition that `offsets` advances past it.
+  std::vector<RetentionGap> skipped;
   // A replay's repair: when a stored row came from this very message (same
   // topic, partition and offset) but its content was changed since, put the
   // message's content back instead of dead-lettering the message as a
@@ -82,10 +110,11 @@ void add_message(Batch& batch, std::int32_t partition, std::int64_t offset, std:
 // Throws std::invalid_argument, naming the problem, when the batch breaks a
 // rule the caller is responsible for: orders without a topic, offsets without
 // a group or topic, a partition advanced twice, a negative offset, an advance
-// that moves backwards (next < expected), an order position repeated, or an
-// order or dead letter of `topic` in an advanced partition that lies outside
-// [expected, next) (its offset would be stored without it, or it would be
-// stored twice).
+// that moves backwards (next < read_from, or next < expected without a
+// read_from), an order position repeated, an order or dead letter of `topic`
+// in an advanced partition that lies outside [read_from or expected, next)
+// (its offset would be stored without it, or it would be stored twice), or a
+// skipped range that is empty or not inside an advance of its partition.
 void validate_batch(const Batch& batch);
 
 // What happens to a batch's orders before the database is asked.

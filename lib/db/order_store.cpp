@@ -56,6 +56,7 @@ const std::string k_insert_staged = "foodpipe_store_insert_staged";
 const std::string k_compare = "foodpipe_store_compare";
 const std::string k_insert_dead_letters = "foodpipe_store_insert_dead_letters";
 const std::string k_load_offsets = "foodpipe_store_load_offsets";
+const std::string k_record_skipped = "foodpipe_store_record_skipped";
 
 const std::pair<const std::string*, std::string> k_statements[] = {
     {&k_advance,
@@ -90,6 +91,10 @@ const std::pair<const std::string*, std::string> k_statements[] = {
      "ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING"},
     {&k_load_offsets,
      "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1::text AND topic = $2::text"},
+    {&k_record_skipped,
+     "INSERT INTO skipped_offsets (group_id, topic, partition, from_offset, to_offset, reason) "
+     "VALUES ($1::text, $2::text, $3::integer, $4::bigint, $5::bigint, 'retention') "
+     "ON CONFLICT (group_id, topic, partition, from_offset) DO NOTHING"},
 };
 
 std::string integer_array(const std::vector<std::size_t>& values) {
@@ -208,6 +213,10 @@ WriteResult OrderStore::write(const Batch& batch) {
     }
     write_orders(batch, result);
     write_dead_letters(batch, result);
+    for (const auto& range : batch.skipped) {
+      (void)m_connection.exec_prepared(k_record_skipped, {batch.group, batch.topic, std::to_string(range.partition),
+                                                          std::to_string(range.from), std::to_string(range.to)});
+    }
     return result;
   } catch (...) {
     rollback();

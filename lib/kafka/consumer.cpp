@@ -1,6 +1,10 @@
 #include "kafka/consumer.hpp"
 
+#include <algorithm>
 #include <array>
+#include <utility>
+
+#include "core/error.hpp"
 
 #include "core/log.hpp"
 #include "kafka/error.hpp"
@@ -30,28 +34,54 @@ void check(rd_kafka_resp_err_t err, const std::string& what) {
   }
 }
 
+// Properties the consumer's contract depends on (consumer.hpp), with why, for
+// the usage error of a -X that sets one otherwise.
+struct OwnedProperty {
+  const char* name;
+  const char* value;
+  const char* why;
+};
+constexpr OwnedProperty k_owned[] = {
+    {"enable.auto.commit", "false", "the offsets live in PostgreSQL, written with each batch"},
+    {"enable.auto.offset.store", "false", "the offsets live in PostgreSQL, written with each batch"},
+    {"enable.partition.eof", "true", "the end of a partition tells where a log that ends in markers ends"},
+    {"auto.offset.reset", "error", "an offset that left the log is reported, never skipped silently"},
+    {"isolation.level", "read_committed", "aborted transactions must never become rows"},
+};
+
+void check_owned_properties(const Properties& properties) {
+  for (const auto& [key, value] : properties) {
+    for (const auto& owned : k_owned) {
+      if (key == owned.name && value != owned.value) {
+        throw UsageError(std::string("-X ") + key + "=" + value + " is not allowed for a consumer: " + owned.why +
+                         " (it is always " + owned.value + ")");
+      }
+    }
+  }
+}
+
 } // namespace
 
-Consumer::Consumer(const ClientSettings& settings, const std::string& group, const std::string& auto_offset_reset,
-                   RebalanceHandler& handler)
+Consumer::Consumer(const ClientSettings& settings, const std::string& group, RebalanceHandler& handler)
     : m_settings(settings), m_handler(handler) {
-  ConfPtr conf = make_conf(settings, {{"group.id", group},
-                                      {"enable.auto.commit", "false"},
-                                      {"enable.auto.offset.store", "false"},
-                                      {"auto.offset.reset", auto_offset_reset},
-                                      {"enable.partition.eof", "false"},
-                                      // A member that died hands its partitions on after 10 s rather
-                                      // than librdkafka's 45 s; -X session.timeout.ms overrides.
-                                      {"session.timeout.ms", "10000"},
-                                      {"heartbeat.interval.ms", "2000"},
-                                      // librdkafka pre-fetches up to 64 MB per consumer by default and
-                                      // the process holds about three times what it queues. 4 MB (about
-                                      // 8000 orders, over one batch) is enough because nudge_fetcher
-                                      // keeps it topped up. Measured in docs/performance.md.
-                                      {"queued.max.messages.kbytes", "4096"},
-                                      // 1 MB per partition by default: every fetch response then
-                                      // lands megabytes at once, over the queue bound.
-                                      {"max.partition.fetch.bytes", "262144"}});
+  check_owned_properties(settings.properties);
+  Properties defaults{{"group.id", group}};
+  for (const auto& owned : k_owned) {
+    defaults.emplace_back(owned.name, owned.value);
+  }
+  // A member that died hands its partitions on after 10 s rather than
+  // librdkafka's 45 s; -X session.timeout.ms overrides.
+  defaults.emplace_back("session.timeout.ms", "10000");
+  defaults.emplace_back("heartbeat.interval.ms", "2000");
+  // librdkafka pre-fetches up to 64 MB per consumer by default and the process
+  // holds about three times what it queues. 4 MB (about 8000 orders, over one
+  // batch) is enough because nudge_fetcher keeps it topped up. Measured in
+  // docs/performance.md.
+  defaults.emplace_back("queued.max.messages.kbytes", "4096");
+  // 1 MB per partition by default: every fetch response then lands megabytes
+  // at once, over the queue bound.
+  defaults.emplace_back("max.partition.fetch.bytes", "262144");
+  ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
   std::array<char, 512> error{};
@@ -71,23 +101,32 @@ Consumer::~Consumer() {
   }
 }
 
+// Called by librdkafka (C code): nothing may unwind through it. A handler's
+// exception is kept for poll() to rethrow once librdkafka has returned.
 void Consumer::rebalance_trampoline(rd_kafka_t* handle, rd_kafka_resp_err_t err,
-                                    rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+                                    rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept {
   auto* self = static_cast<Consumer*>(static_cast<ClientEvents*>(opaque)->owner());
-  std::vector<std::int32_t> ids;
-  for (int i = 0; i < partitions->cnt; ++i) {
-    ids.push_back(partitions->elems[i].partition);
-  }
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    log::info("consumer", "partitions assigned", {{"partitions", std::to_string(ids.size())}});
-    self->m_handler.on_assign(ids);
-  } else {
-    log::info("consumer", "partitions revoked", {{"partitions", std::to_string(ids.size())}});
-    try {
-      self->m_handler.on_revoke(ids);
-    } catch (const std::exception& error) {
-      log::error("consumer", "while giving up partitions", {{"error", error.what()}});
+  try {
+    std::vector<std::int32_t> ids;
+    ids.reserve(static_cast<std::size_t>(partitions->cnt));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      ids.push_back(partitions->elems[i].partition);
     }
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      log::info("consumer", "partitions assigned", {{"partitions", std::to_string(ids.size())}});
+      if (!self->m_handler_error) {
+        self->m_handler.on_assign(ids);
+      }
+      return;
+    }
+    log::info("consumer", "partitions revoked", {{"partitions", std::to_string(ids.size())}});
+    self->m_handler.on_revoke(ids);
+  } catch (...) {
+    if (!self->m_handler_error) {
+      self->m_handler_error = std::current_exception();
+    }
+  }
+  if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rd_kafka_assign(handle, nullptr);
   }
 }
@@ -100,6 +139,9 @@ void Consumer::subscribe(const std::string& topic) {
 
 MessagePtr Consumer::poll(std::chrono::milliseconds timeout) {
   MessagePtr message(rd_kafka_consumer_poll(m_handle.get(), static_cast<int>(timeout.count())));
+  if (m_handler_error) {
+    std::rethrow_exception(std::exchange(m_handler_error, nullptr));
+  }
   std::array<char, 512> reason{};
   if (const auto code = rd_kafka_fatal_error(m_handle.get(), reason.data(), reason.size()); code) {
     throw KafkaError(std::string("fatal consumer error (") + rd_kafka_err2name(code) + "): " + reason.data(), code,
@@ -116,22 +158,18 @@ void Consumer::assign(const std::string& topic, const std::map<std::int32_t, std
   }
 }
 
-void Consumer::seek_and_resume(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets) {
-  if (offsets.empty()) {
-    return;
-  }
+void Consumer::reassign(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets,
+                        const std::vector<std::int32_t>& held) {
   const auto list = make_list(topic, offsets);
-  if (ErrorPtr error(rd_kafka_seek_partitions(m_handle.get(), list.get(), 10'000)); error) {
-    throw make_error("cannot seek " + topic, error.get());
-  }
-  for (int i = 0; i < list->cnt; ++i) {
-    if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw KafkaError("cannot seek " + topic + "/" + std::to_string(list->elems[i].partition) + ": " +
-                           rd_kafka_err2str(list->elems[i].err),
-                       list->elems[i].err);
+  check(rd_kafka_assign(m_handle.get(), list.get()), "cannot assign partitions of " + topic);
+  std::vector<std::int32_t> running;
+  for (const auto& [partition, offset] : offsets) {
+    if (std::find(held.begin(), held.end(), partition) == held.end()) {
+      running.push_back(partition);
     }
   }
-  rd_kafka_resume_partitions(m_handle.get(), list.get());
+  pause(topic, held);
+  resume(topic, running);
 }
 
 void Consumer::pause(const std::string& topic, const std::vector<std::int32_t>& partitions) {
@@ -154,6 +192,18 @@ void Consumer::nudge_fetcher(const std::string& topic, const std::vector<std::in
   std::int64_t low = 0;
   std::int64_t high = 0;
   (void)rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high, 1000);
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> Consumer::cached_watermarks(const std::string& topic,
+                                                                                  std::int32_t partition) const {
+  std::int64_t low = -1;
+  std::int64_t high = -1;
+  if (rd_kafka_get_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      low < 0 || high < 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(low, high);
 }
 
 void Consumer::commit_async(const std::string& topic, const std::map<std::int32_t, std::int64_t>& next_offsets) {

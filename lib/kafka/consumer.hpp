@@ -4,18 +4,39 @@
 // PostgreSQL, for foodpipe): auto commit and auto offset store are off, and
 // the owner decides where each assigned partition starts.
 //
+// It follows the log as the broker serves it. Offsets are not contiguous on
+// real topics (transaction markers, aborted transactions, compaction), so
+// poll() also returns, as messages with `err` set:
+//   RD_KAFKA_RESP_ERR__PARTITION_EOF: the fetcher reached the end of what can
+//     be read now; `offset` is its position, which is past any markers and
+//     holes at the tail (the last stable offset under read_committed);
+//   RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET: `offset` is not in the log any more
+//     (retention moved the log start past it, or the log was truncated or
+//     recreated below it). Fetching of that partition stops until the owner
+//     reassign()s it: nothing is skipped behind its back.
+// Only committed data is read (isolation.level=read_committed): records of
+// aborted transactions never arrive, and an open transaction holds the
+// partition back at its first offset until it ends.
+//
 // Rebalances (eager protocol) reach the owner's RebalanceHandler from inside
 // poll(), on the polling thread:
 //   on_assign(partitions): the owner calls assign() with a start offset for
 //     each, now or, when it cannot know them yet, with hold=true and later
-//     seek()+resume();
+//     reassign();
 //   on_revoke(partitions): the owner finishes or drops its work for them; the
 //     consumer unassigns when the handler returns.
+// An exception from a handler never unwinds through librdkafka: it is kept
+// and rethrown by the poll() that ran the handler (after a failed on_assign
+// nothing is fetched; after a failed on_revoke the partitions are unassigned
+// all the same).
 // Threading: one thread calls everything.
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <map>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -38,12 +59,11 @@ inline constexpr std::int64_t k_offset_end = RD_KAFKA_OFFSET_END;
 
 class Consumer {
 public:
-  // `from`: where a partition starts when the owner has no offset and asks for
-  // k_offset_beginning/k_offset_end; also auto.offset.reset ("earliest" or
-  // "latest") for an offset outside the log. Throws UsageError for refused
-  // properties, KafkaError when the client cannot be created.
-  Consumer(const ClientSettings& settings, const std::string& group, const std::string& auto_offset_reset,
-           RebalanceHandler& handler);
+  // Throws UsageError for refused properties, among them -X settings that
+  // would break the contract above (auto commit, offset store, partition EOF,
+  // auto.offset.reset, isolation.level), and KafkaError when the client
+  // cannot be created.
+  Consumer(const ClientSettings& settings, const std::string& group, RebalanceHandler& handler);
   // Leaves the group without committing (close() is the orderly way); never throws.
   ~Consumer();
   Consumer(const Consumer&) = delete;
@@ -52,17 +72,30 @@ public:
   void subscribe(const std::string& topic);
 
   // The next message or event (nullptr after `timeout`). Messages with err set
-  // are returned as they are (partition EOF, errors). Rebalance handlers run
-  // inside. Throws KafkaError when librdkafka raised a fatal error.
+  // are returned as they are (partition EOF, offset reset, errors). Rebalance
+  // handlers run inside; what one threw is rethrown here. Throws KafkaError
+  // when librdkafka raised a fatal error.
   MessagePtr poll(std::chrono::milliseconds timeout);
+
+  // The low and high watermarks librdkafka last saw in a fetch response for
+  // the partition, without asking the broker; nullopt when it has none yet.
+  // Right after a message of the partition was polled, `low` is the log start
+  // as of the fetch that brought it.
+  [[nodiscard]] std::optional<std::pair<std::int64_t, std::int64_t>> cached_watermarks(const std::string& topic,
+                                                                                        std::int32_t partition) const;
 
   // Sets the assignment (the whole of it, eager protocol) with each partition's
   // start offset. With hold=true the partitions are paused right away: the
-  // owner seeks and resumes them once it knows where to start.
+  // owner reassign()s them once it knows where to start.
   void assign(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets, bool hold = false);
 
-  // Moves the fetch position (discarding anything already fetched) and resumes.
-  void seek_and_resume(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets);
+  // Sets the whole assignment again, outside a rebalance: each partition
+  // (re)starts at its offset, those in `held` paused. The one way to make a
+  // partition fetch again after RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET stopped
+  // it (librdkafka 2.0 refuses to seek a stopped partition). Messages fetched
+  // before are discarded.
+  void reassign(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets,
+                const std::vector<std::int32_t>& held);
 
   void pause(const std::string& topic, const std::vector<std::int32_t>& partitions);
   void resume(const std::string& topic, const std::vector<std::int32_t>& partitions);
@@ -94,12 +127,13 @@ public:
 
 private:
   static void rebalance_trampoline(rd_kafka_t* handle, rd_kafka_resp_err_t err,
-                                   rd_kafka_topic_partition_list_t* partitions, void* opaque);
+                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept;
 
   ClientSettings m_settings;
   ClientEvents m_events;
   RebalanceHandler& m_handler;
   HandlePtr m_handle;
+  std::exception_ptr m_handler_error; // thrown by a rebalance handler, rethrown by poll()
   bool m_closed = false;
   std::size_t m_next_nudge = 0; // nudge_fetcher's turn
 };

@@ -38,6 +38,12 @@ ConsumerMetrics::ConsumerMetrics(metrics::Registry& registry)
                                         "Times the database was found unavailable and consumption paused to retry.")),
       rebalances(registry.counter("foodpipe_consumer_rebalances_total",
                                   "Partition assignments received from the consumer group.")),
+      skipped_offsets(registry.counter("foodpipe_consumer_skipped_offsets_total",
+                                       "Offsets never read because retention removed them before the group got "
+                                       "there (recorded in skipped_offsets).")),
+      dead_letters_truncated(registry.counter("foodpipe_consumer_dead_letters_truncated_total",
+                                              "Dead letters published cut to the DLQ topic because they were over "
+                                              "its size limit (the dead_letters table keeps them whole).")),
       batch_commit(registry.histogram("foodpipe_consumer_batch_commit_seconds",
                                       "Time to write a batch, publish its dead letters and commit the transaction.",
                                       metrics::seconds_buckets())),

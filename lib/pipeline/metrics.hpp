@@ -40,6 +40,8 @@ struct ConsumerMetrics {
   metrics::Counter& stale_batches;
   metrics::Counter& database_retries;
   metrics::Counter& rebalances;
+  metrics::Counter& skipped_offsets;    // removed by retention before they were read
+  metrics::Counter& dead_letters_truncated; // published cut to the DLQ topic (too large for it)
   metrics::Histogram& batch_commit;     // seconds: write, dead letters to the DLQ topic, COMMIT
   metrics::Family<metrics::Gauge>& lag; // {partition}
   metrics::Gauge& waiting_for_database; // 1 while consumption is paused for the database

@@ -20,8 +20,9 @@
 #include "kafka/broker_probe.hpp"
 #include "kafka/consumer.hpp"
 #include "kafka/error.hpp"
+#include "kafka/group_admin.hpp"
 #include "kafka/message.hpp"
-#include "kafka/producer.hpp"
+#include "pipeline/dead_letter_publisher.hpp"
 #include "pipeline/metrics.hpp"
 
 namespace foodpipe::pipeline {
@@ -30,11 +31,31 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
+// How long one attempt waits for its dead letters' delivery reports inside the
+// batch's transaction (well under the store's idle_in_transaction timeout).
+constexpr auto k_dead_letter_wait = 10s;
+
 // Where the sink stands on one assigned partition.
 struct PartitionState {
-  bool ready = false;                 // its start offset is known and the fetcher is there
-  std::optional<std::int64_t> stored; // next_offset in the database (nullopt: no row yet)
-  std::optional<std::int64_t> position; // the next offset the sink expects to see
+  bool ready = false;                   // its start offset is known and the fetcher is there
+  std::optional<std::int64_t> stored;   // next_offset in the database (nullopt: no row yet)
+  // The consumer's position: past every message taken into the batch and past
+  // the offsets without a message that the fetcher skipped after them
+  // (markers, aborted or compacted records, reported by partition EOF).
+  // nullopt until the first message or EOF when there is no stored offset.
+  std::optional<std::int64_t> position;
+  // Set when the stored offset was found outside the log: the offset that
+  // was gone. The fetcher was sent to the log start; the next message or EOF
+  // tells where that is.
+  std::optional<std::int64_t> out_of_range;
+  // Where reading resumed after out_of_range when it is not `stored` (for
+  // db::OffsetAdvance::read_from), and the unread ranges to record.
+  std::optional<std::int64_t> read_from;
+  std::vector<db::RetentionGap> skipped;
+  Clock::time_point retry_at{};         // when not ready: no seek before this
+
+  // The batch's offset work for this partition is pending (beyond its messages).
+  [[nodiscard]] bool moved() const { return position && (position != stored || read_from || !skipped.empty()); }
 };
 
 class Sink final : public kafka::RebalanceHandler {
@@ -43,6 +64,10 @@ public:
       : m_options(options), m_progress(progress), m_backoff(options.backoff_initial, options.backoff_max) {
     m_limits.max_message_bytes = options.max_message_bytes;
   }
+  // The consumer goes first: closing it may run on_revoke, which needs the rest.
+  ~Sink() override { m_consumer.reset(); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
 
   SinkReport run();
 
@@ -52,6 +77,7 @@ public:
 private:
   void check_cluster();
   void record_log_end();
+  void compare_with_kafka_offsets();
   bool ensure_database();
   void drop_database(const std::string& why);
   using StoredOffsets = std::map<std::int32_t, std::optional<std::int64_t>>;
@@ -60,9 +86,15 @@ private:
   void adopt(const StoredOffsets& stored);
   void resolve_partitions();
   void handle(kafka::MessagePtr message);
+  void handle_end_of_partition(std::int32_t partition, std::int64_t offset);
+  void handle_out_of_range(std::int32_t partition, std::int64_t offset);
+  void resume_after_out_of_range(std::int32_t partition, PartitionState& state, std::int64_t first);
+  void restart_fetchers();
+  void note_offset_moved();
+  [[nodiscard]] bool pending() const { return !m_batch.empty() || m_offsets_moved; }
   bool flush(bool single_attempt);
   void rewind(const std::set<std::int32_t>& partitions, const std::string& why);
-  void publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters);
+  [[nodiscard]] DeadLetterPublisher::Timestamps message_timestamps() const;
   bool reached_end();
   void wait_polling(std::chrono::milliseconds how_long);
   // Assigned partitions whose start is known; the ones not paused on purpose.
@@ -76,7 +108,7 @@ private:
   Backoff m_backoff;
 
   std::unique_ptr<kafka::Consumer> m_consumer;
-  std::unique_ptr<kafka::Producer> m_dlq;
+  std::unique_ptr<DeadLetterPublisher> m_dlq;
   std::optional<db::Connection> m_db;
   std::unique_ptr<db::OrderStore> m_store;
   Clock::time_point m_next_db_attempt{};
@@ -84,13 +116,15 @@ private:
 
   std::map<std::int32_t, PartitionState> m_partitions; // the current assignment
   std::vector<kafka::MessagePtr> m_batch;
-  Clock::time_point m_batch_started{};
+  bool m_offsets_moved = false; // a position moved without a message (see PartitionState::moved)
+  Clock::time_point m_batch_started{}; // when the batch's first message or offset move came
   std::deque<kafka::MessagePtr> m_held; // arrived while a batch was being retried
   bool m_flushing = false;
   bool m_revoked_while_flushing = false;
 
   std::map<std::int32_t, std::int64_t> m_log_end; // --until-end: high watermarks at start
   std::map<std::int32_t, std::int64_t> m_log_start;
+  std::map<std::int32_t, std::int64_t> m_stale_at_start; // stored offsets past the log end at start
   Clock::time_point m_next_end_check{};
 
   // A batch whose COMMIT reply was lost: counted once the stored offsets say
@@ -98,13 +132,13 @@ private:
   struct AmbiguousCommit {
     std::map<std::int32_t, std::int64_t> next_offsets;
     std::uint64_t messages = 0;
+    std::uint64_t skipped = 0;
     db::WriteResult result;
   };
   std::optional<AmbiguousCommit> m_ambiguous;
   void settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored);
-  void count_committed(std::uint64_t messages, const db::WriteResult& result);
+  void count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result);
 
-  std::uint64_t m_dlq_failures = 0;
   SinkReport m_report;
   Clock::time_point m_started{};
   Clock::time_point m_last_message{};
@@ -177,6 +211,52 @@ void Sink::record_log_end() {
     }
     m_log_start[partition.id] = low;
     m_log_end[partition.id] = high;
+  }
+  // A stored offset past the log end means the log was recreated or truncated
+  // under it: that partition is not caught up until it has been re-read.
+  auto probe = db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5));
+  for (const auto& [partition, next] : db::OrderStore(probe).load_offsets(m_options.group, m_options.topic)) {
+    if (const auto end = m_log_end.find(partition); end != m_log_end.end() && next > end->second) {
+      m_stale_at_start[partition] = next;
+    }
+  }
+}
+
+// The database's offsets are the ones that count; Kafka's committed offsets only
+// mirror them for Kafka's tools. An operator who moved Kafka's (e.g. with
+// kafka-consumer-groups --reset-offsets) learns here that they are not followed.
+void Sink::compare_with_kafka_offsets() {
+  try {
+    kafka::GroupAdmin admin(m_options.kafka);
+    const auto metadata = admin.admin().metadata(m_options.connect_timeout, m_options.topic);
+    std::vector<std::int32_t> partitions;
+    for (const auto& partition : metadata.topics.at(0).partitions) {
+      partitions.push_back(partition.id);
+    }
+    const auto in_kafka = admin.committed_offsets(m_options.group, m_options.topic, partitions,
+                                                  m_options.connect_timeout);
+    auto probe = db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5));
+    const auto in_database = db::OrderStore(probe).load_offsets(m_options.group, m_options.topic);
+    std::string differences;
+    for (const auto& [partition, offset] : in_kafka) {
+      const auto it = in_database.find(partition);
+      if (it == in_database.end() || it->second != offset) {
+        differences += (differences.empty() ? "" : ", ") + std::to_string(partition) + ": kafka " +
+                       std::to_string(offset) + " database " +
+                       (it == in_database.end() ? std::string("none") : std::to_string(it->second));
+      }
+    }
+    if (!differences.empty()) {
+      // Not a fault: after a crash the last commit to Kafka may be missing.
+      // But an operator who moved Kafka's offsets learns they are not followed.
+      log::info("consume",
+                "Kafka's committed offsets differ from the database's (a commit to Kafka was lost, or they were "
+                "moved); following the database (move both with 'foodpipe offsets')",
+                   {{"group", m_options.group}, {"topic", m_options.topic}, {"partitions", differences}});
+    }
+  } catch (const Error& error) {
+    log::debug("consume", "could not compare Kafka's committed offsets with the database's",
+               {{"error", error.what()}});
   }
 }
 
@@ -285,9 +365,13 @@ std::optional<Sink::StoredOffsets> Sink::try_load_offsets(const std::vector<std:
   }
 }
 
-void Sink::count_committed(std::uint64_t messages, const db::WriteResult& result) {
+void Sink::count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result) {
   ++m_report.batches;
   m_report.consumed += messages;
+  m_report.skipped_offsets += skipped;
+  if (m_options.metrics != nullptr) {
+    m_options.metrics->skipped_offsets.inc(skipped);
+  }
   m_report.applied += result.applied;
   m_report.duplicates += result.duplicates;
   for (const auto& letter : result.dead_letters) {
@@ -315,7 +399,7 @@ void Sink::settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& s
                                        return it != stored.end() && it->second == entry.second;
                                      });
   if (committed) {
-    count_committed(m_ambiguous->messages, m_ambiguous->result);
+    count_committed(m_ambiguous->messages, m_ambiguous->skipped, m_ambiguous->result);
   }
   log::info("consume", committed ? "the batch whose commit was in doubt did commit"
                                  : "the batch whose commit was in doubt did not commit; re-reading it",
@@ -326,6 +410,7 @@ void Sink::settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& s
 void Sink::adopt(const StoredOffsets& stored) {
   for (const auto& [partition, offset] : stored) {
     auto& state = m_partitions[partition];
+    state = PartitionState{};
     state.ready = true;
     state.stored = offset;
     state.position = offset;
@@ -338,14 +423,16 @@ void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
     // flush() notices and drops its batch: the next owner re-reads it from
     // the offsets in the database.
     m_revoked_while_flushing = true;
-  } else if (!m_batch.empty()) {
+  } else if (pending()) {
     // Finish the batch in flight while the partitions are still ours.
+    const auto messages = m_batch.size();
     if (!flush(/*single_attempt=*/true)) {
       log::warning("consume", "batch dropped at revocation; the next owner re-reads it",
-                   {{"messages", std::to_string(m_batch.size())}});
-      m_batch.clear();
+                   {{"messages", std::to_string(messages)}});
     }
   }
+  m_batch.clear();
+  m_offsets_moved = false;
   m_held.clear();
   m_partitions.clear();
   if (m_options.metrics != nullptr) {
@@ -356,21 +443,22 @@ void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
 // Partitions that are held (database unknown at assignment, or rewound after a
 // stale or ambiguous batch) get their start offset from the database.
 void Sink::resolve_partitions() {
-  std::vector<std::int32_t> pending;
+  std::vector<std::int32_t> waiting;
+  const auto now = Clock::now();
   for (const auto& [partition, state] : m_partitions) {
-    if (!state.ready) {
-      pending.push_back(partition);
+    if (!state.ready && now >= state.retry_at) {
+      waiting.push_back(partition);
     }
   }
-  if (pending.empty() && !m_ambiguous) {
+  if (waiting.empty() && !m_ambiguous) {
     return;
   }
-  const auto stored = try_load_offsets(pending); // also settles an ambiguous commit
-  if (!stored || pending.empty()) {
+  const auto stored = try_load_offsets(waiting); // also settles an ambiguous commit
+  if (!stored || waiting.empty()) {
     return;
   }
   adopt(*stored);
-  m_consumer->seek_and_resume(m_options.topic, start_offsets(*stored));
+  restart_fetchers();
   log::info("consume", "resumed from the offsets in the database", {{"partitions", std::to_string(stored->size())}});
 }
 
@@ -381,9 +469,13 @@ void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& w
   std::vector<std::int32_t> held;
   for (const auto partition : partitions) {
     if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
-      it->second.ready = false;
+      it->second = PartitionState{};
       held.push_back(partition);
     }
+  }
+  m_offsets_moved = false;
+  for (const auto& [partition, state] : m_partitions) {
+    m_offsets_moved = m_offsets_moved || state.moved();
   }
   m_consumer->pause(m_options.topic, held);
   std::erase_if(m_held, [&](const kafka::MessagePtr& m) { return partitions.count(m->partition) != 0; });
@@ -397,6 +489,11 @@ void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& w
 void Sink::handle(kafka::MessagePtr message) {
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      handle_end_of_partition(message->partition, message->offset);
+      return;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+      handle_out_of_range(message->partition, message->offset);
       return;
     }
     const std::string reason = rd_kafka_message_errstr(message.get());
@@ -417,27 +514,133 @@ void Sink::handle(kafka::MessagePtr message) {
     return; // not ours, or held until its offset is known: it will be fetched again
   }
   auto& state = it->second;
-  if (state.position && message->offset < *state.position) {
-    return; // fetched before a rewind
-  }
-  if (state.position && message->offset > *state.position) {
-    // Never commit past a message that was not seen.
-    rewind({message->partition}, "offset gap: expected " + std::to_string(*state.position) + ", got " +
-                                     std::to_string(message->offset));
-    return;
-  }
   if (m_batch.size() >= remaining(m_options.max_messages, m_report.consumed)) {
     return; // --max-messages reached; not consumed, not committed
   }
+  if (state.out_of_range) {
+    resume_after_out_of_range(message->partition, state, message->offset);
+  } else if (state.position && message->offset < *state.position) {
+    return; // fetched before a seek
+  }
+  // A message past the position is normal: the offsets in between hold no
+  // message for us (markers, aborted or compacted records).
   state.position = message->offset + 1;
-  if (m_batch.empty()) {
+  if (!pending()) {
     m_batch_started = Clock::now();
   }
   m_batch.push_back(std::move(message));
 }
 
+// The fetcher reached the end of what can be read now. Its position is past
+// any markers and holes at the tail: the partition is caught up there.
+void Sink::handle_end_of_partition(std::int32_t partition, std::int64_t offset) {
+  const auto it = m_partitions.find(partition);
+  if (it == m_partitions.end() || !it->second.ready || offset < 0 ||
+      m_batch.size() >= remaining(m_options.max_messages, m_report.consumed)) {
+    return;
+  }
+  auto& state = it->second;
+  if (state.out_of_range) {
+    resume_after_out_of_range(partition, state, offset);
+  } else if (state.position && offset <= *state.position) {
+    return;
+  }
+  state.position = offset;
+  if (state.moved()) {
+    note_offset_moved();
+  }
+}
+
+void Sink::note_offset_moved() {
+  if (!pending()) {
+    m_batch_started = Clock::now();
+  }
+  m_offsets_moved = true;
+}
+
+// The broker says the partition's next offset is not in its log. The fetcher
+// has stopped; it is sent to the log start, and the first message or EOF from
+// there says what was lost (resume_after_out_of_range).
+void Sink::handle_out_of_range(std::int32_t partition, std::int64_t offset) {
+  const auto it = m_partitions.find(partition);
+  if (it == m_partitions.end() || !it->second.ready) {
+    return;
+  }
+  auto& state = it->second;
+  if (offset < 0) {
+    // A logical start (beginning or end) could not be resolved; try again.
+    log::warning("consume", "cannot find where the partition starts; retrying",
+                 {{"topic", m_options.topic}, {"partition", std::to_string(partition)}});
+    state = PartitionState{};
+    state.retry_at = Clock::now() + 1s;
+    m_consumer->pause(m_options.topic, {partition});
+    return;
+  }
+  state.out_of_range = state.position.value_or(offset);
+  restart_fetchers();
+}
+
+// Sets the whole assignment again, each partition where the sink stands on it:
+// a ready one at its position, one whose offset left the log at the log start,
+// one not ready paused (until resolve_partitions knows its start). librdkafka
+// 2.0 cannot seek a partition whose fetcher an offset reset stopped; a new
+// assignment restarts every fetcher (what they had pre-fetched is fetched again).
+void Sink::restart_fetchers() {
+  std::map<std::int32_t, std::int64_t> offsets;
+  std::vector<std::int32_t> held;
+  for (const auto& [id, state] : m_partitions) {
+    if (!state.ready) {
+      offsets[id] = kafka::k_offset_end; // a placeholder
+      held.push_back(id);
+    } else if (state.out_of_range) {
+      offsets[id] = kafka::k_offset_beginning;
+    } else if (state.position) {
+      offsets[id] = *state.position;
+    } else {
+      offsets[id] = start_offsets({{id, state.stored}}).at(id);
+    }
+  }
+  m_consumer->reassign(m_options.topic, offsets, held);
+}
+
+// `first`: the offset of the first message (or the EOF) read from the log
+// start after the stored offset was found outside the log.
+void Sink::resume_after_out_of_range(std::int32_t partition, PartitionState& state, std::int64_t first) {
+  const std::int64_t gone = *state.out_of_range;
+  state.out_of_range.reset();
+  // The fetch that brought `first` also brought the log start; holes before
+  // `first` (compaction) are not losses.
+  std::int64_t log_start = first;
+  if (const auto marks = m_consumer->cached_watermarks(m_options.topic, partition); marks && marks->first < first) {
+    log_start = marks->first;
+  }
+  if (gone < log_start) {
+    state.skipped.push_back({partition, gone, log_start});
+    log::warning("consume", "offsets removed by retention before this group read them; continuing from the log start",
+                 {{"topic", m_options.topic},
+                  {"partition", std::to_string(partition)},
+                  {"from", std::to_string(gone)},
+                  {"to", std::to_string(log_start)},
+                  {"offsets", std::to_string(log_start - gone)}});
+  } else {
+    // Past the end: the log was truncated, or the topic deleted and created
+    // again, below the stored offset. Re-reading from the start loses
+    // nothing (what was applied before is an exact duplicate now).
+    state.read_from = log_start;
+    log::warning("consume",
+                 "the stored offset is past the end of the log (topic recreated or log truncated); "
+                 "re-reading from the log start",
+                 {{"topic", m_options.topic},
+                  {"partition", std::to_string(partition)},
+                  {"stored", std::to_string(gone)},
+                  {"log_start", std::to_string(log_start)}});
+  }
+  state.position = log_start;
+  note_offset_moved();
+}
+
 bool Sink::batch_due() const {
-  if (m_batch.empty()) {
+  if (!pending()) {
     return false;
   }
   return m_batch.size() >= m_options.batch_size ||
@@ -445,51 +648,21 @@ bool Sink::batch_due() const {
          Clock::now() - m_batch_started >= m_options.batch_time;
 }
 
-void Sink::publish_dead_letters(const std::vector<db::DeadLetter>& dead_letters) {
-  if (dead_letters.empty()) {
-    return;
-  }
-  const auto failures_before = m_dlq_failures;
-  const std::string dlq_topic = m_options.topic + ".dlq";
-  // Message times for the headers, indexed only when there are dead letters
-  // (the batch's messages are still held): nothing extra per message otherwise.
-  std::map<std::pair<std::int32_t, std::int64_t>, std::int64_t> timestamps;
+DeadLetterPublisher::Timestamps Sink::message_timestamps() const {
+  DeadLetterPublisher::Timestamps timestamps;
   for (const auto& message : m_batch) {
     rd_kafka_timestamp_type_t type{};
     timestamps[{message->partition, message->offset}] = rd_kafka_message_timestamp(message.get(), &type);
   }
-  for (const auto& letter : dead_letters) {
-    kafka::HeadersPtr headers(rd_kafka_headers_new(8));
-    const auto add = [&headers](const char* name, const std::string& value) {
-      rd_kafka_header_add(headers.get(), name, -1, value.data(), static_cast<ssize_t>(value.size()));
-    };
-    add("original-topic", letter.source_topic);
-    add("original-partition", std::to_string(letter.partition));
-    add("original-offset", std::to_string(letter.offset));
-    const auto timestamp = timestamps.find({letter.partition, letter.offset});
-    add("original-timestamp", timestamp == timestamps.end() ? std::string() : std::to_string(timestamp->second));
-    add("reason-code", std::string(domain::to_string(letter.reason)));
-    add("reason-detail", letter.detail);
-    add("consumer-group", m_options.group);
-    const std::string_view key = letter.key ? std::string_view(*letter.key) : std::string_view();
-    const std::string_view value = letter.payload ? std::string_view(*letter.payload) : std::string_view();
-    m_dlq->produce(dlq_topic, key, value, headers.get(), nullptr, [] { return false; });
-  }
-  // Flushed before the database commits: a crash in between re-publishes
-  // (at least once on the topic), never loses (exactly once in the table).
-  // Within the transaction, so well under idle_in_transaction_session_timeout.
-  const int left = m_dlq->flush(10s);
-  if (left > 0 || m_dlq_failures != failures_before) {
-    throw kafka::KafkaError("could not publish dead letters to " + dlq_topic, RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, false,
-                            true);
-  }
+  return timestamps;
 }
 
-// Writes the batch: orders, dead letters and offsets in one transaction.
-// Returns false when the batch was given up (single attempt failed, revoked,
-// or stopping); the messages are then re-read from the stored offsets.
+// Writes the batch: orders, dead letters, offsets (and skipped ranges) in one
+// transaction. Returns false when the batch was given up (single attempt
+// failed, revoked, or stopping); its messages are then re-read from the stored
+// offsets.
 bool Sink::flush(bool single_attempt) {
-  if (m_batch.empty()) {
+  if (!pending()) {
     return true;
   }
   m_flushing = true;
@@ -502,22 +675,37 @@ bool Sink::flush(bool single_attempt) {
   db::Batch batch;
   batch.group = m_options.group;
   batch.topic = m_options.topic;
-  std::map<std::int32_t, std::int64_t> next_offsets;
-  std::set<std::int32_t> touched;
   for (const auto& message : m_batch) {
-    next_offsets[message->partition] = message->offset + 1;
-    touched.insert(message->partition);
     db::add_message(batch, message->partition, message->offset, kafka::optional_key_of(*message),
                     kafka::optional_value_of(*message), m_limits);
   }
-  for (const auto& [partition, next] : next_offsets) {
-    batch.offsets.push_back({partition, m_partitions[partition].stored, next});
+  // Every partition whose position moved: by its messages, or past offsets
+  // without one.
+  std::map<std::int32_t, std::int64_t> next_offsets;
+  std::set<std::int32_t> touched;
+  std::uint64_t skipped = 0;
+  for (const auto& [partition, state] : m_partitions) {
+    if (!state.ready || !state.moved()) {
+      continue;
+    }
+    batch.offsets.push_back({partition, state.stored, *state.position, state.read_from});
+    next_offsets[partition] = *state.position;
+    touched.insert(partition);
+    for (const auto& range : state.skipped) {
+      batch.skipped.push_back(range);
+      skipped += static_cast<std::uint64_t>(range.to - range.from);
+    }
   }
+  const auto give_up = [this] {
+    m_batch.clear();
+    m_offsets_moved = false;
+    m_dlq->forget();
+    return false;
+  };
 
   for (;;) {
     if (m_revoked_while_flushing) {
-      m_batch.clear();
-      return false;
+      return give_up();
     }
     std::optional<db::WriteResult> written;
     try {
@@ -527,15 +715,34 @@ bool Sink::flush(bool single_attempt) {
         auto& result = *written;
         if (result.stale) {
           ++m_report.stale_batches;
-        if (m_options.metrics != nullptr) {
-          m_options.metrics->stale_batches.inc();
-        }
-          m_batch.clear();
+          if (m_options.metrics != nullptr) {
+            m_options.metrics->stale_batches.inc();
+          }
+          give_up();
           rewind(touched, "another consumer moved the stored offsets (this one lost the partitions)");
           return false;
         }
-        publish_dead_letters(result.dead_letters);
+        const auto truncated_before = m_dlq->truncated();
+        const auto outcome = m_dlq->publish(result.dead_letters, message_timestamps(), k_dead_letter_wait,
+                                            [] { return !stop_requested(); });
+        if (const auto cut = m_dlq->truncated() - truncated_before; cut > 0) {
+          m_report.dead_letters_truncated += cut;
+          if (m_options.metrics != nullptr) {
+            m_options.metrics->dead_letters_truncated.inc(cut);
+          }
+        }
+        if (outcome == DeadLetterPublisher::Outcome::gave_up) {
+          m_store->rollback();
+          return give_up();
+        }
+        if (outcome == DeadLetterPublisher::Outcome::failed) {
+          throw kafka::KafkaError("could not deliver every dead letter to " + m_dlq->topic() +
+                                      " (is the topic there? create it with 'compose/kafka-tool topics --create "
+                                      "--topic " + m_dlq->topic() + "')",
+                                  RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, false, true);
+        }
         m_store->commit();
+        m_dlq->forget();
         if (m_options.metrics != nullptr) {
           m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - write_started).count());
         }
@@ -543,10 +750,13 @@ bool Sink::flush(bool single_attempt) {
         for (const auto& [partition, next] : next_offsets) {
           if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
             it->second.stored = next;
+            it->second.read_from.reset();
+            it->second.skipped.clear();
           }
         }
-        count_committed(m_batch.size(), result);
+        count_committed(m_batch.size(), skipped, result);
         m_batch.clear();
+        m_offsets_moved = false;
         // Only so that Kafka's own tools show the group's lag.
         m_consumer->commit_async(m_options.topic, next_offsets);
         // The batch came out of the pre-fetch queue: have it refilled now, not
@@ -565,8 +775,8 @@ bool Sink::flush(bool single_attempt) {
       if (written && !written->stale) {
         // The connection died after the write: the COMMIT may or may not
         // have happened. The stored offsets decide, so re-read from them.
-        m_ambiguous = AmbiguousCommit{next_offsets, m_batch.size(), std::move(*written)};
-        m_batch.clear();
+        m_ambiguous = AmbiguousCommit{next_offsets, m_batch.size(), skipped, std::move(*written)};
+        give_up();
         drop_database(error.what());
         rewind(touched, "the outcome of a commit is unknown");
         return false;
@@ -583,8 +793,7 @@ bool Sink::flush(bool single_attempt) {
       m_next_db_attempt = Clock::now() + m_backoff.next();
     }
     if (single_attempt || stop_requested()) {
-      m_batch.clear();
-      return false;
+      return give_up();
     }
     // Keep the group membership alive while waiting, without taking more work.
     m_consumer->pause(m_options.topic, m_consumer->assignment());
@@ -638,7 +847,8 @@ bool Sink::reached_end() {
     const auto& [partition, end] = entry;
     const auto it = stored.find(partition);
     const auto at = it == stored.end() ? m_log_start[partition] : it->second;
-    return at >= end;
+    const auto stale = m_stale_at_start.find(partition);
+    return at >= end && (stale == m_stale_at_start.end() || at != stale->second);
   });
 }
 
@@ -697,18 +907,12 @@ SinkReport Sink::run() {
     db::require_foodpipe_schema(probe);
   }
 
-  m_dlq = std::make_unique<kafka::Producer>(
-      m_options.kafka, kafka::Properties{{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}},
-      [this](const rd_kafka_message_t& message) {
-        if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          ++m_dlq_failures;
-          log::warning("consume", "dead letter not delivered", {{"error", rd_kafka_err2name(message.err)}});
-        }
-      });
-  m_consumer = std::make_unique<kafka::Consumer>(m_options.kafka, m_options.group, m_options.from, *this);
+  m_dlq = std::make_unique<DeadLetterPublisher>(m_options.kafka, m_options.topic, m_options.group);
+  m_consumer = std::make_unique<kafka::Consumer>(m_options.kafka, m_options.group, *this);
   if (m_options.until_end) {
     record_log_end();
   }
+  compare_with_kafka_offsets();
   m_consumer->subscribe(m_options.topic);
   log::info("consume", "joined the group",
             {{"group", m_options.group}, {"topic", m_options.topic}, {"database", redact_conninfo(m_options.db_conninfo)}});
@@ -722,11 +926,11 @@ SinkReport Sink::run() {
       m_report.stopped_by = "max-messages";
       break;
     }
-    if (m_batch.empty() && reached_end()) {
+    if (!pending() && reached_end()) {
       m_report.stopped_by = "end";
       break;
     }
-    if (m_options.idle_timeout.count() > 0 && m_batch.empty() && m_held.empty() &&
+    if (m_options.idle_timeout.count() > 0 && !pending() && m_held.empty() &&
         Clock::now() - m_last_message >= m_options.idle_timeout) {
       m_report.stopped_by = "idle";
       break;
@@ -745,7 +949,7 @@ SinkReport Sink::run() {
       m_held.pop_front();
     } else {
       auto wait = 100ms;
-      if (!m_batch.empty()) {
+      if (pending()) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_options.batch_time -
                                                                                   (Clock::now() - m_batch_started));
         wait = std::clamp(left, 0ms, 100ms);
@@ -758,20 +962,22 @@ SinkReport Sink::run() {
     if (batch_due()) {
       flush(/*single_attempt=*/false);
     }
-    m_dlq->poll(0ms);
+    m_dlq->poll();
     report_progress(false);
   }
 
   // Finish (or give up) the batch in flight, then leave the group so the
   // partitions move on at once.
-  if (!m_batch.empty()) {
+  if (pending()) {
     flush(/*single_attempt=*/stop_requested());
   }
   if (m_ambiguous) {
     (void)try_load_offsets({}); // one try to settle what the summary reports
   }
   m_consumer->close();
-  m_dlq->close(5s);
+  // Every committed batch's letters were delivered before its commit: what is
+  // still in flight belongs to a batch that was given up (and will be re-read).
+  m_dlq->close(0ms);
   m_report.elapsed = Clock::now() - m_started;
   report_progress(true);
   return m_report;

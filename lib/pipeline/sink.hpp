@@ -8,9 +8,20 @@
 // a newly assigned partition starts where the database says. The offset update
 // is conditional on the offset the batch started from, so a consumer that lost
 // its partition cannot overwrite newer progress. Dead letters also go to the
-// <topic>.dlq topic (flushed before the transaction commits: at least once
-// there, exactly once in the table). A database outage pauses consumption and
-// retries with backoff; nothing is committed past unwritten data.
+// <topic>.dlq topic (delivered before the transaction commits: at least once
+// there, exactly once in the table; see dead_letter_publisher.hpp). A database
+// outage pauses consumption and retries with backoff; nothing is committed
+// past unwritten data.
+//
+// It follows the log as the broker serves it: offsets without a message
+// (transaction markers, aborted transactions, compacted keys) are normal, and
+// the stored next offset is the consumer's position after what it read, so a
+// partition whose log ends in a marker is caught up. Only committed
+// transactions are read (read_committed); an open one holds its partition back.
+// When the stored offset has left the log (retention, kafka-delete-records),
+// it continues from the log start and records the unread range in
+// skipped_offsets, with a warning and a metric; when the log was truncated or
+// recreated below it, it re-reads from the log start.
 
 #include <chrono>
 #include <cstdint>
@@ -63,6 +74,8 @@ struct SinkReport {
   std::uint64_t stale_batches = 0; // rolled back: another consumer owned a partition
   std::uint64_t database_retries = 0;
   std::uint64_t rebalances = 0;
+  std::uint64_t skipped_offsets = 0;        // removed by retention before they were read (committed)
+  std::uint64_t dead_letters_truncated = 0; // published cut to <topic>.dlq (too large for it)
   std::string stopped_by;          // "end", "max-messages", "idle", "signal"
   std::chrono::steady_clock::duration elapsed{};
   Histogram latency_ms;            // processed_at - created_at of applied orders
@@ -75,7 +88,7 @@ using SinkProgressCallback = std::function<void(const SinkProgress&)>;
 // UsageError for impossible options, KafkaError for fatal Kafka problems
 // (unreachable brokers, a topic that does not appear within connect_timeout,
 // authentication), DbError for a database problem no retry can fix (schema
-// missing, permissions).
+// missing, permissions), also when it happens inside a rebalance.
 [[nodiscard]] SinkReport run_sink(const SinkOptions& options, const SinkProgressCallback& progress = {});
 
 } // namespace foodpipe::pipeline

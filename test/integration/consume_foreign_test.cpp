@@ -1,0 +1,350 @@
+// foodpipe consume on topics foodpipe did not write: Kafka's own Java producer
+// with transactions committed, aborted and held open; a compacted topic; a log
+// start moved past the group's stored offset by kafka-delete-records; a topic
+// deleted and created again under the stored offsets. Offsets there are not
+// contiguous, and every test checks that the consumer follows the log as the
+// broker serves it: it finishes, applies each committed record once, never an
+// aborted one, and stores the position after what it read.
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "domain/generator.hpp"
+#include "domain/order_json.hpp"
+#include "kafka/admin.hpp"
+#include "kafka/reader.hpp"
+#include "support/test_env.hpp"
+
+namespace foodpipe {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+kafka::ClientSettings settings() { return {test::bootstrap_servers(), {}}; }
+
+using test::parse_json;
+
+// What StrangerProducer printed: per input record, in input order, whether it
+// was committed ('C') or aborted ('A') and where it went.
+struct Written {
+  char kind = 'C';
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+std::vector<Written> parse_written(const std::string& out) {
+  std::vector<Written> written;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > 2 && (line[0] == 'C' || line[0] == 'A') && line[1] == ' ') {
+      Written w;
+      w.kind = line[0];
+      std::istringstream fields(line.substr(2));
+      fields >> w.partition >> w.offset;
+      written.push_back(w);
+    }
+  }
+  return written;
+}
+
+class ConsumeForeignTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    const auto seeded = test::run_foodpipe({"seed-db", "--db", m_db.uri()});
+    ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
+  }
+
+  void create_topics(int partitions, const kafka::Properties& configs = {}) {
+    kafka::Admin admin(settings());
+    admin.create_topic(m_topic, partitions, 1, configs, 10s);
+    admin.create_topic(m_topic + ".dlq", partitions, 1, {}, 10s);
+  }
+
+  // `count` orders as StrangerProducer input lines (key TAB value), kept in m_orders.
+  std::string write_orders(std::size_t count, std::uint64_t seed) {
+    domain::OrderGenerator generator(seed, "stranger");
+    const auto path = "/tmp/" + test::unique_name("stranger") + ".tsv";
+    std::ofstream file(path, std::ios::binary);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto order = generator.next();
+      file << order.customer_id << '\t' << domain::encode(order) << '\n';
+      m_orders.push_back(std::move(order));
+    }
+    m_files.push_back(path);
+    return path;
+  }
+
+  void TearDown() override {
+    for (const auto& path : m_files) {
+      std::remove(path.c_str());
+    }
+  }
+
+  test::CommandResult consume(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"consume", "--db",  m_db.uri(),    "--topic", m_topic, "--group",
+                                     m_group,   "--json", "--until-end", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run_foodpipe(args);
+  }
+
+  std::string sql(const std::string& query) { return test::query_value(m_db.conninfo(), query); }
+
+  std::string stored_offset(int partition) {
+    return sql("SELECT next_offset FROM consumer_offsets WHERE group_id = '" + m_group + "' AND topic = '" + m_topic +
+               "' AND partition = " + std::to_string(partition));
+  }
+
+  kafka::Watermarks marks(int partition) {
+    kafka::Reader reader(settings());
+    return reader.watermarks(m_topic, partition, 10s);
+  }
+
+  // Messages still in the log of a partition (compaction removes some).
+  std::int64_t messages_in(int partition) {
+    kafka::Reader reader(settings());
+    const auto w = reader.watermarks(m_topic, partition, 10s);
+    std::int64_t count = 0;
+    // A range that ends on a hole ends at the log end only by timeout in old
+    // readers; read to the high watermark and count.
+    reader.read(m_topic, {{partition, w.low, w.high}}, [&count](const rd_kafka_message_t&) {
+      ++count;
+      return true;
+    }, 5s);
+    return count;
+  }
+
+  test::ScratchDatabase m_db{"fpforeign"};
+  std::string m_topic = test::unique_name("foreign");
+  std::string m_group = test::unique_name("group");
+  std::vector<domain::Order> m_orders;
+  std::vector<std::string> m_files;
+};
+
+TEST_F(ConsumeForeignTest, TransactionalTopicCommittedOnceAbortedNeverAndCaughtUpPastTheMarkers) {
+  create_topics(3);
+  const auto input = write_orders(240, 71);
+  const auto produced = test::run_stranger_producer(
+      {"--topic", m_topic, "--input", input, "--transactions", "c7,a4,c5,a3,c1,a1"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  const auto written = parse_written(produced.out);
+  ASSERT_EQ(written.size(), m_orders.size()) << produced.out;
+  std::set<std::string> committed;
+  std::set<std::string> aborted;
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    (written[i].kind == 'C' ? committed : aborted).insert(m_orders[i].order_id);
+  }
+  ASSERT_FALSE(aborted.empty());
+
+  const auto started = Clock::now();
+  const auto result = consume({"--batch-size", "13"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LT(Clock::now() - started, 30s) << "--until-end must not wait for anything on such a topic";
+  EXPECT_EQ(result.err.find("re-reading"), std::string::npos) << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_STREQ(summary["stopped_by"].GetString(), "end");
+  EXPECT_EQ(summary["consumed"].GetUint64(), committed.size());
+  EXPECT_EQ(summary["applied"].GetUint64(), committed.size());
+  EXPECT_EQ(summary["dead_letters"].GetUint64(), 0U);
+
+  EXPECT_EQ(sql("SELECT count(*) FROM orders"), std::to_string(committed.size()));
+  EXPECT_EQ(sql("SELECT count(DISTINCT order_id) FROM orders"), std::to_string(committed.size()));
+  for (const auto& id : aborted) {
+    EXPECT_EQ(sql("SELECT count(*) FROM orders WHERE order_id = '" + id + "'"), "0") << id << " was aborted";
+  }
+  // Each row sits at the offset Kafka gave its record.
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    if (written[i].kind == 'C') {
+      EXPECT_EQ(sql("SELECT source_partition || '@' || source_offset FROM orders WHERE order_id = '" +
+                    m_orders[i].order_id + "'"),
+                std::to_string(written[i].partition) + "@" + std::to_string(written[i].offset));
+    }
+  }
+  // Each log ends in a commit or abort marker: the stored position is past it.
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_EQ(stored_offset(p), std::to_string(marks(p).high)) << "partition " << p;
+  }
+
+  // Nothing left to do, and the audit accounts for every offset.
+  const auto again = consume();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(parse_json(again.out)["consumed"].GetUint64(), 0U);
+  const auto verify = test::run_foodpipe(
+      {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(ConsumeForeignTest, AnOpenTransactionHoldsItsPartitionBackWithoutAFault) {
+  create_topics(1);
+  const auto input = write_orders(30, 72);
+  // 20 committed records, then a transaction of 10 that stays open until stdin closes.
+  auto producer = test::start_stranger_producer(
+      {"--topic", m_topic, "--input", input, "--transactions", "c20", "--open", "10", "--hold-ms", "-1", "--finally",
+       "commit"});
+  ASSERT_TRUE(producer.wait_for_output("open", 60)) << producer.stderr_so_far();
+
+  const auto held = consume();
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  EXPECT_EQ(parse_json(held.out)["applied"].GetUint64(), 20U) << "the open transaction is not read";
+  // Offsets 0-19 are the records, 20 their commit marker, 21 the open transaction's first.
+  EXPECT_EQ(stored_offset(0), "21") << "stopped at the last stable offset";
+  EXPECT_EQ(held.err.find("warning"), std::string::npos) << held.err;
+
+  producer.close_stdin();
+  const auto ended = producer.wait(60);
+  ASSERT_EQ(ended.exit_code, 0) << ended.err;
+  const auto rest = consume();
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  EXPECT_EQ(parse_json(rest.out)["applied"].GetUint64(), 10U);
+  EXPECT_EQ(sql("SELECT count(*) FROM orders"), "30");
+  EXPECT_EQ(stored_offset(0), std::to_string(marks(0).high)) << "past the commit marker";
+}
+
+TEST_F(ConsumeForeignTest, CompactedTopicIsReadThroughItsHoles) {
+  // Segments roll after 100 ms and the cleaner may take any closed segment.
+  create_topics(1, {{"cleanup.policy", "compact"},
+                    {"segment.ms", "100"},
+                    {"min.cleanable.dirty.ratio", "0.01"},
+                    {"min.compaction.lag.ms", "0"},
+                    {"delete.retention.ms", "0"}});
+  // 20 keys, each written four times with different orders: compaction keeps
+  // the last order of each key.
+  domain::OrderGenerator generator(73, "compact");
+  const auto path = "/tmp/" + test::unique_name("compact") + ".tsv";
+  m_files.push_back(path);
+  std::map<std::string, std::string> last_order_of_key;
+  {
+    std::ofstream file(path, std::ios::binary);
+    for (int round = 0; round < 4; ++round) {
+      for (int k = 0; k < 20; ++k) {
+        const auto order = generator.next();
+        const auto key = "KEY-" + std::to_string(k);
+        file << key << '\t' << domain::encode(order) << '\n';
+        last_order_of_key[key] = order.order_id;
+      }
+    }
+  }
+  ASSERT_EQ(test::run_stranger_producer({"--topic", m_topic, "--input", path}).exit_code, 0);
+
+  // Keep rolling segments until the cleaner has run: fewer messages than offsets.
+  const auto filler = write_orders(1, 74);
+  const auto deadline = Clock::now() + 90s;
+  std::int64_t remaining = 0;
+  for (;;) {
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(test::run_stranger_producer({"--topic", m_topic, "--input", filler}).exit_code, 0);
+    remaining = messages_in(0);
+    if (remaining < marks(0).high - 20 || Clock::now() > deadline) {
+      break;
+    }
+  }
+  const auto end = marks(0).high;
+  ASSERT_LT(remaining, end - 20) << "the log cleaner did not compact the topic in time";
+
+  const auto result = consume({"--batch-size", "5"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_EQ(summary["consumed"].GetUint64(), static_cast<std::uint64_t>(remaining));
+  EXPECT_EQ(summary["consumed"].GetUint64(),
+            summary["applied"].GetUint64() + summary["duplicates"].GetUint64() + summary["dead_letters"].GetUint64());
+  EXPECT_EQ(summary["dead_letters"].GetUint64(), 0U);
+  for (const auto& [key, order_id] : last_order_of_key) {
+    EXPECT_EQ(sql("SELECT count(*) FROM orders WHERE order_id = '" + order_id + "'"), "1") << key;
+  }
+  EXPECT_EQ(stored_offset(0), std::to_string(end));
+  const auto verify = test::run_foodpipe(
+      {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(ConsumeForeignTest, RetentionPastTheStoredOffsetIsReportedRecordedAndSkipped) {
+  create_topics(1);
+  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "300", "--seed", "75",
+                                "--quiet"})
+                .exit_code,
+            0);
+  ASSERT_EQ(consume().exit_code, 0);
+  ASSERT_EQ(stored_offset(0), "300");
+  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "200", "--seed", "76",
+                                "--quiet"})
+                .exit_code,
+            0);
+  // Kafka's own tool moves the log start from 0 to 400, past the stored 300.
+  const auto offsets_file = "/tmp/" + test::unique_name("delete") + ".json";
+  m_files.push_back(offsets_file);
+  std::ofstream(offsets_file) << R"({"version":1,"partitions":[{"topic":")" << m_topic
+                              << R"(","partition":0,"offset":400}]})";
+  const auto deleted = test::run_kafka_tool({"delete-records", "--offset-json-file", offsets_file});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
+  ASSERT_EQ(marks(0).low, 400);
+
+  const auto started = Clock::now();
+  const auto result = test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                          "--json", "--until-end"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LT(Clock::now() - started, 30s);
+  const auto summary = parse_json(result.out);
+  EXPECT_EQ(summary["consumed"].GetUint64(), 100U) << "400..499";
+  EXPECT_EQ(summary["skipped_offsets"].GetUint64(), 100U);
+  EXPECT_EQ(stored_offset(0), "500");
+  EXPECT_EQ(sql("SELECT from_offset || '-' || to_offset || ' ' || reason FROM skipped_offsets WHERE group_id = '" +
+                m_group + "' AND topic = '" + m_topic + "' AND partition = 0"),
+            "300-400 retention");
+  // One warning naming the topic, the partition and the range.
+  const auto warning = result.err.find("removed by retention");
+  ASSERT_NE(warning, std::string::npos) << result.err;
+  const auto line = result.err.substr(warning, result.err.find('\n', warning) - warning);
+  EXPECT_NE(line.find(m_topic), std::string::npos) << line;
+  EXPECT_NE(line.find("from=300"), std::string::npos) << line;
+  EXPECT_NE(line.find("to=400"), std::string::npos) << line;
+  EXPECT_EQ(result.err.find("removed by retention", warning + 1), std::string::npos) << "once";
+
+  const auto verify = test::run_foodpipe(
+      {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(ConsumeForeignTest, ATopicCreatedAgainUnderTheStoredOffsetsIsReadFromItsStart) {
+  create_topics(1);
+  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "50", "--seed", "77",
+                                "--quiet"})
+                .exit_code,
+            0);
+  ASSERT_EQ(consume().exit_code, 0);
+  ASSERT_EQ(stored_offset(0), "50");
+
+  // The topic goes away (compose/down --wipe, say) while the database stays.
+  ASSERT_EQ(test::run_kafka_tool({"topics", "--delete", "--topic", m_topic}).exit_code, 0);
+  const auto deadline = Clock::now() + 30s;
+  for (;;) {
+    try {
+      kafka::Admin(settings()).create_topic(m_topic, 1, 1, {}, 10s);
+      break;
+    } catch (const std::exception& error) {
+      ASSERT_LT(Clock::now(), deadline) << error.what();
+      std::this_thread::sleep_for(500ms);
+    }
+  }
+  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "20", "--seed", "78",
+                                "--quiet"})
+                .exit_code,
+            0);
+  const auto result = consume();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_EQ(summary["applied"].GetUint64(), 20U);
+  EXPECT_EQ(summary["skipped_offsets"].GetUint64(), 0U);
+  EXPECT_EQ(stored_offset(0), "20") << "moved back to the new log's end";
+  EXPECT_EQ(sql("SELECT count(*) FROM orders"), "70");
+}
+
+} // namespace
+} // namespace foodpipe
