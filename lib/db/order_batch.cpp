@@ -112,18 +112,20 @@ BatchPlan plan_batch(const Batch& batch) {
     std::stable_sort(by_position.begin(), by_position.end(), earlier);
   }
 
+  // order_id -> seq of its first occurrence in plan.candidates
   std::unordered_map<std::string_view, std::size_t> first_by_id;
   first_by_id.reserve(orders.size());
   plan.candidates.reserve(orders.size());
   for (const std::size_t index : by_position) {
     const IncomingOrder& incoming = orders[index];
-    const auto [found, inserted] = first_by_id.try_emplace(incoming.order.order_id, index);
+    const auto [found, inserted] = first_by_id.try_emplace(incoming.order.order_id, plan.candidates.size());
     if (inserted) {
       plan.candidates.push_back(index);
       continue;
     }
-    const IncomingOrder& first = orders[found->second];
+    const IncomingOrder& first = orders[plan.candidates[found->second]];
     if (domain::same_content(first.order, incoming.order)) {
+      plan.copies.emplace_back(found->second, index);
       ++plan.duplicates;
       continue;
     }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/order.hpp"
@@ -123,8 +124,13 @@ struct BatchPlan {
   // (lowest (partition, offset)), in (partition, offset) order: the rows the
   // store tries to insert.
   std::vector<std::size_t> candidates;
-  // Later occurrences with the same content (domain::same_content).
-  std::uint64_t duplicates = 0;
+  // Later occurrences with the same content (domain::same_content) as the
+  // candidate at candidates[first]: (first, index into Batch::orders). Each
+  // shares its candidate's verdict: a duplicate when the candidate is inserted
+  // or a duplicate itself, the same dead letter (at its own position) when the
+  // candidate is one.
+  std::vector<std::pair<std::size_t, std::size_t>> copies;
+  std::uint64_t duplicates = 0; // copies.size()
   // Later occurrences with other content: conflicting_duplicate dead letters
   // naming the order_id and the position of the first occurrence.
   std::vector<DeadLetter> conflicts;

@@ -172,6 +172,9 @@ struct OrderStore::Insertion {
   std::vector<bool> inserted;
   std::vector<bool> rejected;
   std::vector<DeadLetter> rejections;
+  // seq -> the dead letter its candidate became (db_rejected or
+  // conflicting_duplicate), for the candidate's copies (BatchPlan::copies).
+  std::map<std::size_t, DeadLetter> dead_lettered;
   Histogram* latency = nullptr;
   std::uint64_t applied = 0;
 };
@@ -267,7 +270,6 @@ void OrderStore::write_orders(const Batch& batch, WriteResult& result) {
   if (count > static_cast<std::size_t>(INT_MAX)) {
     throw std::invalid_argument("OrderStore batch: too many orders");
   }
-  result.duplicates = insertion.plan.duplicates;
   result.dead_letters = batch.dead_letters;
   result.dead_letters.insert(result.dead_letters.end(), insertion.plan.conflicts.begin(),
                              insertion.plan.conflicts.end());
@@ -283,6 +285,21 @@ void OrderStore::write_orders(const Batch& batch, WriteResult& result) {
   result.applied = insertion.applied;
   result.dead_letters.insert(result.dead_letters.end(), std::make_move_iterator(insertion.rejections.begin()),
                              std::make_move_iterator(insertion.rejections.end()));
+  // A copy of a candidate within the batch fares as the candidate did.
+  for (const auto& [seq, index] : insertion.plan.copies) {
+    const auto letter = insertion.dead_lettered.find(seq);
+    if (letter == insertion.dead_lettered.end()) {
+      ++result.duplicates;
+      continue;
+    }
+    const IncomingOrder& copy = batch.orders[index];
+    DeadLetter own = letter->second;
+    own.partition = copy.partition;
+    own.offset = copy.offset;
+    own.key = copy.key;
+    own.payload = copy.value;
+    result.dead_letters.push_back(std::move(own));
+  }
 }
 
 bool OrderStore::insert_directly(const Batch& batch, Insertion& insertion) {
@@ -347,6 +364,9 @@ void OrderStore::insert_staged(const Batch& batch, Insertion& insertion) {
                                                 incoming.key, incoming.value,
                                                 domain::ReasonCode::db_rejected,
                                                 db_rejection_detail(refusal)});
+      if (!insertion.plan.copies.empty()) {
+        insertion.dead_lettered.emplace(first, insertion.rejections.back());
+      }
       log::debug(k_component, "PostgreSQL refused an order",
                  {{"order_id", incoming.order.order_id},
                   {"position", describe_position(batch.topic, incoming.partition, incoming.offset)},
@@ -434,6 +454,9 @@ void OrderStore::classify_not_inserted(const Batch& batch, Insertion& insertion,
     result.dead_letters.push_back(DeadLetter{batch.topic, incoming.partition, incoming.offset, incoming.key,
                                              incoming.value, domain::ReasonCode::conflicting_duplicate,
                                              std::move(detail)});
+    if (!insertion.plan.copies.empty()) {
+      insertion.dead_lettered.emplace(seq, result.dead_letters.back());
+    }
   }
   if (!restore.empty()) {
     // The staged rows are still there (this transaction's staging table).

@@ -11,7 +11,8 @@
 //      row lock, and the loser finds the offset moved: a consumer that lost
 //      its partition can never move the offset, backwards or forwards.
 //   2. the orders: the first occurrence of each order_id in the batch
-//      (plan_batch) is a candidate. Normal path: the candidates are COPYed
+//      (plan_batch) is a candidate; a later copy with the same content fares
+//      as its candidate does (a duplicate, or the same dead letter). Normal path: the candidates are COPYed
 //      straight into orders under a savepoint (as fast as a plain COPY). If
 //      that COPY fails with a data error (23505: an order_id is stored
 //      already, a re-delivery or a conflict, possibly by a concurrent

@@ -437,6 +437,44 @@ TEST_F(OrderStoreTest, DuplicatesWithinABatch) {
             "conflicting_duplicate");
 }
 
+// A copy of an order within the batch fares as its first occurrence does: a
+// copy of a conflict is a conflict, a copy of a refused row is refused, a copy
+// of an inserted row is a duplicate. Never "a duplicate of something that was
+// not stored".
+TEST_F(OrderStoreTest, CopiesWithinABatchShareTheirFirstOccurrencesVerdict) {
+  OrderStore store(*m_connection);
+  auto orders = generate(3);
+  (void)store.write(make_batch({incoming(orders[0], 0, 0)}, {{0, std::nullopt, 1}}));
+  store.commit();
+
+  auto conflict = orders[0];
+  conflict.status = domain::OrderStatus::cancelled;
+  auto refused = orders[1];
+  refused.customer_name = std::string("Nul\0Byte", 8);
+  const auto result = store.write(make_batch({incoming(conflict, 0, 1), incoming(conflict, 0, 2),
+                                              incoming(refused, 0, 3), incoming(refused, 0, 4),
+                                              incoming(orders[2], 0, 5), incoming(orders[2], 0, 6)},
+                                             {{0, 1, 7}}));
+  ASSERT_FALSE(result.stale);
+  EXPECT_EQ(result.applied, 1U);
+  EXPECT_EQ(result.duplicates, 1U) << "only the copy of the inserted order";
+  ASSERT_EQ(result.dead_letters.size(), 4U);
+  for (const std::int64_t offset : {1, 2}) {
+    const DeadLetter* letter = find_letter(result, 0, offset);
+    ASSERT_NE(letter, nullptr) << offset;
+    EXPECT_EQ(letter->reason, domain::ReasonCode::conflicting_duplicate) << offset;
+    EXPECT_EQ(letter->payload, domain::encode(conflict));
+  }
+  for (const std::int64_t offset : {3, 4}) {
+    const DeadLetter* letter = find_letter(result, 0, offset);
+    ASSERT_NE(letter, nullptr) << offset;
+    EXPECT_EQ(letter->reason, domain::ReasonCode::db_rejected) << offset;
+  }
+  store.commit();
+  EXPECT_EQ(count("dead_letters"), 4);
+  EXPECT_EQ(count("orders"), 2);
+}
+
 TEST_F(OrderStoreTest, RefusedRowsAreIsolatedAsDbRejected) {
   OrderStore store(*m_connection);
   auto orders = generate(40);

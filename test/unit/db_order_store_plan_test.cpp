@@ -56,15 +56,17 @@ TEST(DbOrderBatch, ValidBatchesPass) {
   EXPECT_NO_THROW(validate_batch(batch_of({}, {{0, 7, 7}})));
 }
 
+// What validate_batch says about a batch: its message, or "<accepted>".
+std::string refused(const Batch& batch) {
+  try {
+    validate_batch(batch);
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return "<accepted>";
+}
+
 TEST(DbOrderBatch, CallerMistakesAreRefused) {
-  const auto refused = [](const Batch& batch) {
-    try {
-      validate_batch(batch);
-    } catch (const std::invalid_argument& error) {
-      return std::string(error.what());
-    }
-    return std::string("<accepted>");
-  };
   Batch no_topic = batch_of({at(order("A"), 0, 0)});
   no_topic.topic.clear();
   EXPECT_NE(refused(no_topic).find("without a topic"), std::string::npos);
@@ -90,6 +92,29 @@ TEST(DbOrderBatch, CallerMistakesAreRefused) {
   EXPECT_EQ(refused(letter_outside), "<accepted>");
 }
 
+TEST(DbOrderBatch, ReadFromAndRetentionGapsAreChecked) {
+  // Retention: the log start (10) lies past the stored offset (4): [4, 10) skipped.
+  Batch retention = batch_of({at(order("A"), 0, 10)}, {{0, 4, 11, 10}});
+  retention.skipped.push_back({0, 4, 10});
+  EXPECT_EQ(refused(retention), "<accepted>");
+  // A log recreated under the stored offset (50): reading resumed at 0, the offset moves back.
+  EXPECT_EQ(refused(batch_of({at(order("A"), 0, 0)}, {{0, 50, 1, 0}})), "<accepted>");
+  EXPECT_NE(refused(batch_of({at(order("A"), 0, 0)}, {{0, 50, 1}})).find("backwards from 50 to 1"),
+            std::string::npos);
+  EXPECT_NE(refused(batch_of({}, {{0, 50, 1, 2}})).find("backwards from 2 to 1"), std::string::npos);
+  EXPECT_NE(refused(batch_of({at(order("A"), 0, 3)}, {{0, 0, 5, 4}})).find("[4, 5)"), std::string::npos);
+  // A gap must be inside an advance of its partition, and not empty.
+  Batch outside = batch_of({}, {{0, 4, 11}});
+  outside.skipped.push_back({0, 4, 12});
+  EXPECT_NE(refused(outside).find("skipped range"), std::string::npos);
+  Batch elsewhere = batch_of({}, {{0, 4, 11}});
+  elsewhere.skipped.push_back({1, 4, 10});
+  EXPECT_NE(refused(elsewhere).find("skipped range"), std::string::npos);
+  Batch empty = batch_of({}, {{0, 4, 11}});
+  empty.skipped.push_back({0, 6, 6});
+  EXPECT_NE(refused(empty).find("skipped range"), std::string::npos);
+}
+
 TEST(DbOrderBatch, PlanKeepsTheLowestPositionOfEachOrderId) {
   domain::Order changed = order("A");
   changed.status = domain::OrderStatus::cancelled;
@@ -103,6 +128,8 @@ TEST(DbOrderBatch, PlanKeepsTheLowestPositionOfEachOrderId) {
   const BatchPlan plan = plan_batch(batch);
   EXPECT_EQ(plan.candidates, (std::vector<std::size_t>{3, 4, 1})); // 0@4, 0@5, 0@9
   EXPECT_EQ(plan.duplicates, 1U);
+  // The copy at 0@6 (index 2) belongs to candidate seq 0 (0@4): it fares as that one does.
+  EXPECT_EQ(plan.copies, (std::vector<std::pair<std::size_t, std::size_t>>{{0, 2}}));
   ASSERT_EQ(plan.conflicts.size(), 1U);
   const DeadLetter& letter = plan.conflicts[0];
   EXPECT_EQ(letter.source_topic, "t");
