@@ -766,6 +766,9 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
     }
     return run_inspect_verify(context, vm);
   }
+  if (vm["strict"].as<bool>()) {
+    throw UsageError("--strict belongs to 'foodpipe inspect --verify'");
+  }
   static const std::vector<std::string> k_known = {"", "topic", "group", "db", "dlq", "order", "messages"};
   if (std::find(k_known.begin(), k_known.end(), view) == k_known.end()) {
     std::string hint;
@@ -878,7 +881,12 @@ Command make_inspect_command() {
       "              foodpipe inspect messages --partition 0 --offset 100 --count 3 --json\n"
       "              foodpipe inspect messages --partition 0 --offset=-5    # the last 5\n\n"
       "  --verify  audit: is every message below the stored offsets an order or a dead letter?\n"
-      "              foodpipe inspect --verify\n\n"
+      "            Offsets without a message (transaction markers, aborted records, compacted\n"
+      "            keys) are counted, not problems. Ranges the group never read because retention\n"
+      "            removed them first (table skipped_offsets) are reported as a warning: exit 0\n"
+      "            when everything still in the log is accounted for; --strict makes them exit 1.\n"
+      "              foodpipe inspect --verify\n"
+      "              foodpipe inspect --verify --strict --json\n\n"
       "Exit status: 0 ok, 1 unreachable service, database not seeded, unknown order or lag\n"
       "above --max-lag, 2 bad options or an unknown view.\n";
   command.offers_json = true;
@@ -901,6 +909,7 @@ Command make_inspect_command() {
       ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"),
          "seconds to wait for the brokers and the database")
       ("verify", po::bool_switch(), "audit the group's stored progress against the topic")
+      ("strict", po::bool_switch(), "--verify: also exit 1 when offsets were removed by retention before consumption")
       ("quiet,q", po::bool_switch(), "no progress output (--verify)");
     // clang-format on
     positional.add("view", 1).add("order-id", 1);

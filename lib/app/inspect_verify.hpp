@@ -5,8 +5,10 @@
 // run over here (defined in inspect_verify.cpp).
 //
 // Options read from vm: "topic", "group", "limit" (how many problems to name),
-// plus ctx.json; returns ExitCode::ok when every message below the group's
-// stored offsets is accounted for, ExitCode::failure naming what is not.
+// "strict", plus ctx.json; returns ExitCode::ok when every offset still in the
+// log below the group's stored offsets is accounted for (ranges removed by
+// retention before consumption are reported as a warning, and fail only with
+// "strict"), ExitCode::failure naming what is not.
 
 #include "app/command.hpp"
 

@@ -110,12 +110,18 @@ void show(ProgressLine& line, const pipeline::ReplayProgress& p) {
 void print_text(const pipeline::ReplayReport& r, const pipeline::ReplayOptions& options, std::ostream& out) {
   for (const auto& range : r.ranges) {
     out << options.topic << " partition " << range.partition << ": offsets " << range.from << " to " << range.to
-        << " (exclusive): " << range.count() << " messages\n";
+        << " (exclusive): " << range.count() << " offsets\n";
+  }
+  for (const auto& span : r.gone) {
+    out << options.topic << " partition " << span.partition << ": offsets " << span.from << " to " << span.to
+        << " (exclusive) were already removed from the log (retention or delete-records): not replayed\n";
   }
   if (r.dry_run) {
-    out << "dry run: " << r.planned << " messages would be replayed "
+    out << "dry run: " << r.planned << " offsets would be replayed "
         << (options.to_topic ? "onto topic " + *options.to_topic : std::string("into the database"))
-        << (options.reason ? " (before the --reason filter)" : "") << "; nothing was changed\n";
+        << (options.reason ? " (before the --reason filter)" : "")
+        << "; offsets without a message (transaction markers, aborted or compacted records) are passed over;"
+           " nothing was changed\n";
     return;
   }
   char line[400];
@@ -126,9 +132,32 @@ void print_text(const pipeline::ReplayReport& r, const pipeline::ReplayOptions& 
                 r.read, r.planned, seconds_of(r.elapsed), r.applied, r.already_present, r.restored, r.dead_lettered,
                 r.dead_letters_recorded, r.republished, r.failed, r.skipped_by_filter);
   out << line;
+  if (r.without_message > 0) {
+    out << r.without_message << " offsets held no message (transaction markers, aborted or compacted records)\n";
+  }
+  for (const auto& span : r.unread) {
+    out << options.topic << " partition " << span.partition << ": offsets " << span.from << " to " << span.to
+        << " (exclusive) NOT READ: the log ends at " << span.from
+        << " (an open transaction holds it back); run the replay of that range again once it ends\n";
+  }
   if (r.interrupted) {
     out << "interrupted before the end\n";
   }
+}
+
+void write_spans(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::vector<pipeline::ReplaySpan>& spans) {
+  w.StartArray();
+  for (const auto& span : spans) {
+    w.StartObject();
+    w.Key("partition");
+    w.Int(span.partition);
+    w.Key("from");
+    w.Int64(span.from);
+    w.Key("to");
+    w.Int64(span.to);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 void print_json(const pipeline::ReplayReport& r, std::ostream& out) {
@@ -152,8 +181,14 @@ void print_json(const pipeline::ReplayReport& r, std::ostream& out) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("gone"); // offsets already removed from the log: not replayed
+  write_spans(w, r.gone);
+  w.Key("unread"); // offsets the log did not let the replay read (an open transaction)
+  write_spans(w, r.unread);
   w.Key("planned");
   w.Uint64(r.planned);
+  w.Key("without_message");
+  w.Uint64(r.without_message);
   w.Key("read");
   w.Uint64(r.read);
   w.Key("applied");
@@ -199,9 +234,15 @@ Command make_replay_command() {
       "Start (exactly one): --from-beginning, --from-offset N, --from-time T.\n"
       "End (at most one; default: the log end when the replay starts): --to-offset N\n"
       "(exclusive: offset N itself is not read), --to-time T (messages before T), --count N\n"
-      "(at most N messages from EACH partition). Offsets are clamped to what the log holds.\n"
+      "(at most N offsets from EACH partition). Offsets are clamped to what the log holds:\n"
+      "a start below the log start (retention) is reported, on stderr and in --json \"gone\",\n"
+      "and reading begins at the log start.\n"
+      "Only committed records are read (read_committed): aborted transactions are never\n"
+      "replayed, and offsets without a message (transaction markers, aborted or compacted\n"
+      "records) are passed over and counted.\n"
       "Times: ISO-8601 (2026-12-01T10:00:00Z; no offset means UTC) or relative: -1h, -30m, -45s, -2d.\n\n"
-      "Exit status: 0 when done, 1 when a republished message failed or a service failed,\n"
+      "Exit status: 0 when done, 1 when a republished message failed, a range could not be\n"
+      "read to its end (an open transaction holds the log back) or a service failed,\n"
       "2 for bad options, 130 when SIGINT/SIGTERM stopped it early (the batch in flight is\n"
       "finished first).\n\n"
       "Examples:\n"
@@ -224,7 +265,7 @@ Command make_replay_command() {
       ("from-time", po::value<std::string>()->value_name("T"), "start at the first message at or after time T")
       ("to-offset", po::value<std::string>()->value_name("N"), "stop before offset N (exclusive)")
       ("to-time", po::value<std::string>()->value_name("T"), "stop before the first message at or after time T")
-      ("count", po::value<std::string>()->value_name("N"), "read at most N messages from each partition")
+      ("count", po::value<std::string>()->value_name("N"), "read at most N offsets from each partition")
       ("to-topic", po::value<std::string>()->value_name("NAME"), "republish onto this topic instead of the database")
       ("reason", po::value<std::string>()->value_name("R"),
          "only messages whose reason-code header is R (dead letters on a .dlq topic)")
@@ -248,7 +289,7 @@ Command make_replay_command() {
     if (report.interrupted) {
       return ExitCode::interrupted;
     }
-    return report.failed > 0 ? ExitCode::failure : ExitCode::ok;
+    return report.failed > 0 || !report.unread.empty() ? ExitCode::failure : ExitCode::ok;
   };
   return command;
 }

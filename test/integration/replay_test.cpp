@@ -152,10 +152,10 @@ TEST_F(ReplayTest, ADryRunPrintsTheRangesAndChangesNothing) {
   for (int p = 0; p < 3; ++p) {
     const auto line = m_topic + " partition " + std::to_string(p) + ": offsets 0 to " +
                       std::to_string(high(m_topic, p)) + " (exclusive): " + std::to_string(high(m_topic, p)) +
-                      " messages";
+                      " offsets";
     EXPECT_NE(text.out.find(line), std::string::npos) << text.out;
   }
-  EXPECT_NE(text.out.find("dry run: 200 messages"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("dry run: 200 offsets"), std::string::npos) << text.out;
 
   const auto json = replay({"--topic", m_topic, "--from-beginning", "--dry-run", "--to-topic", m_target});
   ASSERT_EQ(json.exit_code, 0) << json.err;
