@@ -290,6 +290,93 @@ TEST_F(VerifyGapsTest, AnOpenTransactionBelowTheStoredOffsetIsNamedAtOnce) {
   EXPECT_EQ(report["without_message"].GetUint64(), 4U) << "a marker and three aborted records";
 }
 
+// End to end: consume --until-end follows each kind of gap, and verify then
+// accounts for every offset of what it stored.
+class ConsumeVerifyGapsTest : public VerifyGapsTest {
+protected:
+  void consume_until_end() {
+    test::BackgroundFoodpipe consume(
+        {"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--until-end", "--quiet"});
+    const auto consumed = consume.wait(120);
+    ASSERT_EQ(consumed.exit_code, 0) << consumed.out << consumed.err;
+  }
+  std::int64_t stored(std::int32_t partition) {
+    const auto value = sql("SELECT next_offset FROM consumer_offsets WHERE group_id = '" + m_group +
+                           "' AND partition = " + std::to_string(partition));
+    return value.empty() ? -1 : std::stoll(value);
+  }
+};
+
+TEST_F(ConsumeVerifyGapsTest, ATransactionalTopic) {
+  test::create_topic(m_topic, 3);
+  test::create_topic(m_topic + ".dlq", 1);
+  const auto run =
+      test::write_with_stranger(m_topic, test::order_lines(48, 31, "e2etxn"), {"--transactions", "c5,a3"});
+  ASSERT_NO_FATAL_FAILURE(consume_until_end());
+  EXPECT_EQ(sql("SELECT count(*) FROM orders"), "30");
+  std::uint64_t offsets = 0;
+  for (std::int32_t partition = 0; partition < 3; ++partition) {
+    const auto marks = test::watermarks(m_topic, partition);
+    EXPECT_EQ(stored(partition), marks.high) << "caught up past the last marker, partition " << partition;
+    offsets += static_cast<std::uint64_t>(marks.high);
+  }
+  const auto result = verify({"--json", "--strict"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const auto report = parse_json(result.out);
+  EXPECT_EQ(report["checked"].GetUint64(), 30U);
+  EXPECT_EQ(report["ok"].GetUint64(), 30U);
+  EXPECT_EQ(report["without_message"].GetUint64(), offsets - 30U);
+}
+
+TEST_F(ConsumeVerifyGapsTest, ACompactedTopic) {
+  test::create_topic(m_topic + ".dlq", 1);
+  std::vector<std::string> lines;
+  for (const auto& line : test::order_lines(40, 32, "e2ecompact")) {
+    lines.push_back("key" + std::to_string(lines.size() % 4) + line.substr(line.find('\t')));
+  }
+  const auto present = test::make_compacted_topic(m_topic, lines);
+  const auto marks = test::watermarks(m_topic, 0);
+  ASSERT_LT(static_cast<std::int64_t>(present.size()), marks.high - marks.low) << "not compacted in time";
+  ASSERT_NO_FATAL_FAILURE(consume_until_end());
+  EXPECT_GE(stored(0), marks.high);
+  const auto result = verify({"--json", "--strict"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  const auto report = parse_json(result.out);
+  EXPECT_GT(report["without_message"].GetUint64(), 0U);
+  EXPECT_EQ(report["checked"].GetUint64() + report["without_message"].GetUint64(),
+            static_cast<std::uint64_t>(stored(0) - marks.low));
+  EXPECT_EQ(report["missing"].GetUint64() + report["different"].GetUint64(), 0U);
+}
+
+TEST_F(ConsumeVerifyGapsTest, RetentionPastTheStoredOffsetIsReportedAndFailsOnlyWithStrict) {
+  test::create_topic(m_topic, 1);
+  auto produced = test::run_foodpipe(
+      {"produce", "--topic", m_topic, "--rate", "0", "--count", "20", "--seed", "33", "--quiet"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  ASSERT_NO_FATAL_FAILURE(consume_until_end());
+  ASSERT_EQ(stored(0), 20);
+  produced = test::run_foodpipe(
+      {"produce", "--topic", m_topic, "--rate", "0", "--count", "10", "--seed", "34", "--quiet"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  test::delete_records(m_topic, 0, 25); // 20..24 go before the group reads them
+  ASSERT_NO_FATAL_FAILURE(consume_until_end());
+  EXPECT_EQ(stored(0), 30);
+  ASSERT_EQ(sql("SELECT from_offset || '..' || to_offset FROM skipped_offsets WHERE group_id = '" + m_group + "'"),
+            "20..25");
+
+  auto result = verify();
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("warning: partition 0: offsets 20..25 (exclusive), 5 offsets removed by retention "
+                            "before consumption"),
+            std::string::npos)
+      << result.out;
+  result = verify({"--json", "--strict"});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  const auto report = parse_json(result.out);
+  EXPECT_EQ(report["checked"].GetUint64(), 5U) << "25..29, still in the log";
+  EXPECT_EQ(report["skipped_offsets"].GetUint64(), 5U);
+}
+
 // Messages consume dead-letters, of every kind a user meets: verify and
 // replay (into the database, onto a topic, with a --reason filter) account
 // for them and never fail.
