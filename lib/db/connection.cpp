@@ -198,9 +198,13 @@ Result Connection::check(PGresult* raw, std::string_view what) {
   if (primary.empty()) {
     primary = trim(PQresultErrorMessage(failed));
   }
-  if (lost) {
+  // A FATAL error ends the session (idle_session_timeout, an administrator's
+  // pg_terminate_backend, ...): the server closes the socket right after it,
+  // whether or not libpq has read that far yet.
+  const std::string severity = field(failed, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (lost || severity == "FATAL" || severity == "PANIC") {
     throw DbError("lost the connection to PostgreSQL at " + describe() + " during " +
-                      std::string(what) + " (" + primary +
+                      std::string(what) + " (" + primary + (code.empty() ? "" : " [SQLSTATE " + code + "]") +
                       "); check that the server is running and run again",
                   std::move(code), true);
   }

@@ -27,12 +27,20 @@ inline constexpr std::string_view k_unable_to_connect = "08001";  // client coul
 inline constexpr std::string_view k_connection_failure = "08006";
 inline constexpr std::string_view k_serialization_failure = "40001";
 inline constexpr std::string_view k_deadlock_detected = "40P01";
+inline constexpr std::string_view k_admin_shutdown = "57P01";
+inline constexpr std::string_view k_crash_shutdown = "57P02";
+inline constexpr std::string_view k_idle_session_timeout = "57P05";
+inline constexpr std::string_view k_idle_in_transaction_timeout = "25P03";
+inline constexpr std::string_view k_lock_not_available = "55P03";
 } // namespace sqlstate
 
 // True for failures worth retrying on a new connection or in a new transaction:
 // class 08 (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown,
-// 57P03 cannot_connect_now, 40001 serialization_failure, 40P01 deadlock_detected,
-// 55P03 lock_not_available (a lock_timeout: the holder may be a frozen member).
+// 57P03 cannot_connect_now, 57P05 idle_session_timeout, 25P03
+// idle_in_transaction_session_timeout, 40001 serialization_failure, 40P01
+// deadlock_detected, 55P03 lock_not_available (a lock_timeout: the holder may
+// be a frozen member). Not: a missing object (42P01), a privilege (42501), a
+// login refused (28P01, 28000), a missing database (3D000), data refused (22, 23).
 [[nodiscard]] bool is_transient_sqlstate(std::string_view sqlstate) noexcept;
 
 // What the server said about a failed statement, field by field (libpq's
@@ -62,10 +70,12 @@ public:
   void set_diagnostics(ServerDiagnostics diagnostics) { m_diagnostics = std::move(diagnostics); }
 
   // Retrying (after reconnecting when connection_lost()) may succeed: a
-  // transient SQLSTATE, or a lost connection without one.
-  [[nodiscard]] bool is_transient() const noexcept {
-    return is_transient_sqlstate(m_sqlstate) || (m_sqlstate.empty() && m_connection_lost);
-  }
+  // transient SQLSTATE, or any lost connection, whatever the server said as
+  // it went (a session ended by a timeout or an administrator, or a
+  // statement's error followed by the socket closing): its transaction is gone
+  // either way, and a retry on a new connection is the only way on. A failed
+  // login is not a lost connection (connection_lost() is false for it).
+  [[nodiscard]] bool is_transient() const noexcept { return m_connection_lost || is_transient_sqlstate(m_sqlstate); }
 
 private:
   std::string m_sqlstate;
