@@ -148,10 +148,15 @@ Connection Connection::connect(const std::string& conninfo, std::chrono::seconds
   // hung host) would otherwise block a query for the kernel's ~15 minutes:
   // keepalives and tcp_user_timeout turn it into a lost connection within
   // about 10 s, which the callers treat as transient.
+  // client_encoding comes after the conninfo, so it wins over PGCLIENTENCODING
+  // and over a client_encoding in the conninfo: every string foodpipe sends or
+  // receives is UTF-8 (validated so on the way in), and another encoding would
+  // have the server convert or refuse characters, changing stored text.
   const char* const keywords[] = {"connect_timeout", "keepalives",      "keepalives_idle",
                                   "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                                  "dbname",          "fallback_application_name", nullptr};
-  const char* const values[] = {timeout.c_str(), "1", "5", "2", "3", "10000", conninfo.c_str(), "foodpipe", nullptr};
+                                  "dbname",          "fallback_application_name", "client_encoding", nullptr};
+  const char* const values[] = {timeout.c_str(), "1", "5", "2", "3", "10000", conninfo.c_str(), "foodpipe", "UTF8",
+                                nullptr};
   ConnPtr conn(PQconnectdbParams(keywords, values, 1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     throw_connect_error(conn.get(), conninfo);

@@ -55,7 +55,8 @@ public:
   static constexpr std::chrono::seconds k_default_connect_timeout{10};
 
   // Connects. application_name is "foodpipe" unless the conninfo sets one;
-  // connect_timeout applies unless the conninfo sets one.
+  // connect_timeout applies unless the conninfo sets one. client_encoding is
+  // always UTF8, whatever PGCLIENTENCODING or the conninfo say.
   // Throws DbError:
   //   - exit code 2 (usage) when libpq rejects the conninfo itself;
   //   - SQLSTATE 3D000 when the server says the database does not exist;
