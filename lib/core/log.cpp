@@ -57,6 +57,29 @@ void format_sink_record(const bl::record_view& record, bl::formatting_ostream& o
                        message ? *message : std::string{}, fields ? *fields : Fields{});
 }
 
+// Text records are one line each whatever a value holds (a server's
+// multi-line message, a user's order text): control characters are written as
+// C escapes, and backslashes doubled so that an escape is never ambiguous.
+void append_escaped(std::string& line, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+    case '\n': line += "\\n"; continue;
+    case '\r': line += "\\r"; continue;
+    case '\t': line += "\\t"; continue;
+    case '\\': line += "\\\\"; continue;
+    default: break;
+    }
+    if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      line += escaped;
+    } else {
+      line += c;
+    }
+  }
+}
+
 } // namespace
 
 std::optional<Level> parse_level(std::string_view text) {
@@ -146,10 +169,15 @@ std::string format_record(Format format, std::string_view time, Level level,
   }
   std::string line;
   line.reserve(64 + message.size());
-  line.append(time).append(" ").append(to_string(level)).append(" [").append(component).append("] ");
-  line.append(message);
+  line.append(time).append(" ").append(to_string(level)).append(" [");
+  append_escaped(line, component);
+  line.append("] ");
+  append_escaped(line, message);
   for (const auto& [key, value] : fields) {
-    line.append(" ").append(key).append("=").append(value);
+    line.append(" ");
+    append_escaped(line, key);
+    line.append("=");
+    append_escaped(line, value);
   }
   return line;
 }

@@ -57,6 +57,9 @@ inline void error(std::string_view component, std::string_view message, const Fi
 }
 
 // Renders one record as it would be written (used by the sink and by tests).
+// Always one line: in text, control characters in the component, message,
+// keys and values are escaped (\n, \r, \t, \xNN; a backslash is doubled);
+// in JSON, the writer escapes them.
 [[nodiscard]] std::string format_record(Format format, std::string_view time, Level level,
                                         std::string_view component, std::string_view message,
                                         const Fields& fields);

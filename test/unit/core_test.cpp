@@ -49,6 +49,28 @@ TEST(Log, TextRecord) {
             "T info [seed-db] done applied=4");
 }
 
+TEST(Log, TextRecordIsOneLineWhateverTheValuesHold) {
+  const auto line = log::format_record(log::Format::text, "T", log::Level::error, "postgres",
+                                       "statement failed\nDETAIL: x", {{"error", "a\r\nb\tc\x1b[31md\\n"}});
+  EXPECT_EQ(line, "T error [postgres] statement failed\\nDETAIL: x error=a\\r\\nb\\tc\\x1b[31md\\\\n");
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(line.find('\r'), std::string::npos);
+  // Text that needs no escaping is written as it is, UTF-8 included.
+  EXPECT_EQ(log::format_record(log::Format::text, "T", log::Level::info, "consume", "東京 🍣", {{"k", "v=1 w"}}),
+            "T info [consume] 東京 🍣 k=v=1 w");
+}
+
+TEST(Log, JsonRecordIsOneLineWhateverTheValuesHold) {
+  const auto line = log::format_record(log::Format::json, "T", log::Level::error, "postgres", "a\nb",
+                                       {{"error", "c\r\nd\x01"}});
+  EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+  EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+  rapidjson::Document doc;
+  ASSERT_FALSE(doc.Parse(line.c_str()).HasParseError()) << line;
+  EXPECT_STREQ(doc["message"].GetString(), "a\nb");
+  EXPECT_STREQ(doc["error"].GetString(), "c\r\nd\x01");
+}
+
 TEST(Log, LevelsParse) {
   EXPECT_EQ(log::parse_level("warn"), log::Level::warning);
   EXPECT_EQ(log::parse_level("nope"), std::nullopt);
