@@ -123,7 +123,7 @@ void print_text(const pipeline::VerifyReport& r, const std::string& topic, bool 
   const auto skipped = r.skipped_offsets();
   if (strict && skipped > 0) {
     out << "FAILED (--strict): " << skipped << " offsets in " << r.skipped.size()
-        << " ranges were removed by retention before consumption\n";
+        << (r.skipped.size() == 1 ? " range" : " ranges") << " were removed by retention before consumption\n";
     return;
   }
   out << "OK: every message below the stored offsets is accounted for";
