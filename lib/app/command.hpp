@@ -21,6 +21,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "app/number.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -38,6 +39,9 @@ struct Context {
   bool json = false;                                            // --json, where the command offers it
   bool stdout_is_terminal = false;
   bool stderr_is_terminal = false;
+  // Where each option's value came from when not from a flag (environment,
+  // --config file, default), so that an error names what the user wrote.
+  std::map<std::string, Origin> origins;
 };
 
 struct Command {

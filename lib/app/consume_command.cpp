@@ -12,6 +12,7 @@
 #include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
+#include "app/settings.hpp"
 #include "core/log.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/sink.hpp"
@@ -19,9 +20,13 @@
 namespace foodpipe::app {
 namespace {
 
-std::chrono::milliseconds seconds_option(const po::variables_map& vm, const std::string& name) {
-  return parse_seconds(name, vm[name].as<std::string>());
-}
+// Bounds of the numeric options (documented in --help).
+constexpr CountRange k_batch_size_range{1, 1'000'000};
+constexpr CountRange k_batch_ms_range{0, 3'600'000}; // a batch waits an hour at most
+constexpr CountRange k_message_bytes_range{1, 1'000'000'000}; // librdkafka's message.max.bytes at most
+constexpr CountRange k_max_messages_range{1};
+constexpr SecondsRange k_idle_timeout_range{std::chrono::milliseconds(0), k_max_duration};
+constexpr SecondsRange k_connect_timeout_range{std::chrono::milliseconds(1), k_max_timeout};
 
 // Consumed, rate, outcomes, lag, and whether it is waiting for the database.
 void show(ProgressLine& line, const pipeline::SinkProgress& p) {
@@ -141,6 +146,9 @@ Command make_consume_command() {
       "the database's; move both with 'foodpipe offsets'.\n\n"
       "Exit status: 0 when stopped by a stop condition or SIGINT/SIGTERM (the batch in flight\n"
       "is finished or rolled back first), 1 on a fatal error, 2 for bad options.\n\n"
+      "Numbers: --batch-size 1 to 1000000, --batch-ms 0 to 3600000, --max-message-bytes 1 to\n"
+      "1000000000, --max-messages >= 1, --idle-timeout 0 to 31536000 s (365 days; 0 = never),\n"
+      "--connect-timeout 0.001 to 86400 s (a day); anything else is exit 2.\n\n"
       "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
       "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
       "Examples:\n"
@@ -176,20 +184,18 @@ Command make_consume_command() {
     options.group = vm["group"].as<std::string>();
     options.topic = vm["topic"].as<std::string>();
     options.from = vm["from"].as<std::string>();
-    options.batch_size = parse_count("batch-size", vm["batch-size"].as<std::string>());
-    options.batch_time = std::chrono::milliseconds(parse_count("batch-ms", vm["batch-ms"].as<std::string>()));
-    options.max_message_bytes = parse_count("max-message-bytes", vm["max-message-bytes"].as<std::string>());
+    const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
+    options.batch_size = parse_count(value("batch-size"), k_batch_size_range);
+    options.batch_time = std::chrono::milliseconds(parse_count(value("batch-ms"), k_batch_ms_range));
+    options.max_message_bytes = parse_count(value("max-message-bytes"), k_message_bytes_range);
     options.until_end = vm["until-end"].as<bool>();
     if (vm.count("max-messages") != 0U) {
-      options.max_messages = parse_count("max-messages", vm["max-messages"].as<std::string>());
+      options.max_messages = parse_count(value("max-messages"), k_max_messages_range);
     }
-    options.idle_timeout = seconds_option(vm, "idle-timeout");
-    options.connect_timeout = seconds_option(vm, "connect-timeout");
-    if (options.connect_timeout.count() == 0) {
-      throw UsageError("--connect-timeout must be more than 0 seconds");
-    }
+    options.idle_timeout = parse_seconds(value("idle-timeout"), k_idle_timeout_range);
+    options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
     ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
-    MetricsEndpoint endpoint(vm);
+    MetricsEndpoint endpoint(context, vm);
     std::optional<pipeline::ConsumerMetrics> metrics;
     if (endpoint.enabled()) {
       options.metrics = &metrics.emplace(endpoint.registry());

@@ -6,6 +6,8 @@
 #include <rapidjson/writer.h>
 
 #include "app/commands.hpp"
+#include "app/number.hpp"
+#include "app/settings.hpp"
 #include "pipeline/doctor.hpp"
 
 namespace foodpipe::app {
@@ -107,18 +109,15 @@ Command make_doctor_command() {
       "  foodpipe doctor --json | jq .kafka   # in a CI script\n";
   command.offers_json = true;
   command.options = [](po::options_description& desc, po::positional_options_description&) {
-    desc.add_options()("timeout", po::value<int>()->default_value(5)->value_name("S"),
-                       "seconds to wait for each service");
+    desc.add_options()("timeout", po::value<std::string>()->default_value("5")->value_name("S"),
+                       "whole seconds to wait for each service, 1 to 86400 (a day)");
   };
   command.run = [](const Context& context, const po::variables_map& options) {
-    const int timeout = options["timeout"].as<int>();
-    if (timeout <= 0) {
-      throw UsageError("--timeout must be a positive number of seconds");
-    }
+    const auto timeout = parse_count(option_value(context, options, "timeout"), {1, 86'400});
     pipeline::DoctorOptions doctor;
     doctor.kafka = {context.bootstrap_servers, context.kafka_properties};
     doctor.db_conninfo = context.db_conninfo;
-    doctor.timeout = std::chrono::seconds(timeout);
+    doctor.timeout = std::chrono::seconds(static_cast<std::int64_t>(timeout));
     const auto report = pipeline::run_doctor(doctor);
     if (context.json) {
       print_json(report, std::cout);

@@ -14,6 +14,7 @@
 #include "app/commands.hpp"
 #include "app/inspect_verify.hpp"
 #include "app/number.hpp"
+#include "app/settings.hpp"
 #include "app/table.hpp"
 #include "app/text.hpp"
 #include "domain/timestamp.hpp"
@@ -799,14 +800,10 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
   request.options.db_conninfo = context.db_conninfo;
   request.options.topic = vm["topic"].as<std::string>();
   request.options.group = vm["group"].as<std::string>();
-  request.options.connect_timeout = parse_seconds("connect-timeout", vm["connect-timeout"].as<std::string>());
-  if (request.options.connect_timeout.count() == 0) {
-    throw UsageError("--connect-timeout must be more than 0 seconds");
-  }
-  const auto limit = parse_count("limit", vm["limit"].as<std::string>());
-  if (limit == 0 || limit > 100'000) {
-    throw UsageError("--limit " + std::to_string(limit) + ": expected 1 to 100000");
-  }
+  const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
+  request.options.connect_timeout =
+      parse_seconds(value("connect-timeout"), {std::chrono::milliseconds(1), k_max_timeout});
+  const auto limit = parse_count(value("limit"), {1, 100'000});
 
   auto& out = std::cout;
   if (view.empty()) {
@@ -818,7 +815,7 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
   if (view == "group") {
     std::optional<std::uint64_t> max_lag;
     if (vm.count("max-lag") != 0U) {
-      max_lag = parse_count("max-lag", vm["max-lag"].as<std::string>());
+      max_lag = parse_count(value("max-lag"), {0, INT64_MAX});
     }
     return run_group(request, max_lag, out);
   }
@@ -840,13 +837,9 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
     throw UsageError("inspect messages needs --partition, e.g. 'foodpipe inspect messages --partition 0 --offset 0'");
   }
   pipeline::MessagesRequest messages;
-  const auto partition = parse_count("partition", vm["partition"].as<std::string>());
-  if (partition > static_cast<std::uint64_t>(INT32_MAX)) {
-    throw UsageError("--partition " + std::to_string(partition) + ": too large");
-  }
-  messages.partition = static_cast<std::int32_t>(partition);
+  messages.partition = static_cast<std::int32_t>(parse_count(value("partition"), {0, INT32_MAX}));
   messages.offset = parse_offset(vm["offset"].as<std::string>());
-  messages.count = parse_count("count", vm["count"].as<std::string>());
+  messages.count = parse_count(value("count"));
   return run_messages(request, messages, out);
 }
 
@@ -888,7 +881,9 @@ Command make_inspect_command() {
       "              foodpipe inspect --verify\n"
       "              foodpipe inspect --verify --strict --json\n\n"
       "Exit status: 0 ok, 1 unreachable service, database not seeded, unknown order or lag\n"
-      "above --max-lag, 2 bad options or an unknown view.\n";
+      "above --max-lag, 2 bad options or an unknown view.\n"
+      "Numbers: --limit 1 to 100000, --max-lag 0 to 9223372036854775807, --connect-timeout\n"
+      "0.001 to 86400 s (a day).\n";
   command.offers_json = true;
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"}, {"CONSUMER_GROUP_ID", "group"}};
   command.options = [](po::options_description& desc, po::positional_options_description& positional) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/number.hpp"
+#include "app/settings.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
@@ -261,15 +262,11 @@ void add_metrics_options(po::options_description& desc) {
   // clang-format on
 }
 
-MetricsEndpoint::MetricsEndpoint(const po::variables_map& vm)
+MetricsEndpoint::MetricsEndpoint(const Context& context, const po::variables_map& vm)
     : m_address(vm["metrics-address"].as<std::string>()),
-      m_linger(parse_seconds("metrics-linger", vm["metrics-linger"].as<std::string>())) {
+      m_linger(parse_seconds(option_value(context, vm, "metrics-linger"))) {
   if (vm.count("metrics-port") != 0U) {
-    const auto port = parse_count("metrics-port", vm["metrics-port"].as<std::string>());
-    if (port > 65535) {
-      throw UsageError("--metrics-port " + std::to_string(port) + ": expected 0 to 65535");
-    }
-    m_port = static_cast<std::uint16_t>(port);
+    m_port = static_cast<std::uint16_t>(parse_count(option_value(context, vm, "metrics-port"), {0, 65535}));
   } else if (m_linger.count() > 0) {
     throw UsageError("--metrics-linger needs --metrics-port");
   }

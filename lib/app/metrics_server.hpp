@@ -14,6 +14,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "app/command.hpp"
 #include "core/metrics.hpp"
 
 namespace foodpipe::app {
@@ -52,7 +53,7 @@ void add_metrics_options(po::options_description& desc);
 // (foodpipe_build_info, process_start_time_seconds) and, when --metrics-port
 // was given, the server for it.
 //
-//   MetricsEndpoint endpoint(vm, "produce");
+//   MetricsEndpoint endpoint(context, vm);
 //   std::optional<pipeline::ProducerMetrics> metrics;
 //   if (endpoint.enabled()) { metrics.emplace(endpoint.registry()); }
 //   endpoint.start();   // after every metric is registered
@@ -60,8 +61,9 @@ void add_metrics_options(po::options_description& desc);
 //   endpoint.linger();  // after the summary is printed
 class MetricsEndpoint {
 public:
-  // Throws UsageError for bad option values.
-  explicit MetricsEndpoint(const po::variables_map& vm);
+  // Throws UsageError for bad option values (--metrics-port 0 to 65535,
+  // --metrics-linger 0 to 365 days).
+  MetricsEndpoint(const Context& context, const po::variables_map& vm);
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;

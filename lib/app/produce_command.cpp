@@ -12,8 +12,10 @@
 #include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
+#include "app/settings.hpp"
 #include "core/log.hpp"
 #include "domain/generator.hpp"
+#include "domain/rate_schedule.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/produce.hpp"
 
@@ -39,6 +41,16 @@ void show(ProgressLine& line, const pipeline::ProduceProgress& p) {
 }
 
 double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
+
+// Bounds of the numeric options (documented in --help).
+constexpr CountRange k_partitions_range{1, 10'000};
+constexpr NumberRange k_rate_range{0, domain::RateSchedule::k_max_rate};
+constexpr double k_min_positive_rate = 0.000001; // the schedule's resolution: one order per 10^6 s
+constexpr SecondsRange k_duration_range{std::chrono::milliseconds(0), k_max_duration};
+constexpr CountRange k_linger_ms_range{0, 900'000};         // librdkafka's linger.ms
+constexpr CountRange k_batch_bytes_range{1, 2'147'483'647}; // librdkafka's batch.size
+constexpr SecondsRange k_connect_timeout_range{std::chrono::milliseconds(1), k_max_timeout};
+constexpr SecondsRange k_flush_timeout_range{std::chrono::milliseconds(0), k_max_timeout};
 
 void print_text(const pipeline::ProduceReport& r, std::ostream& out) {
   const double elapsed = seconds_of(r.elapsed);
@@ -144,6 +156,11 @@ Command make_produce_command() {
       "--seed a random one is chosen and printed, so any run can be repeated.\n\n"
       "Exit status: 0 when every message was delivered, 1 when any failed or an input line was\n"
       "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush and report.\n\n"
+      "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
+      "--partitions 1 to 10000, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
+      "--connect-timeout 0.001 to 86400 s (a day), --flush-timeout 0 to 86400 s, --count and\n"
+      "--seed any whole number >= 0; anything else is exit 2, from a flag, the environment or\n"
+      "--config alike.\n\n"
       "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
       "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
       "Examples:\n"
@@ -160,7 +177,7 @@ Command make_produce_command() {
     // clang-format off
     desc.add_options()
       ("topic", po::value<std::string>()->default_value("food-orders")->value_name("NAME"), "topic to publish to")
-      ("partitions", po::value<int>()->default_value(3)->value_name("N"), "partitions when the topic is created")
+      ("partitions", po::value<std::string>()->default_value("3")->value_name("N"), "partitions when the topic is created")
       ("rate", po::value<std::string>()->default_value("10")->value_name("R"), "orders per second; 0 = as fast as possible")
       ("count", po::value<std::string>()->value_name("N"), "stop after N orders")
       ("duration", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds; 0 = until stopped")
@@ -168,8 +185,8 @@ Command make_produce_command() {
       ("run-id", po::value<std::string>()->value_name("ID"), "pin the run id in order ids (1-16 of [0-9a-z])")
       ("from-file", po::value<std::string>()->value_name("FILE|-"), "publish JSON-lines orders from FILE (- = stdin)")
       ("compression", po::value<std::string>()->default_value("snappy")->value_name("CODEC"), "none, gzip, snappy, lz4 or zstd")
-      ("linger-ms", po::value<int>()->default_value(10)->value_name("MS"), "how long to wait to fill a batch")
-      ("batch-size", po::value<int>()->value_name("BYTES"), "maximum batch size in bytes (librdkafka batch.size)")
+      ("linger-ms", po::value<std::string>()->default_value("10")->value_name("MS"), "how long to wait to fill a batch")
+      ("batch-size", po::value<std::string>()->value_name("BYTES"), "maximum batch size in bytes (librdkafka batch.size)")
       ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"), "seconds to wait for the brokers")
       ("flush-timeout", po::value<std::string>()->default_value("30")->value_name("S"), "seconds to wait for outstanding deliveries at the end")
       ("quiet,q", po::bool_switch(), "no progress output");
@@ -183,17 +200,20 @@ Command make_produce_command() {
     if (options.topic.empty()) {
       throw UsageError("--topic must not be empty");
     }
-    options.partitions = vm["partitions"].as<int>();
-    if (options.partitions < 1) {
-      throw UsageError("--partitions must be at least 1");
+    const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
+    options.partitions = static_cast<int>(parse_count(value("partitions"), k_partitions_range));
+    const auto rate = value("rate");
+    options.rate = parse_number(rate, k_rate_range);
+    if (options.rate > 0 && options.rate < k_min_positive_rate) {
+      throw UsageError(rate.describe() + ": expected 0 (as fast as possible) or a rate from 0.000001 to " +
+                       std::to_string(static_cast<std::uint64_t>(k_rate_range.max)) + " orders per second");
     }
-    options.rate = parse_non_negative("rate", vm["rate"].as<std::string>());
     if (vm.count("count") != 0U) {
-      options.count = parse_count("count", vm["count"].as<std::string>());
+      options.count = parse_count(value("count"));
     }
-    options.duration = parse_seconds("duration", vm["duration"].as<std::string>());
+    options.duration = parse_seconds(value("duration"), k_duration_range);
     if (vm.count("seed") != 0U) {
-      options.seed = parse_count("seed", vm["seed"].as<std::string>());
+      options.seed = parse_count(value("seed"));
     }
     if (vm.count("run-id") != 0U) {
       options.run_id = vm["run-id"].as<std::string>();
@@ -208,21 +228,15 @@ Command make_produce_command() {
       }
     }
     options.compression = vm["compression"].as<std::string>();
-    options.linger_ms = vm["linger-ms"].as<int>();
-    if (options.linger_ms < 0) {
-      throw UsageError("--linger-ms must be >= 0");
-    }
+    options.linger_ms = static_cast<int>(parse_count(value("linger-ms"), k_linger_ms_range));
     if (vm.count("batch-size") != 0U) {
-      options.batch_size = vm["batch-size"].as<int>();
+      options.batch_size = static_cast<int>(parse_count(value("batch-size"), k_batch_bytes_range));
     }
-    options.connect_timeout = parse_seconds("connect-timeout", vm["connect-timeout"].as<std::string>());
-    options.flush_timeout = parse_seconds("flush-timeout", vm["flush-timeout"].as<std::string>());
-    if (options.connect_timeout.count() == 0) {
-      throw UsageError("--connect-timeout must be more than 0 seconds");
-    }
+    options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
+    options.flush_timeout = parse_seconds(value("flush-timeout"), k_flush_timeout_range);
 
     ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "produce");
-    MetricsEndpoint endpoint(vm);
+    MetricsEndpoint endpoint(context, vm);
     std::optional<pipeline::ProducerMetrics> metrics;
     if (endpoint.enabled()) {
       options.metrics = &metrics.emplace(endpoint.registry());

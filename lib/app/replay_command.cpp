@@ -10,6 +10,7 @@
 #include "app/commands.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
+#include "app/settings.hpp"
 #include "domain/order_json.hpp"
 #include "pipeline/replay.hpp"
 
@@ -26,12 +27,8 @@ std::int64_t time_option(const po::variables_map& vm, const std::string& name) {
   return *time;
 }
 
-std::int64_t offset_option(const po::variables_map& vm, const std::string& name) {
-  const auto value = parse_count(name, vm[name].as<std::string>());
-  if (value > static_cast<std::uint64_t>(INT64_MAX)) {
-    throw UsageError("--" + name + ": offset too large");
-  }
-  return static_cast<std::int64_t>(value);
+std::int64_t offset_option(const Context& context, const po::variables_map& vm, const std::string& name) {
+  return static_cast<std::int64_t>(parse_count(option_value(context, vm, name), {0, INT64_MAX}));
 }
 
 pipeline::ReplayOptions options_from(const Context& context, const po::variables_map& vm) {
@@ -50,7 +47,7 @@ pipeline::ReplayOptions options_from(const Context& context, const po::variables
     options.start.kind = pipeline::ReplayStart::Kind::beginning;
   } else if (vm.count("from-offset") != 0U) {
     options.start.kind = pipeline::ReplayStart::Kind::offset;
-    options.start.offset = offset_option(vm, "from-offset");
+    options.start.offset = offset_option(context, vm, "from-offset");
   } else {
     options.start.kind = pipeline::ReplayStart::Kind::time;
     options.start.time_ms = time_option(vm, "from-time");
@@ -62,22 +59,18 @@ pipeline::ReplayOptions options_from(const Context& context, const po::variables
   }
   if (vm.count("to-offset") != 0U) {
     options.end.kind = pipeline::ReplayEnd::Kind::offset;
-    options.end.offset = offset_option(vm, "to-offset");
+    options.end.offset = offset_option(context, vm, "to-offset");
   } else if (vm.count("to-time") != 0U) {
     options.end.kind = pipeline::ReplayEnd::Kind::time;
     options.end.time_ms = time_option(vm, "to-time");
   } else if (vm.count("count") != 0U) {
     options.end.kind = pipeline::ReplayEnd::Kind::count;
-    options.end.count = parse_count("count", vm["count"].as<std::string>());
+    options.end.count = parse_count(option_value(context, vm, "count"));
   }
 
   if (vm.count("partition") != 0U) {
     for (const auto& text : vm["partition"].as<std::vector<std::string>>()) {
-      const auto partition = parse_count("partition", text);
-      if (partition > static_cast<std::uint64_t>(INT32_MAX)) {
-        throw UsageError("--partition " + text + ": no such partition");
-      }
-      options.partitions.push_back(static_cast<std::int32_t>(partition));
+      options.partitions.push_back(static_cast<std::int32_t>(parse_count("partition", text, {0, INT32_MAX})));
     }
   }
   if (vm.count("to-topic") != 0U) {
@@ -91,8 +84,8 @@ pipeline::ReplayOptions options_from(const Context& context, const po::variables
     options.reason = reason;
   }
   options.dry_run = vm["dry-run"].as<bool>();
-  options.batch_size = parse_count("batch-size", vm["batch-size"].as<std::string>());
-  options.max_message_bytes = parse_count("max-message-bytes", vm["max-message-bytes"].as<std::string>());
+  options.batch_size = parse_count(option_value(context, vm, "batch-size"), {1, 1'000'000});
+  options.max_message_bytes = parse_count(option_value(context, vm, "max-message-bytes"), {1, 1'000'000'000});
   return options;
 }
 
@@ -245,6 +238,8 @@ Command make_replay_command() {
       "read to its end (an open transaction holds the log back) or a service failed,\n"
       "2 for bad options, 130 when SIGINT/SIGTERM stopped it early (the batch in flight is\n"
       "finished first).\n\n"
+      "Numbers: --batch-size 1 to 1000000, --max-message-bytes 1 to 1000000000, offsets 0 to\n"
+      "9223372036854775807, --partition 0 to 2147483647; anything else is exit 2.\n\n"
       "Examples:\n"
       "  foodpipe replay --from-beginning --dry-run                 # what would be read, per partition\n"
       "  foodpipe replay --from-beginning                           # repair the database after a loss\n"

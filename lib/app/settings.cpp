@@ -170,6 +170,19 @@ std::pair<std::string, std::string> split_property(const std::string& text) {
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
+OptionValue option_value(const Context& context, const po::variables_map& options, const std::string& name) {
+  OptionValue value;
+  value.name = name;
+  if (options.count(name) == 0U) {
+    throw UsageError("--" + name + " needs a value");
+  }
+  value.text = options[name].as<std::string>();
+  if (const auto it = context.origins.find(name); it != context.origins.end()) {
+    value.origin = it->second;
+  }
+  return value;
+}
+
 po::options_description command_options(const Command& command, po::positional_options_description& positional) {
   po::options_description own(std::string(command.name) + " options", 100, 50);
   if (command.options) {
@@ -297,6 +310,21 @@ Invocation parse_invocation(const std::vector<std::string>& args, const Environm
     po::notify(invocation.options);
 
     Context& context = invocation.context;
+    for (const auto& [option, value] : invocation.options) {
+      if (value.defaulted()) {
+        context.origins[option] = {Origin::Kind::default_value, {}};
+      } else if (!values_of(from_flags, option).empty()) {
+        continue;
+      } else if (!values_of(from_env, option).empty()) {
+        for (const auto& [variable, mapped] : env_mapping) {
+          if (mapped == option && env_value(env, variable)) {
+            context.origins[option] = {Origin::Kind::environment, variable};
+          }
+        }
+      } else if (config_path) {
+        context.origins[option] = {Origin::Kind::config_file, *config_path};
+      }
+    }
     context.bootstrap_servers = invocation.options["bootstrap-servers"].as<std::string>();
 
     // -X: per key, flags beat environment beat file; within a source the last wins.

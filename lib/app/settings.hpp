@@ -50,6 +50,11 @@ struct Invocation {
                                               const std::optional<std::string>& file,
                                               const Environment& env);
 
+// Option `name` (a text option) as written, with where its value came from,
+// for the parsers of number.hpp. Throws UsageError when it has no value.
+[[nodiscard]] OptionValue option_value(const Context& context, const po::variables_map& options,
+                                       const std::string& name);
+
 // Splits "key=value" (-X); throws UsageError without '=' or with an empty key.
 [[nodiscard]] std::pair<std::string, std::string> split_property(const std::string& text);
 

@@ -94,6 +94,26 @@ TEST(Settings, SecretPropertyValuesNeverAppearInErrors) {
   }
 }
 
+TEST(Settings, ANumberKnowsWhereItWasWritten) {
+  const auto value = [](const Invocation& invocation, const std::string& name) {
+    return option_value(invocation.context, invocation.options, name);
+  };
+  const auto config = write_config("duration = 1e10\n");
+  const Environment env = {{"PRODUCER_RATE", "2e9"}};
+  const auto invocation = parse({"produce", "--config", config, "--count", "5"}, env);
+  EXPECT_EQ(value(invocation, "count").origin.kind, Origin::Kind::command_line);
+  EXPECT_EQ(value(invocation, "count").text, "5");
+  const auto rate = value(invocation, "rate");
+  EXPECT_EQ(rate.origin.kind, Origin::Kind::environment);
+  EXPECT_EQ(rate.describe(), "PRODUCER_RATE=2e9 (--rate)");
+  const auto duration = value(invocation, "duration");
+  EXPECT_EQ(duration.origin.kind, Origin::Kind::config_file);
+  EXPECT_EQ(duration.describe(), "duration = 1e10 in " + config + " (--duration)");
+  EXPECT_EQ(value(invocation, "flush-timeout").origin.kind, Origin::Kind::default_value);
+  // A flag still beats the environment, and then it is the flag that is named.
+  EXPECT_EQ(value(parse({"produce", "--rate", "7"}, env), "rate").describe(), "--rate 7");
+}
+
 TEST(Settings, DatabasePrecedence) {
   const Environment none;
   EXPECT_EQ(resolve_db_conninfo("flag", "file", {{"DATABASE_URL", "env"}}), "flag");
