@@ -207,6 +207,10 @@ ReadResult Reader::read(const std::string& topic, const std::vector<PartitionRan
     }
     const auto it = open.find(message->partition);
     if (it == open.end()) {
+      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && message->rkt == nullptr) {
+        // Not about a partition: the client's own failure.
+        throw KafkaError("reading " + topic + ": " + rd_kafka_message_errstr(message.get()), message->err);
+      }
       continue; // a finished range's partition, before the pause took effect
     }
     auto& state = it->second;
