@@ -76,6 +76,7 @@ public:
 
 private:
   void check_cluster();
+  void ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo& source);
   void record_log_end();
   void compare_with_kafka_offsets();
   bool ensure_database();
@@ -179,6 +180,7 @@ void Sink::check_cluster() {
     const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
     if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR &&
         !metadata.topics[0].partitions.empty()) {
+      ensure_dead_letter_topic(admin, metadata.topics[0]);
       return;
     }
     if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
@@ -193,6 +195,32 @@ void Sink::check_cluster() {
                               RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, true);
     }
     std::this_thread::sleep_for(500ms);
+  }
+}
+
+// A topic someone else wrote usually has no <topic>.dlq: without one, the first
+// bad message would hold its batch back for good. It gets the topic's
+// partition count and replication factor. Not being allowed to create it is
+// only a warning: the batch then waits, saying why, until someone does.
+void Sink::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo& source) {
+  const std::string dlq = m_options.topic + ".dlq";
+  const auto metadata = admin.metadata(m_options.connect_timeout, dlq);
+  if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      !metadata.topics[0].partitions.empty()) {
+    return;
+  }
+  const int partitions = static_cast<int>(source.partitions.size());
+  const int replicas = std::max<int>(1, static_cast<int>(source.partitions.front().replicas.size()));
+  try {
+    if (admin.create_topic(dlq, partitions, replicas, {}, m_options.connect_timeout) ==
+        kafka::Admin::CreateResult::created) {
+      log::info("consume", "created the dead-letter topic",
+                {{"topic", dlq}, {"partitions", std::to_string(partitions)}, {"replicas", std::to_string(replicas)}});
+    }
+  } catch (const kafka::KafkaError& error) {
+    log::warning("consume", "the dead-letter topic does not exist and cannot be created; a bad message will wait "
+                            "until it does",
+                 {{"topic", dlq}, {"error", error.what()}});
   }
 }
 

@@ -177,6 +177,8 @@ TEST_F(ConsumeDeadLettersTest, ADlqTopicDeletedAndCreatedAgainHoldsTheBatchAndGe
 TEST_F(ConsumeDeadLettersTest, SigtermIsHonouredWhileDeadLettersHaveNowhereToGo) {
   test::BackgroundFoodpipe consumer({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--json",
                                      "--quiet"});
+  // Deleted once the consumer runs (at start it would create a missing one).
+  ASSERT_TRUE(consumer.wait_for_output("partitions assigned", 60)) << consumer.stderr_so_far();
   ASSERT_EQ(test::run_kafka_tool({"topics", "--delete", "--topic", dlq()}).exit_code, 0);
   publish({"not json"});
   const auto deadline = Clock::now() + 90s;

@@ -182,6 +182,30 @@ TEST_F(ConsumeForeignTest, TransactionalTopicCommittedOnceAbortedNeverAndCaughtU
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
+TEST_F(ConsumeForeignTest, AMissingDeadLetterTopicIsCreatedSoABadMessageDoesNotHoldThePartition) {
+  kafka::Admin(settings()).create_topic(m_topic, 2, 1, {}, 10s); // no <topic>.dlq, as on most topics
+  const auto input = write_orders(3, 79);
+  {
+    std::ofstream(input, std::ios::app) << "CUST-00001\tnot an order at all\n";
+  }
+  ASSERT_EQ(test::run_stranger_producer({"--topic", m_topic, "--input", input}).exit_code, 0);
+
+  const auto result = consume();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_EQ(summary["applied"].GetUint64(), 3U);
+  EXPECT_EQ(summary["dead_letters_by_reason"]["invalid_json"].GetUint64(), 1U);
+  const auto metadata = kafka::Admin(settings()).metadata(10s, m_topic + ".dlq");
+  ASSERT_EQ(metadata.topics.size(), 1U);
+  EXPECT_EQ(metadata.topics[0].partitions.size(), 2U) << "as many partitions as the topic";
+  kafka::Reader reader(settings());
+  std::int64_t letters = 0;
+  for (int p = 0; p < 2; ++p) {
+    letters += reader.watermarks(m_topic + ".dlq", p, 10s).high;
+  }
+  EXPECT_EQ(letters, 1);
+}
+
 TEST_F(ConsumeForeignTest, AnOpenTransactionHoldsItsPartitionBackWithoutAFault) {
   create_topics(1);
   const auto input = write_orders(30, 72);
