@@ -98,6 +98,20 @@ protected:
 
   std::string sql(const std::string& query) { return test::query_value(m_db.conninfo(), query); }
 
+  // foodpipe's own orders onto the topic.
+  void produce(int count, int seed) {
+    const auto produced = test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count",
+                                              std::to_string(count), "--seed", std::to_string(seed), "--quiet"});
+    ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  }
+
+  // inspect --verify of the group: every offset accounted for (exit 0)?
+  void expect_verified() {
+    const auto verify = test::run_foodpipe(
+        {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--json"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+
   std::string stored_offset(int partition) {
     return sql("SELECT next_offset FROM consumer_offsets WHERE group_id = '" + m_group + "' AND topic = '" + m_topic +
                "' AND partition = " + std::to_string(partition));
@@ -177,9 +191,7 @@ TEST_F(ConsumeForeignTest, TransactionalTopicCommittedOnceAbortedNeverAndCaughtU
   const auto again = consume();
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(parse_json(again.out)["consumed"].GetUint64(), 0U);
-  const auto verify = test::run_foodpipe(
-      {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--json"});
-  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  expect_verified();
 }
 
 TEST_F(ConsumeForeignTest, AMissingDeadLetterTopicIsCreatedSoABadMessageDoesNotHoldThePartition) {
@@ -284,23 +296,15 @@ TEST_F(ConsumeForeignTest, CompactedTopicIsReadThroughItsHoles) {
     EXPECT_EQ(sql("SELECT count(*) FROM orders WHERE order_id = '" + order_id + "'"), "1") << key;
   }
   EXPECT_EQ(stored_offset(0), std::to_string(end));
-  const auto verify = test::run_foodpipe(
-      {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--json"});
-  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  expect_verified();
 }
 
 TEST_F(ConsumeForeignTest, RetentionPastTheStoredOffsetIsReportedRecordedAndSkipped) {
   create_topics(1);
-  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "300", "--seed", "75",
-                                "--quiet"})
-                .exit_code,
-            0);
+  produce(300, 75);
   ASSERT_EQ(consume().exit_code, 0);
   ASSERT_EQ(stored_offset(0), "300");
-  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "200", "--seed", "76",
-                                "--quiet"})
-                .exit_code,
-            0);
+  produce(200, 76);
   // Kafka's own tool moves the log start from 0 to 400, past the stored 300.
   const auto offsets_file = "/tmp/" + test::unique_name("delete") + ".json";
   m_files.push_back(offsets_file);
@@ -331,17 +335,12 @@ TEST_F(ConsumeForeignTest, RetentionPastTheStoredOffsetIsReportedRecordedAndSkip
   EXPECT_NE(line.find("to=400"), std::string::npos) << line;
   EXPECT_EQ(result.err.find("removed by retention", warning + 1), std::string::npos) << "once";
 
-  const auto verify = test::run_foodpipe(
-      {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group});
-  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  expect_verified();
 }
 
 TEST_F(ConsumeForeignTest, ATopicCreatedAgainUnderTheStoredOffsetsIsReadFromItsStart) {
   create_topics(1);
-  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "50", "--seed", "77",
-                                "--quiet"})
-                .exit_code,
-            0);
+  produce(50, 77);
   ASSERT_EQ(consume().exit_code, 0);
   ASSERT_EQ(stored_offset(0), "50");
 
@@ -357,10 +356,7 @@ TEST_F(ConsumeForeignTest, ATopicCreatedAgainUnderTheStoredOffsetsIsReadFromItsS
       std::this_thread::sleep_for(500ms);
     }
   }
-  ASSERT_EQ(test::run_foodpipe({"produce", "--topic", m_topic, "--rate", "0", "--count", "20", "--seed", "78",
-                                "--quiet"})
-                .exit_code,
-            0);
+  produce(20, 78);
   const auto result = consume();
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto summary = parse_json(result.out);
