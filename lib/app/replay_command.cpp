@@ -128,6 +128,11 @@ void print_text(const pipeline::ReplayReport& r, const pipeline::ReplayOptions& 
   if (r.without_message > 0) {
     out << r.without_message << " offsets held no message (transaction markers, aborted or compacted records)\n";
   }
+  if (r.skipped_truncated > 0) {
+    out << r.skipped_truncated
+        << " dead letters were on the topic cut (too large for it): not replayed; their whole payloads are in the"
+           " dead_letters table\n";
+  }
   for (const auto& span : r.unread) {
     out << options.topic << " partition " << span.partition << ": offsets " << span.from << " to " << span.to
         << " (exclusive) NOT READ: the log ends at " << span.from
@@ -200,6 +205,8 @@ void print_json(const pipeline::ReplayReport& r, std::ostream& out) {
   w.Uint64(r.failed);
   w.Key("skipped_by_filter");
   w.Uint64(r.skipped_by_filter);
+  w.Key("skipped_truncated");
+  w.Uint64(r.skipped_truncated);
   w.Key("interrupted");
   w.Bool(r.interrupted);
   w.Key("elapsed_ms");

@@ -318,6 +318,10 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
       return false;
     }
     ++report.read;
+    if (header_value(message, "payload-truncated") == std::optional<std::string_view>("true")) {
+      ++report.skipped_truncated;
+      return true;
+    }
     if (options.reason) {
       const auto reason = header_value(message, "reason-code");
       if (!reason || *reason != *options.reason) {

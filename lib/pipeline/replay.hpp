@@ -116,6 +116,10 @@ struct ReplayReport {
   std::uint64_t republished = 0;       // delivered to --to-topic
   std::uint64_t failed = 0;            // not delivered to --to-topic
   std::uint64_t skipped_by_filter = 0; // not matching the reason filter
+  // Dead letters that went to the DLQ topic cut (header payload-truncated:
+  // too large for it). Not replayed: their whole payload is only in the
+  // dead_letters table.
+  std::uint64_t skipped_truncated = 0;
   bool dry_run = false;
   bool interrupted = false;
   std::chrono::steady_clock::duration elapsed{};
