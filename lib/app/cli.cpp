@@ -36,7 +36,9 @@ void print_top_help(std::ostream& out) {
   out << "  help" << std::string(width - 4 + 3, ' ') << "show this list, or 'foodpipe help <command>'\n\n";
   out << global_options() << '\n';
   out << "Precedence: flag > environment variable > --config file > default.\n"
-         "Exit status: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.\n"
+         "Exit status: 0 success, 1 failure, 2 usage or configuration error; stopped by SIGINT or\n"
+         "SIGTERM, a command finishes cleanly (its summary still printed) and exits 128 + the\n"
+         "signal's number: 130 for SIGINT, 143 for SIGTERM. A failure (1) wins over a signal.\n"
          "With no flags at all foodpipe talks to the local stack of compose/up\n"
          "(Kafka at localhost:9092, PostgreSQL at localhost:5432, database food_orders).\n";
 }
@@ -100,17 +102,28 @@ int run_checked(int argc, char** argv) {
   log::init(context.log_level, context.log_format);
   install_signal_handlers();
   tune_allocator();
-  return static_cast<int>(invocation.command->run(context, invocation.options));
+  const ExitCode code = invocation.command->run(context, invocation.options);
+  return exit_status(code, stop_signal()); // the signal as of the end of the run
 }
 
 } // namespace
+
+// One rule for every command, so that scripts can tell an interrupted run
+// from a finished one: stopped by SIGINT or SIGTERM, a command winds down
+// cleanly and reports as a shell would. Usage errors come before any work.
+int exit_status(ExitCode code, int signal_number) noexcept {
+  if (code == ExitCode::failure || code == ExitCode::usage || signal_number <= 0) {
+    return static_cast<int>(code);
+  }
+  return 128 + signal_number;
+}
 
 int run(int argc, char** argv) {
   try {
     return run_checked(argc, argv);
   } catch (const Error& error) {
     std::cerr << "foodpipe: error: " << error.what() << '\n';
-    return static_cast<int>(error.exit_code());
+    return exit_status(error.exit_code(), stop_signal());
   } catch (const std::exception& error) {
     std::cerr << "foodpipe: error: " << error.what() << '\n';
     return static_cast<int>(ExitCode::failure);

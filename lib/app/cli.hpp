@@ -4,9 +4,17 @@
 // (flag > environment > --config file > default), runs it, and turns any
 // foodpipe::Error into one "foodpipe: error: ..." line and an exit code.
 
+#include "core/error.hpp"
+
 namespace foodpipe::app {
 
 // The whole program. Never throws.
 int run(int argc, char** argv);
+
+// The process's exit status for a command's outcome when `signal_number`
+// (0: none) stopped it: ok and interrupted become 128 + signal_number, as a
+// shell reports a process the signal killed (130 for SIGINT, 143 for
+// SIGTERM); failure and usage stay 1 and 2, since they say more.
+[[nodiscard]] int exit_status(ExitCode code, int signal_number) noexcept;
 
 } // namespace foodpipe::app

@@ -144,8 +144,10 @@ Command make_consume_command() {
       "read them, consume continues from the log start, warns once and records the range in\n"
       "skipped_offsets (inspect --verify reports it). Kafka's committed offsets only mirror\n"
       "the database's; move both with 'foodpipe offsets'.\n\n"
-      "Exit status: 0 when stopped by a stop condition or SIGINT/SIGTERM (the batch in flight\n"
-      "is finished or rolled back first), 1 on a fatal error, 2 for bad options.\n\n"
+      "Exit status: 0 when stopped by a stop condition (--until-end, --max-messages,\n"
+      "--idle-timeout), 1 on a fatal error, 2 for bad options. SIGINT/SIGTERM finish or roll\n"
+      "back the batch in flight, print the summary (stopped by signal) and exit with\n"
+      "128 + the signal's number: 130 for SIGINT, 143 for SIGTERM.\n\n"
       "Numbers: --batch-size 1 to 1000000, --batch-ms 0 to 3600000, --max-message-bytes 1 to\n"
       "1000000000, --max-messages >= 1, --idle-timeout 0 to 31536000 s (365 days; 0 = never),\n"
       "--connect-timeout 0.001 to 86400 s (a day); anything else is exit 2.\n\n"
@@ -210,7 +212,7 @@ Command make_consume_command() {
     }
     std::cout.flush(); // the summary is out before a --metrics-linger wait
     endpoint.linger();
-    return ExitCode::ok;
+    return report.stopped_by == "signal" ? ExitCode::interrupted : ExitCode::ok;
   };
   return command;
 }

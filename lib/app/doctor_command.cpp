@@ -103,7 +103,8 @@ Command make_doctor_command() {
       "Checks, in order: the brokers answer a metadata request; the broker speaks a protocol\n"
       "this librdkafka can form consumer groups with (Kafka 4.x needs librdkafka >= 2.11);\n"
       "PostgreSQL accepts a connection to the --db database; the schema is migrated.\n"
-      "Exit status 0 when everything is usable, 1 otherwise (each problem says what to do).\n\n"
+      "Exit status 0 when everything is usable, 1 otherwise (each problem says what to do),\n"
+      "2 for bad options, 128 + the signal's number (130, 143) when SIGINT/SIGTERM arrive.\n\n"
       "Examples:\n"
       "  foodpipe doctor                      # the local stack of compose/up\n"
       "  foodpipe doctor --json | jq .kafka   # in a CI script\n";

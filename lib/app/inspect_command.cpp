@@ -881,7 +881,8 @@ Command make_inspect_command() {
       "              foodpipe inspect --verify\n"
       "              foodpipe inspect --verify --strict --json\n\n"
       "Exit status: 0 ok, 1 unreachable service, database not seeded, unknown order or lag\n"
-      "above --max-lag, 2 bad options or an unknown view.\n"
+      "above --max-lag, 2 bad options or an unknown view. Stopped by SIGINT/SIGTERM (--verify\n"
+      "prints its report, marked interrupted): 128 + the signal's number, 130 or 143.\n"
       "Numbers: --limit 1 to 100000, --max-lag 0 to 9223372036854775807, --connect-timeout\n"
       "0.001 to 86400 s (a day).\n";
   command.offers_json = true;

@@ -155,7 +155,9 @@ Command make_produce_command() {
       "The same --seed and --run-id give the same orders (apart from created_at); without\n"
       "--seed a random one is chosen and printed, so any run can be repeated.\n\n"
       "Exit status: 0 when every message was delivered, 1 when any failed or an input line was\n"
-      "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush and report.\n\n"
+      "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush, report (interrupted)\n"
+      "and exit 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), or 1 when a\n"
+      "message was not delivered: a failure wins over the interruption.\n\n"
       "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
       "--partitions 1 to 10000, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
       "--connect-timeout 0.001 to 86400 s (a day), --flush-timeout 0 to 86400 s, --count and\n"
@@ -251,7 +253,10 @@ Command make_produce_command() {
     }
     std::cout.flush(); // the summary is out before a --metrics-linger wait
     endpoint.linger();
-    return report.failed == 0 && report.invalid_lines == 0 ? ExitCode::ok : ExitCode::failure;
+    if (report.failed > 0 || report.invalid_lines > 0) {
+      return ExitCode::failure;
+    }
+    return report.interrupted ? ExitCode::interrupted : ExitCode::ok;
   };
   return command;
 }

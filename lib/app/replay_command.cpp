@@ -243,8 +243,9 @@ Command make_replay_command() {
       "Times: ISO-8601 (2026-12-01T10:00:00Z; no offset means UTC) or relative: -1h, -30m, -45s, -2d.\n\n"
       "Exit status: 0 when done, 1 when a republished message failed, a range could not be\n"
       "read to its end (an open transaction holds the log back) or a service failed,\n"
-      "2 for bad options, 130 when SIGINT/SIGTERM stopped it early (the batch in flight is\n"
-      "finished first).\n\n"
+      "2 for bad options. SIGINT/SIGTERM stop it early (the batch in flight is finished and\n"
+      "the report printed): exit 128 + the signal's number, 130 for SIGINT, 143 for SIGTERM,\n"
+      "unless a message failed (1 wins).\n\n"
       "Numbers: --batch-size 1 to 1000000, --max-message-bytes 1 to 1000000000, offsets 0 to\n"
       "9223372036854775807, --partition 0 to 2147483647; anything else is exit 2.\n\n"
       "Examples:\n"
@@ -288,10 +289,10 @@ Command make_replay_command() {
     } else {
       print_text(report, options, std::cout);
     }
-    if (report.interrupted) {
-      return ExitCode::interrupted;
+    if (report.failed > 0 || !report.unread.empty()) {
+      return ExitCode::failure;
     }
-    return report.failed > 0 || !report.unread.empty() ? ExitCode::failure : ExitCode::ok;
+    return report.interrupted ? ExitCode::interrupted : ExitCode::ok;
   };
   return command;
 }

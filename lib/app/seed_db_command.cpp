@@ -26,6 +26,9 @@ when the database has a migration the files do not: compare the checksums with
   psql -c 'SELECT version, name, checksum FROM schema_migrations'
   sha256sum sql/*.sql
 
+Exit status: 0 done, 1 failure, 2 bad options; SIGINT/SIGTERM while it waits (for the
+migration lock another run holds) stop it with 128 + the signal's number (130, 143).
+
 Examples:
   foodpipe seed-db                                 # the local stack of compose/up
   foodpipe seed-db --dry-run                       # what would be done; changes nothing

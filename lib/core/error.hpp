@@ -13,11 +13,14 @@
 namespace foodpipe {
 
 // Exit statuses shared by every subcommand; scripts rely on them.
+// app::run() turns ok and interrupted into 128 + the signal's number (130 for
+// SIGINT, 143 for SIGTERM) when a signal stopped the command; failure and
+// usage are kept as they are.
 enum class ExitCode : int {
   ok = 0,
   failure = 1,      // runtime failure: a service refused, data was refused, ...
   usage = 2,        // bad flags, bad configuration, unknown subcommand
-  interrupted = 130 // SIGINT/SIGTERM before the work finished
+  interrupted = 130 // stopped by SIGINT/SIGTERM before the work finished
 };
 
 // Base of every error foodpipe throws on purpose. what() is a complete sentence

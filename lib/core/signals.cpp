@@ -8,14 +8,18 @@ namespace {
 
 std::atomic<int> g_signal{0};
 std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "signal handler needs a lock-free flag");
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+              "signal handler needs lock-free atomics");
 
 extern "C" void on_signal(int signal_number) {
+  // The first signal is the one that stopped us (and names the exit status);
+  // it is recorded before the flag, so whoever sees the flag sees it.
+  int none = 0;
+  g_signal.compare_exchange_strong(none, signal_number);
   if (g_stop.exchange(true)) {
     // Asked twice: the next one gets the default action.
     std::signal(signal_number, SIG_DFL);
   }
-  g_signal.store(signal_number);
 }
 
 } // namespace
@@ -31,7 +35,7 @@ void install_signal_handlers() {
 
 bool stop_requested() noexcept { return g_stop.load(std::memory_order_relaxed); }
 
-int stop_signal() noexcept { return g_signal.load(std::memory_order_relaxed); }
+int stop_signal() noexcept { return g_signal.load(); }
 
 void request_stop(int signal_number) noexcept {
   g_signal.store(signal_number);

@@ -11,7 +11,7 @@ void install_signal_handlers();
 
 [[nodiscard]] bool stop_requested() noexcept;
 
-// The signal that asked us to stop, 0 if none.
+// The first signal that asked us to stop (SIGINT, SIGTERM), 0 if none.
 [[nodiscard]] int stop_signal() noexcept;
 
 // For tests and for jobs that want to stop themselves.

@@ -253,9 +253,11 @@ PGresult* Connection::await_result(int sent) {
     } else if (now - *stop_seen >= k_stop_grace) {
       const std::string where = describe();
       m_conn.reset();
+      // Caused by the stop, not by a fault: a command that cannot go on
+      // reports the interruption (128 + the signal's number).
       throw DbError("gave up waiting for PostgreSQL at " + where + " while stopping: it did not answer for " +
                         std::to_string(k_stop_grace.count()) + " s",
-                    "", true);
+                    "", true, ExitCode::interrupted);
     }
   };
   for (int flushed = PQflush(conn); flushed != 0; flushed = PQflush(conn)) {

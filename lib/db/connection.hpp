@@ -77,7 +77,8 @@ public:
   // One or more statements (simple query protocol; the last result is
   // returned). Throws DbError. Like every statement below, it waits for the
   // server in short slices: after SIGINT/SIGTERM a server that has not
-  // answered for 5 s is abandoned (DbError with connection_lost()).
+  // answered for 5 s is abandoned (DbError with connection_lost() and
+  // ExitCode::interrupted).
   Result exec(const std::string& sql);
 
   // One statement with $1.. parameters. Throws DbError.

@@ -8,7 +8,7 @@
 //   a 5 s outage (no connections)     pauses, resumes, skips nothing (the Python original did)
 //   group churn                       one member killed, one added: nothing lost or doubled
 //   a frozen (SIGSTOPped) member      cannot move the offsets when it wakes up
-//   SIGTERM during an outage          exits 0 promptly, commits nothing past unwritten data
+//   SIGTERM during an outage          exits 143 promptly, commits nothing past unwritten data
 //   a rebalance during an outage      partitions assigned while the database is away are
 //                                     started from the database once it is back
 //   a member frozen in a transaction  must not block the new owner for ever; SIGTERM works
@@ -773,7 +773,7 @@ TEST_F(ConsumeChaosTest, GroupSurvivesAMemberKilledAndOneAdded) {
   }
   for (const auto& [member, name] : survivors) {
     const auto result = member->wait(60);
-    EXPECT_EQ(result.exit_code, 0) << name << ": " << result.err;
+    EXPECT_EQ(result.exit_code, 128 + SIGTERM) << name << ": " << result.err;
     const auto summary = parse_summary(result.out);
     std::cout << "[ summary  ] " << name << ": " << result.out;
     const auto consumed = summary_number(summary, "consumed");
@@ -827,7 +827,7 @@ TEST_F(ConsumeChaosTest, FrozenMemberCannotMoveOffsetsWhenItWakesUp) {
   std::this_thread::sleep_for(5s);
   frozen.signal(SIGTERM);
   const auto woken = frozen.wait(60);
-  EXPECT_EQ(woken.exit_code, 0) << woken.err;
+  EXPECT_EQ(woken.exit_code, 128 + SIGTERM) << woken.err;
   const auto summary = parse_summary(woken.out);
   std::cout << "[ summary  ] woken member: " << woken.out;
   std::cout << "[ result   ] stale_batches of the woken member: " << summary_number(summary, "stale_batches") << '\n';
@@ -870,7 +870,7 @@ TEST_F(ConsumeChaosTest, SigtermDuringAnOutageExitsPromptlyAndCommitsNothingUnwr
   std::cout << "[ faults   ] outage began at " << rows_at_outage << " rows of " << k_total << "; exit took "
             << exit_seconds << " s\n";
   EXPECT_LT(rows_at_outage, k_total) << "the outage should begin mid-stream";
-  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   EXPECT_LT(exit_seconds, 15.0) << "SIGTERM during an outage should not wait for the database";
   const auto summary = parse_summary(result.out);
   std::cout << "[ summary  ] " << result.out;
@@ -923,7 +923,7 @@ TEST_F(ConsumeChaosTest, PartitionsAssignedDuringAnOutageStartFromTheDatabase) {
                        << ::testing::PrintToString(watermarks()) << "\n" << survivor.stderr_so_far();
   survivor.signal(SIGTERM);
   const auto result = survivor.wait(60);
-  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   std::cout << "[ summary  ] survivor: " << result.out;
   EXPECT_NE(result.err.find("resumed from the offsets in the database"), std::string::npos)
       << "the partitions assigned during the outage should have been held, then resolved: " << result.err;
@@ -1133,7 +1133,7 @@ TEST_F(ConsumeChaosTest, SigtermWhileTheDatabaseDoesNotAnswerExitsPromptly) {
   }
   const auto result = consumer.wait(5);
   if (stopped) {
-    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   }
   proxy.stop(); // the server ends whatever sessions were left open through it
 

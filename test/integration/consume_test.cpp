@@ -208,7 +208,7 @@ TEST_F(ConsumeTest, BadMessagesAreDeadLetteredWithTheirReasonAndGoodOnesApplied)
   EXPECT_EQ(dlq_reasons["conflicting_duplicate"], 1);
 }
 
-TEST_F(ConsumeTest, SigtermFinishesTheBatchStoresOffsetsAndExitsZero) {
+TEST_F(ConsumeTest, SigtermFinishesTheBatchStoresOffsetsAndExits143) {
   const auto produced = test::run_foodpipe(
       {"produce", "--topic", m_topic, "--rate", "0", "--count", "20000", "--seed", "5", "--quiet"});
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
@@ -219,7 +219,7 @@ TEST_F(ConsumeTest, SigtermFinishesTheBatchStoresOffsetsAndExitsZero) {
   }
   consumer.signal(SIGTERM);
   const auto result = consumer.wait(60);
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   const auto summary = parse_json(result.out);
   EXPECT_STREQ(summary["stopped_by"].GetString(), "signal");
   const auto consumed = summary["consumed"].GetUint64();

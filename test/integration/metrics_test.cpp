@@ -251,9 +251,9 @@ TEST(Metrics, ProducerCountersEqualTheSummary) {
   EXPECT_GT(std::stoul(head.content_length), 0U);
   EXPECT_EQ(request(port, http::verb::get, "/metrics?name[]=x").status, 200U) << "a query string is ignored";
 
-  produce.signal(SIGTERM); // ends the linger
+  produce.signal(SIGTERM); // ends the linger, and a signal's end is 128 + its number
   const auto result = produce.wait(60);
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   const auto summary = parse_json(result.out);
   ASSERT_EQ(summary["delivered"].GetUint64(), 1000U);
 
@@ -378,7 +378,7 @@ TEST_F(ConsumerMetrics, CountersLagAndCommitTimesEqualTheSummary) {
   const auto e = scrape(port);
   consume.signal(SIGTERM);
   const auto result = consume.wait(60);
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   const auto summary = parse_json(result.out);
   ASSERT_EQ(summary["consumed"].GetUint64(), total);
   ASSERT_EQ(summary["applied"].GetUint64(), 400U);

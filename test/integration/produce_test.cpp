@@ -212,7 +212,7 @@ TEST(Produce, SigtermLosesNothingThatWasReportedDelivered) {
   std::this_thread::sleep_for(1500ms);
   producer.signal(SIGTERM);
   const auto result = producer.wait(60);
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
   const auto summary = parse_json(result.out);
   EXPECT_TRUE(summary["interrupted"].GetBool());
   EXPECT_EQ(summary["failed"].GetUint64(), 0U);

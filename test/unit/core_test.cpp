@@ -1,10 +1,13 @@
-// Secret redaction and the log record layout.
+// Secret redaction, the log record layout and the signal flag.
+
+#include <csignal>
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include "core/log.hpp"
 #include "core/redact.hpp"
+#include "core/signals.hpp"
 
 namespace foodpipe {
 namespace {
@@ -69,6 +72,20 @@ TEST(Log, JsonRecordIsOneLineWhateverTheValuesHold) {
   ASSERT_FALSE(doc.Parse(line.c_str()).HasParseError()) << line;
   EXPECT_STREQ(doc["message"].GetString(), "a\nb");
   EXPECT_STREQ(doc["error"].GetString(), "c\r\nd\x01");
+}
+
+TEST(Signals, TheFirstSignalIsTheOneRecorded) {
+  install_signal_handlers();
+  reset_stop_request();
+  ASSERT_EQ(std::raise(SIGTERM), 0);
+  ASSERT_EQ(std::raise(SIGINT), 0); // a second signal: recorded as asked twice, not as the reason
+  EXPECT_TRUE(stop_requested());
+  EXPECT_EQ(stop_signal(), SIGTERM);
+  // The second one restored SIGINT's default action; restore both for the other tests.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  reset_stop_request();
+  EXPECT_EQ(stop_signal(), 0);
 }
 
 TEST(Log, LevelsParse) {
