@@ -26,7 +26,6 @@ constexpr CountRange k_batch_ms_range{0, 3'600'000}; // a batch waits an hour at
 constexpr CountRange k_message_bytes_range{1, 1'000'000'000}; // librdkafka's message.max.bytes at most
 constexpr CountRange k_max_messages_range{1};
 constexpr SecondsRange k_idle_timeout_range{std::chrono::milliseconds(0), k_max_duration};
-constexpr SecondsRange k_connect_timeout_range{std::chrono::milliseconds(1), k_max_timeout};
 
 // Consumed, rate, outcomes, lag, and whether it is waiting for the database.
 void show(ProgressLine& line, const pipeline::SinkProgress& p) {

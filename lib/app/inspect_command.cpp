@@ -802,7 +802,7 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
   request.options.group = vm["group"].as<std::string>();
   const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
   request.options.connect_timeout =
-      parse_seconds(value("connect-timeout"), {std::chrono::milliseconds(1), k_max_timeout});
+      parse_seconds(value("connect-timeout"), k_connect_timeout_range);
   const auto limit = parse_count(value("limit"), {1, 100'000});
 
   auto& out = std::cout;

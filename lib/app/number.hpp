@@ -57,6 +57,9 @@ struct SecondsRange {
   std::chrono::milliseconds max = k_max_duration;
 };
 
+// --connect-timeout of every command: more than 0, at most k_max_timeout.
+inline constexpr SecondsRange k_connect_timeout_range{std::chrono::milliseconds(1), k_max_timeout};
+
 // A whole number in range ("0", "1000000"; no sign, no fraction, no exponent).
 [[nodiscard]] std::uint64_t parse_count(const OptionValue& value, CountRange range = {});
 [[nodiscard]] std::uint64_t parse_count(const std::string& option, const std::string& text, CountRange range = {});

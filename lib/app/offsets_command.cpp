@@ -11,6 +11,7 @@
 
 #include "app/commands.hpp"
 #include "app/number.hpp"
+#include "app/settings.hpp"
 #include "app/table.hpp"
 #include "pipeline/offsets.hpp"
 #include "pipeline/replay.hpp"
@@ -82,11 +83,7 @@ pipeline::OffsetsOptions options_from(const Context& context, const po::variable
     options.target = pipeline::OffsetTarget::latest;
   } else if (vm.count("to-offset") != 0U) {
     options.target = pipeline::OffsetTarget::offset;
-    const auto offset = parse_count("to-offset", vm["to-offset"].as<std::string>());
-    if (offset > static_cast<std::uint64_t>(INT64_MAX)) {
-      throw UsageError("--to-offset: offset too large");
-    }
-    options.offset = static_cast<std::int64_t>(offset);
+    options.offset = static_cast<std::int64_t>(parse_count(option_value(context, vm, "to-offset"), {0, INT64_MAX}));
   } else if (vm.count("to-datetime") != 0U) {
     options.target = pipeline::OffsetTarget::datetime;
     const auto& text = vm["to-datetime"].as<std::string>();
@@ -107,11 +104,7 @@ pipeline::OffsetsOptions options_from(const Context& context, const po::variable
     throw UsageError("give --dry-run (the default) or --execute, not both");
   }
   options.execute = vm["execute"].as<bool>();
-  options.timeout = parse_seconds("connect-timeout", vm["connect-timeout"].as<std::string>());
-  // librdkafka takes timeouts as int milliseconds.
-  if (options.timeout.count() == 0 || options.timeout > std::chrono::hours(24)) {
-    throw UsageError("--connect-timeout must be more than 0 seconds and at most 86400");
-  }
+  options.timeout = parse_seconds(option_value(context, vm, "connect-timeout"), k_connect_timeout_range);
   return options;
 }
 

@@ -49,7 +49,6 @@ constexpr double k_min_positive_rate = 0.000001; // the schedule's resolution: o
 constexpr SecondsRange k_duration_range{std::chrono::milliseconds(0), k_max_duration};
 constexpr CountRange k_linger_ms_range{0, 900'000};         // librdkafka's linger.ms
 constexpr CountRange k_batch_bytes_range{1, 2'147'483'647}; // librdkafka's batch.size
-constexpr SecondsRange k_connect_timeout_range{std::chrono::milliseconds(1), k_max_timeout};
 constexpr SecondsRange k_flush_timeout_range{std::chrono::milliseconds(0), k_max_timeout};
 
 void print_text(const pipeline::ProduceReport& r, std::ostream& out) {
