@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "domain/order_json.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/producer.hpp"
+#include "kafka/reader.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe {
@@ -404,6 +406,47 @@ TEST_F(ConsumerMetrics, CountersLagAndCommitTimesEqualTheSummary) {
   // The consumer has left the group: no partition is reported any more.
   EXPECT_TRUE(e.with_prefix("foodpipe_consumer_lag{").empty()) << "revoked partitions must not be reported";
   expect_process_metrics(e);
+}
+
+// Offsets removed by retention before the group read them are counted, as in
+// the summary (and recorded in skipped_offsets, see consume_foreign_test).
+TEST_F(ConsumerMetrics, OffsetsRemovedByRetentionAreCounted) {
+  publish(5, 0);
+  const auto first = test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                         "--until-end", "--quiet"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto unread = publish(5, 2);
+  // Kafka's own tool removes everything not read yet: the log start of every
+  // partition moves to its end.
+  kafka::Reader reader(settings());
+  std::string partitions;
+  for (int p = 0; p < 3; ++p) {
+    partitions += std::string(p == 0 ? "" : ",") + R"({"topic":")" + m_topic + R"(","partition":)" +
+                  std::to_string(p) + R"(,"offset":)" + std::to_string(reader.watermarks(m_topic, p, 10s).high) +
+                  "}";
+  }
+  const auto file = "/tmp/" + test::unique_name("delete") + ".json";
+  std::ofstream(file) << R"({"version":1,"partitions":[)" << partitions << "]}";
+  const auto deleted = test::run_kafka_tool({"delete-records", "--offset-json-file", file});
+  std::remove(file.c_str());
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+
+  test::BackgroundFoodpipe consume({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                    "--until-end", "--json", "--quiet", "--metrics-port", "0", "--metrics-linger",
+                                    "60"});
+  const auto port = wait_for_port(consume);
+  ASSERT_NE(port, 0);
+  wait_for_log(consume, "(still serving metrics)", 60s);
+  const auto e = scrape(port);
+  consume.signal(SIGTERM);
+  const auto result = consume.wait(60);
+  const auto summary = parse_json(result.out);
+  ASSERT_EQ(summary["skipped_offsets"].GetUint64(), unread) << result.err;
+  EXPECT_EQ(summary["consumed"].GetUint64(), 0U);
+  EXPECT_EQ(e.types.at("foodpipe_consumer_skipped_offsets_total"), "counter");
+  EXPECT_EQ(e.count("foodpipe_consumer_skipped_offsets_total"), unread);
+  EXPECT_EQ(e.count("foodpipe_consumer_dead_letters_truncated_total"),
+            summary["dead_letters_truncated"].GetUint64());
 }
 
 } // namespace
