@@ -32,8 +32,8 @@
 //     the new ones, and consume follows only them.
 //   - Kafka accepted, then the COMMIT failed or this process died before it:
 //     Kafka holds the new offsets, the database the old ones. consume logs at
-//     start "Kafka's committed offsets differ from the database's; following
-//     the database", and the dry run and `inspect group` show both columns.
+//     start "Kafka's committed offsets differ from the database's (...);
+//     following the database", and the dry run and `inspect group` show both columns.
 //     The error says so; run the command again.
 //   - The COMMIT's answer was lost: the database's outcome is unknown (all old
 //     or all new). The error says to look (dry run) before running again,

@@ -338,6 +338,26 @@ TEST_F(ConsumeForeignTest, RetentionPastTheStoredOffsetIsReportedRecordedAndSkip
   expect_verified();
 }
 
+// An operator who moves the group's offsets with Kafka's own tool learns, once,
+// that consume follows the database's.
+TEST_F(ConsumeForeignTest, KafkasOwnResetIsReportedOnceAndTheDatabaseIsFollowed) {
+  create_topics(1);
+  produce(40, 80);
+  ASSERT_EQ(consume().exit_code, 0);
+  const auto reset = test::run_kafka_tool({"consumer-groups", "--reset-offsets", "--group", m_group, "--topic",
+                                           m_topic, "--to-earliest", "--execute"});
+  ASSERT_EQ(reset.exit_code, 0) << reset.out << reset.err;
+
+  const auto result = consume();
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(parse_json(result.out)["consumed"].GetUint64(), 0U) << "nothing re-read";
+  const auto line = result.err.find("Kafka's committed offsets differ from the database's");
+  ASSERT_NE(line, std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("following the database", line), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("0: kafka 0 database 40", line), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("Kafka's committed offsets differ", line + 1), std::string::npos) << "once";
+}
+
 TEST_F(ConsumeForeignTest, ATopicCreatedAgainUnderTheStoredOffsetsIsReadFromItsStart) {
   create_topics(1);
   produce(50, 77);
