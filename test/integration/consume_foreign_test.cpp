@@ -7,11 +7,8 @@
 // aborted one, and stores the position after what it read.
 
 #include <chrono>
-#include <csignal>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -19,7 +16,7 @@
 #include "domain/generator.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/admin.hpp"
-#include "kafka/reader.hpp"
+#include "support/foreign_topic.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe {
@@ -28,32 +25,12 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-kafka::ClientSettings settings() { return {test::bootstrap_servers(), {}}; }
 
 using test::parse_json;
 
-// What StrangerProducer printed: per input record, in input order, whether it
-// was committed ('C') or aborted ('A') and where it went.
-struct Written {
-  char kind = 'C';
-  std::int32_t partition = 0;
-  std::int64_t offset = 0;
-};
-
-std::vector<Written> parse_written(const std::string& out) {
-  std::vector<Written> written;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > 2 && (line[0] == 'C' || line[0] == 'A') && line[1] == ' ') {
-      Written w;
-      w.kind = line[0];
-      std::istringstream fields(line.substr(2));
-      fields >> w.partition >> w.offset;
-      written.push_back(w);
-    }
-  }
-  return written;
+// The order_id of a StrangerProducer input line ("key<TAB>json").
+std::string order_id_of(const std::string& line) {
+  return domain::decode(std::string_view(line).substr(line.find('\t') + 1)).order().order_id;
 }
 
 class ConsumeForeignTest : public ::testing::Test {
@@ -64,29 +41,8 @@ protected:
   }
 
   void create_topics(int partitions, const kafka::Properties& configs = {}) {
-    kafka::Admin admin(settings());
-    admin.create_topic(m_topic, partitions, 1, configs, 10s);
-    admin.create_topic(m_topic + ".dlq", partitions, 1, {}, 10s);
-  }
-
-  // `count` orders as StrangerProducer input lines (key TAB value), kept in m_orders.
-  std::string write_orders(std::size_t count, std::uint64_t seed) {
-    domain::OrderGenerator generator(seed, "stranger");
-    const auto path = "/tmp/" + test::unique_name("stranger") + ".tsv";
-    std::ofstream file(path, std::ios::binary);
-    for (std::size_t i = 0; i < count; ++i) {
-      auto order = generator.next();
-      file << order.customer_id << '\t' << domain::encode(order) << '\n';
-      m_orders.push_back(std::move(order));
-    }
-    m_files.push_back(path);
-    return path;
-  }
-
-  void TearDown() override {
-    for (const auto& path : m_files) {
-      std::remove(path.c_str());
-    }
+    test::create_topic(m_topic, partitions, configs);
+    test::create_topic(m_topic + ".dlq", partitions);
   }
 
   test::CommandResult consume(std::vector<std::string> extra = {}) {
@@ -117,44 +73,21 @@ protected:
                "' AND partition = " + std::to_string(partition));
   }
 
-  kafka::Watermarks marks(int partition) {
-    kafka::Reader reader(settings());
-    return reader.watermarks(m_topic, partition, 10s);
-  }
-
-  // Messages still in the log of a partition (compaction removes some).
-  std::int64_t messages_in(int partition) {
-    kafka::Reader reader(settings());
-    const auto w = reader.watermarks(m_topic, partition, 10s);
-    std::int64_t count = 0;
-    // A range that ends on a hole ends at the log end only by timeout in old
-    // readers; read to the high watermark and count.
-    reader.read(m_topic, {{partition, w.low, w.high}}, [&count](const rd_kafka_message_t&) {
-      ++count;
-      return true;
-    }, 5s);
-    return count;
-  }
+  [[nodiscard]] kafka::Watermarks marks(int partition) const { return test::watermarks(m_topic, partition); }
 
   test::ScratchDatabase m_db{"fpforeign"};
   std::string m_topic = test::unique_name("foreign");
   std::string m_group = test::unique_name("group");
-  std::vector<domain::Order> m_orders;
-  std::vector<std::string> m_files;
 };
 
 TEST_F(ConsumeForeignTest, TransactionalTopicCommittedOnceAbortedNeverAndCaughtUpPastTheMarkers) {
   create_topics(3);
-  const auto input = write_orders(240, 71);
-  const auto produced = test::run_stranger_producer(
-      {"--topic", m_topic, "--input", input, "--transactions", "c7,a4,c5,a3,c1,a1"});
-  ASSERT_EQ(produced.exit_code, 0) << produced.err;
-  const auto written = parse_written(produced.out);
-  ASSERT_EQ(written.size(), m_orders.size()) << produced.out;
+  const auto run = test::write_with_stranger(m_topic, test::order_lines(240, 71, "stranger"),
+                                             {"--transactions", "c7,a4,c5,a3,c1,a1"});
   std::set<std::string> committed;
   std::set<std::string> aborted;
-  for (std::size_t i = 0; i < written.size(); ++i) {
-    (written[i].kind == 'C' ? committed : aborted).insert(m_orders[i].order_id);
+  for (const auto& record : run.records) {
+    (record.kind == 'C' ? committed : aborted).insert(order_id_of(record.line));
   }
   ASSERT_FALSE(aborted.empty());
 
@@ -175,11 +108,11 @@ TEST_F(ConsumeForeignTest, TransactionalTopicCommittedOnceAbortedNeverAndCaughtU
     EXPECT_EQ(sql("SELECT count(*) FROM orders WHERE order_id = '" + id + "'"), "0") << id << " was aborted";
   }
   // Each row sits at the offset Kafka gave its record.
-  for (std::size_t i = 0; i < written.size(); ++i) {
-    if (written[i].kind == 'C') {
+  for (const auto& record : run.records) {
+    if (record.kind == 'C') {
       EXPECT_EQ(sql("SELECT source_partition || '@' || source_offset FROM orders WHERE order_id = '" +
-                    m_orders[i].order_id + "'"),
-                std::to_string(written[i].partition) + "@" + std::to_string(written[i].offset));
+                    order_id_of(record.line) + "'"),
+                std::to_string(record.partition) + "@" + std::to_string(record.offset));
     }
   }
   // Each log ends in a commit or abort marker: the stored position is past it.
@@ -195,37 +128,31 @@ TEST_F(ConsumeForeignTest, TransactionalTopicCommittedOnceAbortedNeverAndCaughtU
 }
 
 TEST_F(ConsumeForeignTest, AMissingDeadLetterTopicIsCreatedSoABadMessageDoesNotHoldThePartition) {
-  kafka::Admin(settings()).create_topic(m_topic, 2, 1, {}, 10s); // no <topic>.dlq, as on most topics
-  const auto input = write_orders(3, 79);
-  {
-    std::ofstream(input, std::ios::app) << "CUST-00001\tnot an order at all\n";
-  }
-  ASSERT_EQ(test::run_stranger_producer({"--topic", m_topic, "--input", input}).exit_code, 0);
+  test::create_topic(m_topic, 2); // no <topic>.dlq, as on most topics
+  auto lines = test::order_lines(3, 79, "stranger");
+  lines.emplace_back("CUST-00001\tnot an order at all");
+  (void)test::write_with_stranger(m_topic, lines, {});
 
   const auto result = consume();
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto summary = parse_json(result.out);
   EXPECT_EQ(summary["applied"].GetUint64(), 3U);
   EXPECT_EQ(summary["dead_letters_by_reason"]["invalid_json"].GetUint64(), 1U);
-  const auto metadata = kafka::Admin(settings()).metadata(10s, m_topic + ".dlq");
+  const auto metadata = kafka::Admin(test::kafka_settings()).metadata(10s, m_topic + ".dlq");
   ASSERT_EQ(metadata.topics.size(), 1U);
   EXPECT_EQ(metadata.topics[0].partitions.size(), 2U) << "as many partitions as the topic";
-  kafka::Reader reader(settings());
-  std::int64_t letters = 0;
-  for (int p = 0; p < 2; ++p) {
-    letters += reader.watermarks(m_topic + ".dlq", p, 10s).high;
-  }
-  EXPECT_EQ(letters, 1);
+  EXPECT_EQ(test::watermarks(m_topic + ".dlq", 0).high + test::watermarks(m_topic + ".dlq", 1).high, 1);
 }
 
 TEST_F(ConsumeForeignTest, AnOpenTransactionHoldsItsPartitionBackWithoutAFault) {
   create_topics(1);
-  const auto input = write_orders(30, 72);
+  const auto input = test::write_input(test::order_lines(30, 72, "stranger"));
   // 20 committed records, then a transaction of 10 that stays open until stdin closes.
   auto producer = test::start_stranger_producer(
       {"--topic", m_topic, "--input", input, "--transactions", "c20", "--open", "10", "--hold-ms", "-1", "--finally",
        "commit"});
   ASSERT_TRUE(producer.wait_for_output("open", 60)) << producer.stderr_so_far();
+  std::remove(input.c_str());
 
   const auto held = consume();
   ASSERT_EQ(held.exit_code, 0) << held.err;
@@ -245,53 +172,34 @@ TEST_F(ConsumeForeignTest, AnOpenTransactionHoldsItsPartitionBackWithoutAFault) 
 }
 
 TEST_F(ConsumeForeignTest, CompactedTopicIsReadThroughItsHoles) {
-  // Segments roll after 100 ms and the cleaner may take any closed segment.
-  create_topics(1, {{"cleanup.policy", "compact"},
-                    {"segment.ms", "100"},
-                    {"min.cleanable.dirty.ratio", "0.01"},
-                    {"min.compaction.lag.ms", "0"},
-                    {"delete.retention.ms", "0"}});
   // 20 keys, each written four times with different orders: compaction keeps
-  // the last order of each key.
+  // the last order of each key. The helper keeps writing "tick" records so
+  // that segments roll and the cleaner runs.
   domain::OrderGenerator generator(73, "compact");
-  const auto path = "/tmp/" + test::unique_name("compact") + ".tsv";
-  m_files.push_back(path);
+  std::vector<std::string> lines;
   std::map<std::string, std::string> last_order_of_key;
-  {
-    std::ofstream file(path, std::ios::binary);
-    for (int round = 0; round < 4; ++round) {
-      for (int k = 0; k < 20; ++k) {
-        const auto order = generator.next();
-        const auto key = "KEY-" + std::to_string(k);
-        file << key << '\t' << domain::encode(order) << '\n';
-        last_order_of_key[key] = order.order_id;
-      }
+  for (int round = 0; round < 4; ++round) {
+    for (int k = 0; k < 20; ++k) {
+      const auto order = generator.next();
+      const auto key = "KEY-" + std::to_string(k);
+      lines.push_back(key + "\t" + domain::encode(order));
+      last_order_of_key[key] = order.order_id;
     }
   }
-  ASSERT_EQ(test::run_stranger_producer({"--topic", m_topic, "--input", path}).exit_code, 0);
-
-  // Keep rolling segments until the cleaner has run: fewer messages than offsets.
-  const auto filler = write_orders(1, 74);
-  const auto deadline = Clock::now() + 90s;
-  std::int64_t remaining = 0;
-  for (;;) {
-    std::this_thread::sleep_for(300ms);
-    ASSERT_EQ(test::run_stranger_producer({"--topic", m_topic, "--input", filler}).exit_code, 0);
-    remaining = messages_in(0);
-    if (remaining < marks(0).high - 20 || Clock::now() > deadline) {
-      break;
-    }
-  }
+  const auto remaining = test::make_compacted_topic(m_topic, lines);
+  test::create_topic(m_topic + ".dlq", 1);
   const auto end = marks(0).high;
-  ASSERT_LT(remaining, end - 20) << "the log cleaner did not compact the topic in time";
+  ASSERT_LT(static_cast<std::int64_t>(remaining.size()), end - marks(0).low)
+      << "the log cleaner did not compact the topic in time";
 
   const auto result = consume({"--batch-size", "5"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto summary = parse_json(result.out);
-  EXPECT_EQ(summary["consumed"].GetUint64(), static_cast<std::uint64_t>(remaining));
+  EXPECT_EQ(summary["consumed"].GetUint64(), remaining.size());
   EXPECT_EQ(summary["consumed"].GetUint64(),
             summary["applied"].GetUint64() + summary["duplicates"].GetUint64() + summary["dead_letters"].GetUint64());
-  EXPECT_EQ(summary["dead_letters"].GetUint64(), 0U);
+  // The ticks (a bare number each) are not orders; nothing else is a dead letter.
+  EXPECT_EQ(sql("SELECT count(*) FROM dead_letters WHERE message_key <> 'tick'::bytea"), "0");
   for (const auto& [key, order_id] : last_order_of_key) {
     EXPECT_EQ(sql("SELECT count(*) FROM orders WHERE order_id = '" + order_id + "'"), "1") << key;
   }
@@ -306,12 +214,7 @@ TEST_F(ConsumeForeignTest, RetentionPastTheStoredOffsetIsReportedRecordedAndSkip
   ASSERT_EQ(stored_offset(0), "300");
   produce(200, 76);
   // Kafka's own tool moves the log start from 0 to 400, past the stored 300.
-  const auto offsets_file = "/tmp/" + test::unique_name("delete") + ".json";
-  m_files.push_back(offsets_file);
-  std::ofstream(offsets_file) << R"({"version":1,"partitions":[{"topic":")" << m_topic
-                              << R"(","partition":0,"offset":400}]})";
-  const auto deleted = test::run_kafka_tool({"delete-records", "--offset-json-file", offsets_file});
-  ASSERT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
+  test::delete_records(m_topic, 0, 400);
   ASSERT_EQ(marks(0).low, 400);
 
   const auto started = Clock::now();
@@ -369,7 +272,7 @@ TEST_F(ConsumeForeignTest, ATopicCreatedAgainUnderTheStoredOffsetsIsReadFromItsS
   const auto deadline = Clock::now() + 30s;
   for (;;) {
     try {
-      kafka::Admin(settings()).create_topic(m_topic, 1, 1, {}, 10s);
+      kafka::Admin(test::kafka_settings()).create_topic(m_topic, 1, 1, {}, 10s);
       break;
     } catch (const std::exception& error) {
       ASSERT_LT(Clock::now(), deadline) << error.what();

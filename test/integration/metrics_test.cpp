@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
-#include <fstream>
 #include <map>
 #include <regex>
 #include <thread>
@@ -22,7 +21,7 @@
 #include "domain/order_json.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/producer.hpp"
-#include "kafka/reader.hpp"
+#include "support/foreign_topic.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe {
@@ -418,18 +417,9 @@ TEST_F(ConsumerMetrics, OffsetsRemovedByRetentionAreCounted) {
   const auto unread = publish(5, 2);
   // Kafka's own tool removes everything not read yet: the log start of every
   // partition moves to its end.
-  kafka::Reader reader(settings());
-  std::string partitions;
   for (int p = 0; p < 3; ++p) {
-    partitions += std::string(p == 0 ? "" : ",") + R"({"topic":")" + m_topic + R"(","partition":)" +
-                  std::to_string(p) + R"(,"offset":)" + std::to_string(reader.watermarks(m_topic, p, 10s).high) +
-                  "}";
+    test::delete_records(m_topic, p, test::watermarks(m_topic, p).high);
   }
-  const auto file = "/tmp/" + test::unique_name("delete") + ".json";
-  std::ofstream(file) << R"({"version":1,"partitions":[)" << partitions << "]}";
-  const auto deleted = test::run_kafka_tool({"delete-records", "--offset-json-file", file});
-  std::remove(file.c_str());
-  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
 
   test::BackgroundFoodpipe consume({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
                                     "--until-end", "--json", "--quiet", "--metrics-port", "0", "--metrics-linger",

@@ -17,7 +17,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "foreign_topic.hpp"
+#include "support/foreign_topic.hpp"
 #include "kafka/reader.hpp"
 #include "support/test_env.hpp"
 

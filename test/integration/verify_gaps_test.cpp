@@ -24,7 +24,7 @@
 #include "db/order_copy.hpp"
 #include "domain/order_json.hpp"
 #include "domain/timestamp.hpp"
-#include "foreign_topic.hpp"
+#include "support/foreign_topic.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe {

@@ -5,7 +5,7 @@
 // producer with committed and aborted transactions (transaction markers and
 // aborted records), compaction that has actually run (holes where older
 // records of a key were), and kafka-delete-records (a log start past offset 0).
-// Header-only; each helper fails the calling test (ADD_FAILURE) when the
+// Header-only; each helper fails the calling test (EXPECT) when the
 // tool it runs fails.
 
 #include <chrono>
