@@ -33,6 +33,40 @@ bool is_unreachable(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
 }
 
+// Options for one admin request, which librdkafka ends after `timeout`.
+AdminOptionsPtr request_options(rd_kafka_t* handle, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(handle, op));
+  std::array<char, 512> error{};
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), error.data(),
+                                            error.size());
+  return options;
+}
+
+// The result event of the admin request sent to `queue`. Throws KafkaError
+// naming the bootstrap servers when no broker answered, or starting with
+// `what` when the request failed as a whole.
+EventPtr await_result(rd_kafka_t* handle, const std::string& bootstrap_servers, rd_kafka_queue_t* queue,
+                      std::chrono::milliseconds timeout, const std::string& what) {
+  const auto unreachable = [&](rd_kafka_resp_err_t err) {
+    const auto* events = ClientEvents::of(handle);
+    return KafkaError(events != nullptr ? unreachable_message(bootstrap_servers, *events)
+                                        : "cannot reach Kafka at " + bootstrap_servers,
+                      err, false, true);
+  };
+  // The request timeout bounds the wait; a margin for the local queue.
+  EventPtr event(rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 5000));
+  if (!event) {
+    throw unreachable(RD_KAFKA_RESP_ERR__TIMED_OUT);
+  }
+  if (const auto err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (is_unreachable(err)) {
+      throw unreachable(err);
+    }
+    throw KafkaError(what + ": " + rd_kafka_event_error_string(event.get()), err);
+  }
+  return event;
+}
+
 // Big-endian reads over the Kafka protocol's wire format.
 class WireReader {
 public:
@@ -201,32 +235,12 @@ void GroupAdmin::alter_committed_offsets(const std::string& group, const std::st
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
   }
   AlterOffsetsPtr alter(rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get()));
-  std::array<char, 512> error{};
-  AdminOptionsPtr options(rd_kafka_AdminOptions_new(m_admin.handle(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), error.data(),
-                                            error.size());
+  const auto options = request_options(m_admin.handle(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, timeout);
   QueuePtr queue(rd_kafka_queue_new(m_admin.handle()));
   rd_kafka_AlterConsumerGroupOffsets_t* requests[] = {alter.get()};
   rd_kafka_AlterConsumerGroupOffsets(m_admin.handle(), requests, 1, options.get(), queue.get());
-
-  const auto* events = ClientEvents::of(m_admin.handle());
-  const auto unreachable = [&](rd_kafka_resp_err_t err) {
-    return KafkaError(events != nullptr ? unreachable_message(m_settings.bootstrap_servers, *events)
-                                        : "cannot reach Kafka at " + m_settings.bootstrap_servers,
-                      err, false, true);
-  };
   const std::string what = "cannot commit offsets of group " + group + " on " + topic;
-  // The request timeout bounds the wait; a margin for the local queue.
-  EventPtr event(rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 5000));
-  if (!event) {
-    throw unreachable(RD_KAFKA_RESP_ERR__TIMED_OUT);
-  }
-  if (const auto err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (is_unreachable(err)) {
-      throw unreachable(err);
-    }
-    throw KafkaError(what + ": " + rd_kafka_event_error_string(event.get()), err);
-  }
+  const auto event = await_result(m_admin.handle(), m_settings.bootstrap_servers, queue.get(), timeout, what);
   const auto* result = rd_kafka_event_AlterConsumerGroupOffsets_result(event.get());
   std::size_t group_count = 0;
   const auto** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(result, &group_count);
@@ -266,33 +280,12 @@ void GroupAdmin::alter_committed_offsets(const std::string& group, const std::st
 std::map<std::string, std::string> GroupAdmin::topic_config(const std::string& topic,
                                                             std::chrono::milliseconds timeout) {
   ConfigResourcePtr resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
-  std::array<char, 512> error{};
-  AdminOptionsPtr options(rd_kafka_AdminOptions_new(m_admin.handle(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS));
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), error.data(),
-                                            error.size());
+  const auto options = request_options(m_admin.handle(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout);
   QueuePtr queue(rd_kafka_queue_new(m_admin.handle()));
   rd_kafka_ConfigResource_t* resources[] = {resource.get()};
   rd_kafka_DescribeConfigs(m_admin.handle(), resources, 1, options.get(), queue.get());
-
-  const auto* events = ClientEvents::of(m_admin.handle());
-  const auto unreachable = [&](rd_kafka_resp_err_t err) {
-    return KafkaError(events != nullptr ? unreachable_message(m_settings.bootstrap_servers, *events)
-                                        : "cannot reach Kafka at " + m_settings.bootstrap_servers,
-                      err, false, true);
-  };
-  // The request timeout bounds the wait; a margin for the local queue.
-  EventPtr event(rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 5000));
-  if (!event) {
-    throw unreachable(RD_KAFKA_RESP_ERR__TIMED_OUT);
-  }
-  if (const auto err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (is_unreachable(err)) {
-      throw unreachable(err);
-    }
-    throw KafkaError("cannot read the configuration of topic " + topic + ": " +
-                         rd_kafka_event_error_string(event.get()),
-                     err);
-  }
+  const auto event = await_result(m_admin.handle(), m_settings.bootstrap_servers, queue.get(), timeout,
+                                  "cannot read the configuration of topic " + topic);
   const auto* result = rd_kafka_event_DescribeConfigs_result(event.get());
   std::size_t resource_count = 0;
   const auto** described = rd_kafka_DescribeConfigs_result_resources(result, &resource_count);
