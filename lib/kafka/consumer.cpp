@@ -184,14 +184,21 @@ void Consumer::resume(const std::string& topic, const std::vector<std::int32_t>&
   }
 }
 
-void Consumer::nudge_fetcher(const std::string& topic, const std::vector<std::int32_t>& partitions) {
-  if (partitions.empty()) {
+void Consumer::nudge_fetcher() {
+  if (!m_nudge_replies) {
+    m_nudge_replies.reset(rd_kafka_queue_new(m_handle.get()));
+  }
+  while (EventPtr reply{rd_kafka_queue_poll(m_nudge_replies.get(), 0)}) {
+    --m_nudges_in_flight;
+  }
+  if (m_nudges_in_flight >= 2) {
     return;
   }
-  const std::int32_t partition = partitions[m_next_nudge++ % partitions.size()];
-  std::int64_t low = 0;
-  std::int64_t high = 0;
-  (void)rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high, 1000);
+  AdminOptionsPtr options(rd_kafka_AdminOptions_new(m_handle.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS));
+  std::array<char, 256> error{};
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), 5000, error.data(), error.size());
+  rd_kafka_ListConsumerGroups(m_handle.get(), options.get(), m_nudge_replies.get());
+  ++m_nudges_in_flight;
 }
 
 std::optional<std::pair<std::int64_t, std::int64_t>> Consumer::cached_watermarks(const std::string& topic,

@@ -100,17 +100,18 @@ public:
   void pause(const std::string& topic, const std::vector<std::int32_t>& partitions);
   void resume(const std::string& topic, const std::vector<std::int32_t>& partitions);
 
-  // Makes the fetcher look at its pre-fetch queue now, after the application
-  // has taken a batch out of it. librdkafka before 2.2 stops fetching while the
-  // queue is over queued.max.messages.kbytes and looks again only when its
-  // broker thread next wakes: up to a second later, long enough for a fast
-  // consumer to drain a small queue and idle. A watermark query is a request
-  // to the partition's leader whose reply wakes that thread; it reads
-  // nothing the consumer depends on and moves no position (unlike a
-  // resume or seek, which restart the fetch). Queries one partition per call,
-  // in turn; waits at most a second for the reply (only a broker in trouble
-  // takes that long). Errors are ignored: the fetcher then wakes on its own.
-  void nudge_fetcher(const std::string& topic, const std::vector<std::int32_t>& partitions);
+  // Makes the fetchers look at their pre-fetch queues now, after the
+  // application has taken a batch out of them. librdkafka before 2.2 stops
+  // fetching a partition while its queue is over queued.max.messages.kbytes
+  // and looks again only when the broker's thread next wakes: up to a second
+  // later, long enough for a fast consumer to drain a small queue and idle.
+  // Any request to a broker wakes its thread; this sends one ListGroups to
+  // every broker (librdkafka's asynchronous ListConsumerGroups), which reads
+  // nothing the consumer depends on and moves no position (unlike a resume or
+  // seek, which restart the fetch). Never blocks: the replies are collected
+  // by later calls, and while two nudges are still unanswered (a broker in
+  // trouble) it sends none.
+  void nudge_fetcher();
 
   // Commits offsets to Kafka asynchronously (for Kafka's own tools to show lag);
   // failures are logged, never thrown.
@@ -135,7 +136,8 @@ private:
   HandlePtr m_handle;
   std::exception_ptr m_handler_error; // thrown by a rebalance handler, rethrown by poll()
   bool m_closed = false;
-  std::size_t m_next_nudge = 0; // nudge_fetcher's turn
+  QueuePtr m_nudge_replies;     // where nudge_fetcher's requests answer
+  int m_nudges_in_flight = 0;
 };
 
 } // namespace foodpipe::kafka

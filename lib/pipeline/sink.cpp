@@ -790,7 +790,7 @@ bool Sink::flush(bool single_attempt) {
         // The batch came out of the pre-fetch queue: have it refilled now, not
         // up to a second later, so that a small queue (little memory) keeps
         // the writer fed.
-        m_consumer->nudge_fetcher(m_options.topic, ready_partitions());
+        m_consumer->nudge_fetcher();
         return true;
       }
     } catch (const db::DbError& error) {
