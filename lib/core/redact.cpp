@@ -98,8 +98,10 @@ std::string redact_keyword_list(std::string_view text) {
 
 bool is_secret_key(std::string_view key) {
   const auto k = lower(key);
+  // sasl.jaas.config is Kafka's Java client's, which librdkafka refuses with a
+  // message quoting the property: it holds a password.
   return k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
-         k == "ssl.key.pem" || k == "sasl.oauthbearer.config" || k == "ssl_key" ||
+         k == "ssl.key.pem" || k == "sasl.oauthbearer.config" || k == "ssl_key" || k == "sasl.jaas.config" ||
          k.find("token") != std::string::npos;
 }
 

@@ -7,8 +7,10 @@
 
 namespace foodpipe {
 
-// True for configuration keys whose values are secrets (sasl.password,
-// ssl.key.password, sasl.oauthbearer.client.secret, ...).
+// True for configuration keys whose values are secrets: any key holding
+// "password", "secret" or "token" (sasl.password, ssl.key.password,
+// ssl.keystore.password, sasl.oauthbearer.client.secret, ...), ssl.key.pem,
+// sasl.oauthbearer.config and sasl.jaas.config.
 [[nodiscard]] bool is_secret_key(std::string_view key);
 
 // The value to show for key=value: "***" for secrets, the value otherwise.

@@ -20,6 +20,7 @@ Admin::Admin(const ClientSettings& settings) : m_settings(settings) {
 Admin::~Admin() = default;
 
 ClusterMetadata Admin::metadata(std::chrono::milliseconds timeout, const std::optional<std::string>& topic) {
+  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_topic_t* topic_handle = nullptr;
   if (topic) {
@@ -69,6 +70,7 @@ ClusterMetadata Admin::metadata(std::chrono::milliseconds timeout, const std::op
 
 Admin::CreateResult Admin::create_topic(const std::string& name, int partitions, int replication_factor,
                                         const Properties& configs, std::chrono::milliseconds timeout) {
+  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
   std::array<char, 512> error{};
   NewTopicPtr topic(rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, error.data(), error.size()));
   if (!topic) {

@@ -4,8 +4,11 @@
 // operation can say *why* ("Connection refused") and not just "timed out".
 // Thread-safe: written from librdkafka's threads, read from the caller's.
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include <librdkafka/rdkafka.h>
 
@@ -26,23 +29,63 @@ public:
   // The ClientEvents attached to a handle's conf, or nullptr.
   [[nodiscard]] static ClientEvents* of(const rd_kafka_t* handle) noexcept;
 
+  // A failed broker connection. RD_KAFKA_RESP_ERR__AUTHENTICATION (the broker
+  // refused the SASL login) and RD_KAFKA_RESP_ERR__SSL (the TLS handshake
+  // failed, e.g. an untrusted certificate) are also kept as the refusal:
+  // no wait or retry cures them, and later errors do not replace them.
   void record_error(rd_kafka_resp_err_t code, const std::string& reason);
 
   [[nodiscard]] std::string last_error() const;
   [[nodiscard]] rd_kafka_resp_err_t last_code() const;
   [[nodiscard]] bool fatal() const;
 
+  // The refusal: once a broker refused this client's login or a TLS
+  // handshake failed, that code and librdkafka's text; until then, and for
+  // good once await_usable_broker() found a usable broker (a later refusal
+  // may be a broker restarting, which the operations' own timeouts deal
+  // with), RD_KAFKA_RESP_ERR_NO_ERROR.
+  [[nodiscard]] rd_kafka_resp_err_t refusal_code() const;
+  [[nodiscard]] std::string refusal() const;
+  // Throws KafkaError (exit 1, not retriable) with refusal_message() when
+  // there is a refusal.
+  void throw_if_refused(const std::string& bootstrap_servers) const;
+
+  // Returns once `handle` (whose conf this object is attached to) has a broker
+  // it can use, i.e. connected and, behind SASL, logged in; immediately after
+  // the first time. Asks in short slices, so that a refusal ends the wait
+  // within a fraction of a second instead of after `timeout`. Throws
+  // KafkaError: the refusal, or unreachable_message() after `timeout`.
+  void await_usable_broker(rd_kafka_t* handle, const std::string& bootstrap_servers,
+                           std::chrono::milliseconds timeout);
+
 private:
   mutable std::mutex m_mutex;
   std::string m_last_error;
   rd_kafka_resp_err_t m_last_code = RD_KAFKA_RESP_ERR_NO_ERROR;
   bool m_fatal = false;
+  std::string m_refusal;
+  rd_kafka_resp_err_t m_refusal_code = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::atomic<bool> m_broker_usable{false};
   void* m_owner = nullptr;
 };
 
+// What a broker connection failure reported by librdkafka's log (facility
+// FAIL, which carries no error code) is: RD_KAFKA_RESP_ERR__AUTHENTICATION for
+// a refused SASL login, RD_KAFKA_RESP_ERR__SSL for a failed TLS handshake,
+// RD_KAFKA_RESP_ERR__TRANSPORT otherwise.
+[[nodiscard]] rd_kafka_resp_err_t classify_connection_failure(std::string_view message);
+
 // "cannot reach Kafka at <servers> (<reason>); start it with compose/up or set
 // --bootstrap-servers" — the reason is the OS's word where librdkafka gave one.
+// When the brokers refused the login or the TLS handshake failed, says that
+// instead, naming the settings to check (sasl.username and sasl.password;
+// ssl.ca.location).
 [[nodiscard]] std::string unreachable_message(const std::string& bootstrap_servers,
                                               const ClientEvents& events);
+
+// The one-line message for a refusal: `code` is RD_KAFKA_RESP_ERR__AUTHENTICATION
+// or RD_KAFKA_RESP_ERR__SSL, `reason` librdkafka's text.
+[[nodiscard]] std::string refusal_message(const std::string& bootstrap_servers, rd_kafka_resp_err_t code,
+                                          const std::string& reason);
 
 } // namespace foodpipe::kafka

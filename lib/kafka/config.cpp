@@ -20,7 +20,7 @@ void log_callback(const rd_kafka_t* handle, int level, const char* facility, con
   const bool connection_failure = std::string_view(facility) == "FAIL";
   if (connection_failure && handle != nullptr) {
     if (auto* events = ClientEvents::of(handle); events != nullptr) {
-      events->record_error(RD_KAFKA_RESP_ERR__TRANSPORT, message);
+      events->record_error(classify_connection_failure(message), message);
     }
   }
   const auto foodpipe_level = connection_failure ? log::Level::debug
@@ -44,8 +44,12 @@ std::string try_set(rd_kafka_conf_t* conf, const std::string& key, const std::st
 
 void set_or_throw(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
   if (const auto error = try_set(conf, key, value); !error.empty()) {
-    // librdkafka's message may quote the value; never let a secret through.
-    const std::string shown = is_secret_key(key) ? "invalid value for " + key : error;
+    // librdkafka's message may quote the value (in double quotes); never let
+    // a secret through. Its reasons that quote nothing are kept ("Java JAAS
+    // configuration is not supported, see ...").
+    const bool may_quote = error.find('"') != std::string::npos ||
+                           (!value.empty() && error.find(value) != std::string::npos);
+    const std::string shown = is_secret_key(key) && may_quote ? "invalid value for " + key : error;
     throw UsageError("-X " + key + "=" + redact_value(key, value) + ": " + shown +
                      " (see librdkafka's CONFIGURATION.md for the properties it knows)");
   }
@@ -63,6 +67,15 @@ void validate_properties(const Properties& properties) {
   for (const auto& [key, value] : properties) {
     set_or_throw(scratch.get(), key, value);
   }
+}
+
+bool is_property(const std::string& key) {
+  // rd_kafka_conf_get cannot tell an unset string property from an unknown
+  // one; setting an empty value on a scratch conf can (a known key gives OK or
+  // INVALID). Topic-level keys fall through to the default topic conf there.
+  std::array<char, 512> error{};
+  const ConfPtr scratch(rd_kafka_conf_new());
+  return rd_kafka_conf_set(scratch.get(), key.c_str(), "", error.data(), error.size()) != RD_KAFKA_CONF_UNKNOWN;
 }
 
 ConfPtr make_conf(const ClientSettings& settings, const Properties& defaults) {

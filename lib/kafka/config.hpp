@@ -23,6 +23,11 @@ struct ClientSettings {
 // secret values never appear in the message.
 void validate_properties(const Properties& properties);
 
+// True when librdkafka knows `key` as a property, global or topic level,
+// whatever value it would accept. (It also knows some names of Kafka's Java
+// client, such as sasl.jaas.config, only to refuse any value, saying why.)
+[[nodiscard]] bool is_property(const std::string& key);
+
 // A conf with the client id, bootstrap servers, foodpipe's log routing, then
 // `defaults` (the caller's, e.g. acks=all), then the user's -X properties (which
 // may override the defaults). Throws UsageError for a refused property.

@@ -53,8 +53,17 @@ EventPtr await_result(rd_kafka_t* handle, const std::string& bootstrap_servers, 
                                         : "cannot reach Kafka at " + bootstrap_servers,
                       err, false, true);
   };
-  // The request timeout bounds the wait; a margin for the local queue.
-  EventPtr event(rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 5000));
+  // The request timeout bounds the wait; a margin for the local queue. Short
+  // slices, so that a refused login ends the wait at once.
+  const auto* events = ClientEvents::of(handle);
+  const auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(5);
+  EventPtr event;
+  while (!event && std::chrono::steady_clock::now() < deadline) {
+    if (events != nullptr) {
+      events->throw_if_refused(bootstrap_servers);
+    }
+    event.reset(rd_kafka_queue_poll(queue, 200));
+  }
   if (!event) {
     throw unreachable(RD_KAFKA_RESP_ERR__TIMED_OUT);
   }
@@ -139,6 +148,9 @@ GroupAdmin::GroupAdmin(const ClientSettings& settings) : m_settings(settings), m
 GroupAdmin::~GroupAdmin() = default;
 
 GroupDescription GroupAdmin::describe_group(const std::string& group, std::chrono::milliseconds timeout) {
+  if (auto* events = ClientEvents::of(m_admin.handle()); events != nullptr) {
+    events->await_usable_broker(m_admin.handle(), m_settings.bootstrap_servers, timeout);
+  }
   const rd_kafka_group_list* raw = nullptr;
   const auto err = rd_kafka_list_groups(m_admin.handle(), group.c_str(), &raw, static_cast<int>(timeout.count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -200,6 +212,7 @@ std::map<std::int32_t, std::int64_t> GroupAdmin::committed_offsets(const std::st
     throw KafkaError(std::string("cannot create a Kafka client: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
   }
   (void)conf.release(); // owned by the rd_kafka_t now
+  events.await_usable_broker(handle.get(), m_settings.bootstrap_servers, timeout);
 
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   for (const auto partition : partitions) {

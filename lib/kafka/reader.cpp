@@ -45,6 +45,7 @@ Reader::~Reader() {
 }
 
 Watermarks Reader::watermarks(const std::string& topic, std::int32_t partition, std::chrono::milliseconds timeout) {
+  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
   Watermarks marks;
   const auto err = rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &marks.low, &marks.high,
                                                     static_cast<int>(timeout.count()));
@@ -66,6 +67,7 @@ std::map<std::int32_t, std::int64_t> Reader::offsets_for_times(const std::string
   if (times.empty()) {
     return offsets;
   }
+  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(times.size())));
   for (const auto& [partition, time] : times) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = time;
@@ -92,6 +94,7 @@ std::map<std::int32_t, std::int64_t> Reader::offsets_for_times(const std::string
 }
 
 std::vector<std::int32_t> Reader::partitions(const std::string& topic, std::chrono::milliseconds timeout) {
+  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
   rd_kafka_topic_t* handle = rd_kafka_topic_new(m_handle.get(), topic.c_str(), nullptr);
   const rd_kafka_metadata_t* raw = nullptr;
   const auto err = rd_kafka_metadata(m_handle.get(), 0, handle, &raw, static_cast<int>(timeout.count()));

@@ -30,7 +30,15 @@ TEST(Redact, SecretKeys) {
   EXPECT_TRUE(is_secret_key("sasl.password"));
   EXPECT_TRUE(is_secret_key("ssl.key.password"));
   EXPECT_TRUE(is_secret_key("sasl.oauthbearer.client.secret"));
+  EXPECT_TRUE(is_secret_key("ssl.keystore.password"));
+  EXPECT_TRUE(is_secret_key("ssl.truststore.password"));
+  EXPECT_TRUE(is_secret_key("SASL.Password"));
+  EXPECT_TRUE(is_secret_key("some.future.client_secret"));
+  EXPECT_TRUE(is_secret_key("sasl.jaas.config"));
+  EXPECT_TRUE(is_secret_key("ssl.key.pem"));
   EXPECT_FALSE(is_secret_key("linger.ms"));
+  EXPECT_FALSE(is_secret_key("sasl.username"));
+  EXPECT_FALSE(is_secret_key("ssl.ca.location"));
   EXPECT_EQ(redact_value("sasl.password", "hunter2"), "***");
   EXPECT_EQ(redact_value("acks", "all"), "all");
 }
