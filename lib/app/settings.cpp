@@ -2,6 +2,7 @@
 
 #include <array>
 #include <fstream>
+#include <istream>
 #include <sstream>
 
 #include "app/commands.hpp"
@@ -69,6 +70,50 @@ std::optional<std::string> last_value_of(const po::parsed_options& parsed, const
   return values.back();
 }
 
+// True when some subcommand (not necessarily this one) has option `key`: a
+// config file may be shared by several subcommands.
+bool is_any_command_option(const std::string& key) {
+  for (const auto& command : commands()) {
+    po::positional_options_description positional;
+    if (command_options(command, positional).find_nothrow(key, false) != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The --config file's lines as options of this subcommand: foodpipe's own
+// options, then librdkafka's properties as the client files Kafka tools
+// write them (bootstrap.servers for --bootstrap-servers, anything else
+// librdkafka knows as a -X property). Another subcommand's options are
+// passed over; any other key is a usage error.
+po::parsed_options parse_config(const std::vector<ConfigLine>& lines, const std::string& path,
+                                const po::options_description& all) {
+  po::parsed_options parsed(&all);
+  for (const auto& line : lines) {
+    const auto where = path + " line " + std::to_string(line.number);
+    if (all.find_nothrow(line.key, false) != nullptr) {
+      parsed.options.emplace_back(line.key, std::vector<std::string>{line.value});
+    } else if (line.key == "bootstrap.servers") {
+      parsed.options.emplace_back("bootstrap-servers", std::vector<std::string>{line.value});
+    } else if (is_any_command_option(line.key)) {
+      continue;
+    } else if (kafka::is_property(line.key)) {
+      try {
+        kafka::validate_properties({{line.key, line.value}});
+      } catch (const UsageError& error) {
+        throw UsageError(where + ": " + error.what());
+      }
+      parsed.options.emplace_back("property", std::vector<std::string>{line.key + "=" + line.value});
+    } else {
+      throw UsageError(where + ": '" + line.key +
+                       "' is neither a foodpipe option nor a librdkafka property (see 'foodpipe help' and "
+                       "librdkafka's CONFIGURATION.md)");
+    }
+  }
+  return parsed;
+}
+
 std::string quote_conninfo_value(const std::string& value) {
   std::string out = "'";
   for (const char c : value) {
@@ -94,6 +139,32 @@ Environment process_environment() {
   return env;
 }
 
+std::vector<ConfigLine> read_config_lines(std::istream& in, const std::string& path) {
+  std::vector<ConfigLine> lines;
+  std::string text;
+  const auto blank = " \t\r";
+  for (std::size_t number = 1; std::getline(in, text); ++number) {
+    const auto first = text.find_first_not_of(blank);
+    if (first == std::string::npos || text[first] == '#' || text[first] == '!') {
+      continue;
+    }
+    const auto eq = text.find('=', first);
+    auto key_end = eq == std::string::npos ? std::string::npos : text.find_last_not_of(blank, eq - 1);
+    if (eq == std::string::npos || eq == first || key_end == std::string::npos || key_end < first) {
+      throw UsageError(path + " line " + std::to_string(number) + ": expected 'name = value'");
+    }
+    ConfigLine line;
+    line.number = number;
+    line.key = text.substr(first, key_end + 1 - first);
+    const auto value_start = text.find_first_not_of(blank, eq + 1);
+    if (value_start != std::string::npos) {
+      line.value = text.substr(value_start, text.find_last_not_of(blank) + 1 - value_start);
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 po::options_description global_options() {
   po::options_description desc("Global options (also from the environment and --config FILE)", 100, 50);
   // clang-format off
@@ -110,7 +181,9 @@ po::options_description global_options() {
     ("log-format", po::value<std::string>()->value_name("FORMAT")->default_value("text"),
        "text or json lines on stderr (env LOG_FORMAT)")
     ("config", po::value<std::string>()->value_name("FILE"),
-       "read 'name = value' lines for any long option (env FOODPIPE_CONFIG)");
+       "read 'name = value' lines for any long option, and librdkafka properties as a client "
+       ".properties file has them (bootstrap.servers, security.protocol, sasl.*, ssl.*, ...: -X); "
+       "'#' starts a comment line (env FOODPIPE_CONFIG)");
   // clang-format on
   return desc;
 }
@@ -298,9 +371,7 @@ Invocation parse_invocation(const std::vector<std::string>& args, const Environm
       if (!file) {
         throw UsageError("cannot read --config file " + *config_path);
       }
-      // A config file may be shared by several subcommands: keys another
-      // subcommand owns are not errors here.
-      from_file = po::parse_config_file(file, all, /*allow_unregistered=*/true);
+      from_file = parse_config(read_config_lines(file, *config_path), *config_path, all);
     }
 
     // Options store in precedence order: the first stored value wins.

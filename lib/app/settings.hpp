@@ -5,6 +5,8 @@
 // Pure functions of (arguments, environment, file contents) so they are unit
 // tested without touching the process.
 
+#include <cstddef>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,7 +32,8 @@ struct Invocation {
 
 // Parses argv (without the program name). Throws UsageError (exit 2) for an
 // unknown subcommand (with "did you mean"), unknown or malformed options, a bad
-// -X property (quoting librdkafka), an unreadable --config file.
+// -X property (quoting librdkafka), an unreadable --config file or a line in
+// it whose name is neither a foodpipe option nor a librdkafka property.
 [[nodiscard]] Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env);
 
 // A subcommand's own options (plus --json where it offers it).
@@ -39,6 +42,20 @@ struct Invocation {
 
 // The global options every subcommand accepts.
 [[nodiscard]] po::options_description global_options();
+
+// One `name = value` line of a --config file.
+struct ConfigLine {
+  std::size_t number = 0; // 1-based, for messages
+  std::string key;
+  std::string value;
+};
+
+// The lines of a --config file: blank lines and lines whose first character
+// is '#' or '!' are comments; otherwise the name is what precedes the first
+// '=' and the value all that follows it, blanks around both removed (a '#'
+// inside a value is kept: a password may hold one). Throws UsageError naming
+// the line when it has no name or no '='.
+[[nodiscard]] std::vector<ConfigLine> read_config_lines(std::istream& in, const std::string& path);
 
 // The default PostgreSQL target, honouring libpq's PG* variables where set.
 [[nodiscard]] std::string default_db_conninfo(const Environment& env);
