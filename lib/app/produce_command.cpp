@@ -12,6 +12,7 @@
 #include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
+#include "app/replication_options.hpp"
 #include "app/settings.hpp"
 #include "core/log.hpp"
 #include "domain/generator.hpp"
@@ -135,6 +136,18 @@ void print_json(const pipeline::ProduceReport& r, std::ostream& out) {
   w.Bool(r.interrupted);
   w.Key("topic_created");
   w.Bool(r.topic_created);
+  // What created topics get; null when produce creates none.
+  const auto replication = [&w, &r](const char* key, int kafka::Replication::*member) {
+    w.Key(key);
+    if (r.replication) {
+      w.Int((*r.replication).*member);
+    } else {
+      w.Null();
+    }
+  };
+  replication("replication_factor", &kafka::Replication::replication_factor);
+  replication("min_insync_replicas", &kafka::Replication::min_insync_replicas);
+  replication("cluster_brokers", &kafka::Replication::brokers);
   w.EndObject();
   out << buffer.GetString() << '\n';
 }
@@ -150,7 +163,11 @@ Command make_produce_command() {
       "Each order goes to --topic keyed by its customer_id (so one customer's orders stay in\n"
       "order on one partition), with headers schema-version, content-type and run-id. The\n"
       "producer is idempotent with acks=all: a retry never duplicates, and every message is\n"
-      "counted as delivered or failed. The topic and <topic>.dlq are created when missing.\n\n"
+      "counted as delivered or failed. The topic and <topic>.dlq are created when missing,\n"
+      "with --replication-factor copies of each partition (default: min(3, brokers in the\n"
+      "cluster)) and min.insync.replicas = --min-insync-replicas (default: 2 with three copies or\n"
+      "more, else 1): on three brokers, one may fail without losing or refusing a write. Neither\n"
+      "may exceed the cluster's broker count (exit 2). The choice is logged, and in --json.\n\n"
       "The same --seed and --run-id give the same orders (apart from created_at); without\n"
       "--seed a random one is chosen and printed, so any run can be repeated.\n\n"
       "Exit status: 0 when every message was delivered, 1 when any failed or an input line was\n"
@@ -158,7 +175,8 @@ Command make_produce_command() {
       "and exit 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), or 1 when a\n"
       "message was not delivered: a failure wins over the interruption.\n\n"
       "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
-      "--partitions 1 to 10000, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
+      "--partitions 1 to 10000, --replication-factor and --min-insync-replicas 1 to the\n"
+      "cluster's broker count, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
       "--connect-timeout 0.001 to 86400 s (a day), --flush-timeout 0 to 86400 s, --count and\n"
       "--seed any whole number >= 0; anything else is exit 2, from a flag, the environment or\n"
       "--config alike.\n\n"
@@ -192,6 +210,7 @@ Command make_produce_command() {
       ("flush-timeout", po::value<std::string>()->default_value("30")->value_name("S"), "seconds to wait for outstanding deliveries at the end")
       ("quiet,q", po::bool_switch(), "no progress output");
     // clang-format on
+    add_replication_options(desc);
     add_metrics_options(desc);
   };
   command.run = [](const Context& context, const po::variables_map& vm) {
@@ -203,6 +222,7 @@ Command make_produce_command() {
     }
     const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
     options.partitions = static_cast<int>(parse_count(value("partitions"), k_partitions_range));
+    options.replication = replication_request(context, vm);
     const auto rate = value("rate");
     options.rate = parse_number(rate, k_rate_range);
     if (options.rate > 0 && options.rate < k_min_positive_rate) {

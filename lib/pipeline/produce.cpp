@@ -28,33 +28,57 @@ constexpr std::string_view k_content_type = "application/json";
 constexpr auto k_retention_ms = "604800000"; // 7 days
 
 // Creates the topic and its dead-letter topic when missing; warns when an
-// existing topic's partition count differs from the one asked for.
-void ensure_topics(kafka::Admin& admin, const ProduceOptions& options, const kafka::ClusterMetadata& cluster,
+// existing topic's partition count or replication factor differs from the
+// one it would be created with.
+void ensure_topics(kafka::Admin& admin, const ProduceOptions& options, const kafka::Replication& replication,
                    ProduceReport& report) {
-  const int replication = std::min(3, static_cast<int>(cluster.brokers.size()));
   const auto ensure = [&](const std::string& name, bool& created) {
     const auto metadata = admin.metadata(options.connect_timeout, name);
     const bool exists = !metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (exists) {
-      const auto partitions = static_cast<int>(metadata.topics[0].partitions.size());
-      if (partitions != options.partitions) {
+      const auto& partitions = metadata.topics[0].partitions;
+      const auto count = static_cast<int>(partitions.size());
+      if (count != options.partitions) {
         log::warning("produce", "topic exists with another partition count; keeping it",
-                     {{"topic", name}, {"partitions", std::to_string(partitions)},
+                     {{"topic", name}, {"partitions", std::to_string(count)},
                       {"requested", std::to_string(options.partitions)}});
+      }
+      if (!partitions.empty() &&
+          static_cast<int>(partitions.front().replicas.size()) != replication.replication_factor) {
+        log::warning("produce",
+                     "topic exists with another replication factor; keeping it "
+                     "(kafka-reassign-partitions changes it)",
+                     {{"topic", name},
+                      {"replication_factor", std::to_string(partitions.front().replicas.size())},
+                      {"chosen", std::to_string(replication.replication_factor)}});
       }
       return;
     }
-    const auto result = admin.create_topic(name, options.partitions, replication,
-                                           {{"retention.ms", k_retention_ms}}, options.connect_timeout);
+    auto configs = replication.topic_configs();
+    configs.emplace_back("retention.ms", k_retention_ms);
+    const auto result = admin.create_topic(name, options.partitions, replication.replication_factor, configs,
+                                           options.connect_timeout);
     created = result == kafka::Admin::CreateResult::created;
     if (created) {
       log::info("produce", "created topic",
                 {{"topic", name}, {"partitions", std::to_string(options.partitions)},
-                 {"replication", std::to_string(replication)}});
+                 {"replication_factor", std::to_string(replication.replication_factor)},
+                 {"min_insync_replicas", std::to_string(replication.min_insync_replicas)}});
     }
   };
   ensure(options.topic, report.topic_created);
   ensure(options.topic + ".dlq", report.dlq_created);
+}
+
+// Which of the two numbers the user gave, for the log.
+std::string requested_text(const kafka::Replication& replication) {
+  if (replication.replication_factor_requested && replication.min_insync_replicas_requested) {
+    return "both";
+  }
+  if (replication.replication_factor_requested) {
+    return "replication-factor";
+  }
+  return replication.min_insync_replicas_requested ? "min-insync-replicas" : "none";
 }
 
 kafka::Properties producer_defaults(const ProduceOptions& options) {
@@ -127,7 +151,16 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
     kafka::Admin admin(options.kafka);
     const auto cluster = admin.metadata(options.connect_timeout);
     if (options.create_topics) {
-      ensure_topics(admin, options, cluster, report);
+      // Checked against the cluster even when both topics exist: a request
+      // it cannot hold is a mistake worth saying before anything is sent.
+      const auto& replication = report.replication.emplace(kafka::choose_replication(
+          static_cast<int>(cluster.brokers.size()), options.replication, options.kafka.bootstrap_servers));
+      log::info("produce", "replication of created topics",
+                {{"replication_factor", std::to_string(replication.replication_factor)},
+                 {"min_insync_replicas", std::to_string(replication.min_insync_replicas)},
+                 {"brokers", std::to_string(replication.brokers)},
+                 {"requested", requested_text(replication)}});
+      ensure_topics(admin, options, replication, report);
     }
   }
 

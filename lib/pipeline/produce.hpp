@@ -13,6 +13,7 @@
 
 #include "core/histogram.hpp"
 #include "kafka/config.hpp"
+#include "kafka/replication.hpp"
 
 namespace foodpipe::pipeline {
 
@@ -23,6 +24,7 @@ struct ProduceOptions {
   std::string topic = "food-orders";
   int partitions = 3;              // when the topic has to be created
   bool create_topics = true;       // the topic and its <topic>.dlq
+  kafka::ReplicationRequest replication; // for created topics; empty: the cluster's default
   double rate = 10.0;              // orders per second; 0 = as fast as possible
   std::optional<std::uint64_t> count;           // stop after this many
   std::chrono::milliseconds duration{0};        // 0 = until stopped (or count)
@@ -62,12 +64,15 @@ struct ProduceReport {
   bool interrupted = false;          // stopped by SIGINT/SIGTERM
   bool topic_created = false;
   bool dlq_created = false;
+  // What created topics get (kafka::choose_replication); nullopt without create_topics.
+  std::optional<kafka::Replication> replication;
 };
 
 // Called about once a second from the producing thread.
 using ProgressCallback = std::function<void(const ProduceProgress&)>;
 
-// Throws UsageError for impossible options, KafkaError when the brokers cannot
+// Throws UsageError for impossible options (also a replication the cluster
+// cannot hold: more replicas than brokers), KafkaError when the brokers cannot
 // be reached within connect_timeout (naming them) or on a fatal producer
 // error, foodpipe::Error when --from-file cannot be read. Stops early, flushing,
 // when foodpipe::stop_requested().
