@@ -73,29 +73,21 @@ std::string connection_failure_reason(std::string message) {
 }
 
 // Defence in depth: libpq does not echo passwords, but never let one through.
-std::string scrub_password(std::string text, const std::string& conninfo) {
-  std::string password;
-  try {
-    for (const auto& [key, value] : parse_conninfo(conninfo)) {
-      if (key == "password") {
-        password = value;
-      }
+std::string scrub_secrets(std::string text, const std::string& conninfo) {
+  for (const auto& secret : conninfo_secrets(conninfo)) {
+    if (secret.size() < 3) {
+      continue; // too short to search for without mangling the message
     }
-  } catch (const DbError&) {
-    return text;
-  }
-  if (password.size() < 3) {
-    return text; // too short to search for without mangling the message
-  }
-  for (auto at = text.find(password); at != std::string::npos; at = text.find(password, at)) {
-    text.replace(at, password.size(), "***");
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "***");
+    }
   }
   return text;
 }
 
 [[noreturn]] void throw_connect_error(PGconn* conn, const std::string& conninfo) {
   const std::string raw = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
-  const std::string reason = scrub_password(connection_failure_reason(raw), conninfo);
+  const std::string reason = scrub_secrets(connection_failure_reason(raw), conninfo);
   std::string where = describe_target(conninfo);
   std::string database = target_database_name(conninfo);
   if (conn != nullptr && PQhost(conn) != nullptr && *PQhost(conn) != '\0') {
@@ -113,7 +105,8 @@ std::string scrub_password(std::string text, const std::string& conninfo) {
   if (needs_password || contains(raw, "password authentication failed") ||
       contains(raw, "no password supplied")) {
     throw DbError("PostgreSQL at " + where + " refused the login (" + reason +
-                      "); check the user and password in --db / DATABASE_URL",
+                      "); check the user and password in --db / DATABASE_URL, POSTGRES_PASSWORD, "
+                      "PGPASSWORD or the password file (PGPASSFILE, ~/.pgpass)",
                   std::string(sqlstate::k_invalid_password));
   }
   if (contains(raw, "pg_hba.conf") || (contains(raw, "role \"") && contains(raw, "does not exist"))) {

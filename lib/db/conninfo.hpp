@@ -5,7 +5,7 @@
 // (PQconninfoParse), so every form libpq accepts is accepted here.
 //
 // The returned strings may hold a password: pass them to libpq, never to a
-// message or log (use foodpipe::redact_conninfo or describe_target for that).
+// message or log (use redact_conninfo or describe_target for that).
 // All functions are thread-safe; those that parse throw DbError (exit code 2,
 // SQLSTATE empty) when libpq rejects the string.
 
@@ -38,6 +38,17 @@ using ConninfoKeywords = std::vector<std::pair<std::string, std::string>>;
 // The database a connection would open, as libpq picks it: dbname, else
 // $PGDATABASE, else the user name (user, else $PGUSER, else the OS user).
 [[nodiscard]] std::string target_database_name(std::string_view conninfo);
+
+// The string for messages and logs: libpq's own parse of it, written as
+// keyword=value whatever form it came in, with every value libpq marks as
+// secret (password, sslpassword) shown as "***". Built from the parsed values,
+// so no part of a secret survives however it was quoted or percent-encoded; a
+// string libpq cannot parse is not shown at all. Never throws.
+[[nodiscard]] std::string redact_conninfo(std::string_view conninfo);
+
+// The secret values the string sets (password, sslpassword), for scrubbing
+// texts that might quote them; empty when libpq cannot parse the string.
+[[nodiscard]] std::vector<std::string> conninfo_secrets(std::string_view conninfo);
 
 // "host:port/dbname" for messages, without secrets; defaults as libpq applies
 // them ($PGHOST or the local socket, $PGPORT or 5432).
