@@ -1,6 +1,8 @@
 // foodpipe doctor: is the stack there, and can this build use it?
 
+#include <cstdint>
 #include <iostream>
+#include <vector>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -17,6 +19,13 @@ void print_json(const pipeline::DoctorReport& report, std::ostream& out) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   const auto str = [&w](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
+  const auto ints = [&w](const std::vector<std::int32_t>& values) {
+    w.StartArray();
+    for (const auto value : values) {
+      w.Int(value);
+    }
+    w.EndArray();
+  };
   w.StartObject();
   w.Key("ok");
   w.Bool(report.ok());
@@ -40,6 +49,31 @@ void print_json(const pipeline::DoctorReport& report, std::ostream& out) {
   }
   w.Key("problem");
   str(report.kafka.problem);
+  w.Key("expected_replication_factor");
+  w.Int(report.kafka.expected_replication_factor);
+  w.Key("replication");
+  w.StartArray();
+  for (const auto& topic : report.kafka.topics) {
+    w.StartObject();
+    w.Key("topic");
+    str(topic.topic);
+    w.Key("replication_factor");
+    w.Int(topic.replication_factor);
+    w.Key("below_cluster_size");
+    w.Bool(topic.below_cluster_size);
+    w.Key("under_replicated_partitions");
+    ints(topic.under_replicated);
+    w.Key("offline_partitions");
+    ints(topic.offline);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("warnings");
+  w.StartArray();
+  for (const auto& warning : report.kafka.warnings) {
+    str(warning);
+  }
+  w.EndArray();
   w.EndObject();
   w.Key("postgres");
   w.StartObject();
@@ -78,6 +112,9 @@ void print_text(const pipeline::DoctorReport& report, std::ostream& out) {
   if (!k.problem.empty()) {
     out << "           " << k.problem << '\n';
   }
+  for (const auto& warning : k.warnings) {
+    out << "  warning  " << warning << '\n';
+  }
   const auto& p = report.postgres;
   out << "postgres   " << (p.problem.empty() ? "ok    " : "FAILED") << "  " << p.target;
   if (!p.server_version.empty()) {
@@ -105,6 +142,9 @@ Command make_doctor_command() {
       "PostgreSQL accepts a connection to the --db database; the schema is migrated.\n"
       "Exit status 0 when everything is usable, 1 otherwise (each problem says what to do),\n"
       "2 for bad options, 128 + the signal's number (130, 143) when SIGINT/SIGTERM arrive.\n\n"
+      "It also warns, without failing, about replication on every topic of the cluster:\n"
+      "partitions offline (no leader) or under-replicated (a replica out of sync), and topics\n"
+      "with a replication factor below min(3, brokers), the one foodpipe creates topics with.\n\n"
       "Examples:\n"
       "  foodpipe doctor                      # the local stack of compose/up\n"
       "  foodpipe doctor --json | jq .kafka   # in a CI script\n";

@@ -204,6 +204,20 @@ void json_topic(Writer& w, const pipeline::TopicState& t) {
   w.Int64(t.messages());
   w.Key("log_end_total");
   w.Int64(t.high_total());
+  w.Key("replication_factor");
+  w.Int(t.replication_factor());
+  w.Key("min_insync_replicas");
+  if (t.min_insync_replicas) {
+    w.Int(*t.min_insync_replicas);
+  } else {
+    w.Null();
+  }
+  w.Key("under_replicated_partitions");
+  w.Int64(std::count_if(t.partitions.begin(), t.partitions.end(),
+                        [](const pipeline::PartitionState& p) { return p.under_replicated(); }));
+  w.Key("offline_partitions");
+  w.Int64(std::count_if(t.partitions.begin(), t.partitions.end(),
+                        [](const pipeline::PartitionState& p) { return p.offline(); }));
   w.Key("partitions");
   w.StartArray();
   for (const auto& p : t.partitions) {
@@ -216,12 +230,24 @@ void json_topic(Writer& w, const pipeline::TopicState& t) {
     json_ints(w, p.replicas);
     w.Key("isr");
     json_ints(w, p.in_sync_replicas);
+    w.Key("under_replicated");
+    w.Bool(p.under_replicated());
+    w.Key("offline");
+    w.Bool(p.offline());
+    w.Key("isr_at_min");
+    w.Bool(t.at_min_insync(p));
+    w.Key("isr_below_min");
+    w.Bool(t.below_min_insync(p));
+    // null: the leader could not be asked (offline, or its broker just went away).
+    const auto known = [&p](std::int64_t value) {
+      return p.offsets_known ? std::optional(value) : std::nullopt;
+    };
     w.Key("low");
-    w.Int64(p.low);
+    json_optional_int(w, known(p.low));
     w.Key("high");
-    w.Int64(p.high);
+    json_optional_int(w, known(p.high));
     w.Key("messages");
-    w.Int64(p.messages());
+    json_optional_int(w, known(p.messages()));
     w.EndObject();
   }
   w.EndArray();
@@ -335,6 +361,91 @@ void print_brokers(const pipeline::TopicView& v, const Style& style, std::ostrea
   table.print(out, style.colour, "  ");
 }
 
+std::string id_list(const std::vector<std::int32_t>& ids) {
+  std::string text;
+  for (const auto id : ids) {
+    if (!text.empty()) {
+      text += ',';
+    }
+    text += std::to_string(id);
+  }
+  return text;
+}
+
+// The STATUS column: the worst of offline, below min ISR, under-replicated;
+// "at min ISR" only beside under-replicated (a topic whose every replica is
+// in sync, with min.insync.replicas equal to its replication factor, is a
+// choice doctor speaks of, not a failure).
+Cell partition_status(const pipeline::TopicState& t, const pipeline::PartitionState& p) {
+  if (p.offline()) {
+    return {"offline", Colour::red};
+  }
+  if (t.below_min_insync(p)) {
+    return {"below min ISR", Colour::red};
+  }
+  if (p.under_replicated()) {
+    return {t.at_min_insync(p) ? "under-replicated, at min ISR" : "under-replicated", Colour::yellow};
+  }
+  return {"ok", Colour::none};
+}
+
+// One note per kind of trouble, naming the partitions and what it means.
+void print_replication_notes(const pipeline::TopicState& t, const Style& style, std::ostream& out) {
+  std::vector<std::int32_t> offline;
+  std::vector<std::int32_t> below;
+  std::vector<std::int32_t> at_min;
+  std::vector<std::int32_t> under;
+  std::vector<std::int32_t> unknown;
+  std::vector<std::int32_t> missing; // replicas out of the ISR, over all partitions
+  for (const auto& p : t.partitions) {
+    if (p.offline()) {
+      offline.push_back(p.partition);
+    } else if (t.below_min_insync(p)) {
+      below.push_back(p.partition);
+    } else if (p.under_replicated() && t.at_min_insync(p)) {
+      at_min.push_back(p.partition);
+    }
+    if (p.under_replicated()) {
+      under.push_back(p.partition);
+      for (const auto replica : p.replicas) {
+        const auto& isr = p.in_sync_replicas;
+        if (std::find(isr.begin(), isr.end(), replica) == isr.end() &&
+            std::find(missing.begin(), missing.end(), replica) == missing.end()) {
+          missing.push_back(replica);
+        }
+      }
+    }
+    if (!p.offsets_known && !p.offline()) {
+      unknown.push_back(p.partition);
+    }
+  }
+  std::sort(missing.begin(), missing.end());
+  const auto note = [&](const std::vector<std::int32_t>& partitions, const std::string& text, Colour colour) {
+    if (!partitions.empty()) {
+      out << "  " << style("! ", colour) << (partitions.size() == 1 ? "partition " : "partitions ")
+          << id_list(partitions) << ": " << text << '\n';
+    }
+  };
+  note(offline, "offline (no leader): no reads or writes until a broker holding a replica returns",
+       Colour::red);
+  note(under,
+       "under-replicated (ISR smaller than replicas; broker" + std::string(missing.size() == 1 ? " " : "s ") +
+           id_list(missing) + " not in sync): Kafka refills the ISR once the broker is back and caught up",
+       Colour::yellow);
+  if (t.min_insync_replicas) {
+    const auto min = std::to_string(*t.min_insync_replicas);
+    note(below,
+         "fewer in sync than min.insync.replicas " + min + ": acks=all writes are refused (NOT_ENOUGH_REPLICAS)",
+         Colour::red);
+    note(at_min,
+         "exactly min.insync.replicas " + min + " in sync: one more broker lost and acks=all writes stop",
+         Colour::yellow);
+  }
+  note(unknown,
+       "offsets unknown: the leader did not answer (a broker that just went away; ask again in a few seconds)",
+       Colour::yellow);
+}
+
 void print_topic_state(const pipeline::TopicState& t, const Style& style, std::ostream& out) {
   out << '\n' << style("topic " + t.name, Colour::bold);
   if (!t.exists) {
@@ -342,31 +453,28 @@ void print_topic_state(const pipeline::TopicState& t, const Style& style, std::o
     return;
   }
   out << "  " << plural(static_cast<std::int64_t>(t.partitions.size()), "partition") << ", "
-      << plural(t.messages(), "message") << " in the log, retention " << retention_text(t.retention_ms) << '\n';
+      << plural(t.messages(), "message") << " in the log, retention " << retention_text(t.retention_ms)
+      << ", replication factor " << t.replication_factor() << ", min.insync.replicas "
+      << (t.min_insync_replicas ? std::to_string(*t.min_insync_replicas) : std::string("?")) << '\n';
   Table table({{"PARTITION", Align::right},
                {"LEADER", Align::right},
                {"REPLICAS", Align::left},
                {"ISR", Align::left},
+               {"STATUS", Align::left},
                {"LOW", Align::right},
                {"HIGH", Align::right},
                {"MESSAGES", Align::right}});
-  const auto list = [](const std::vector<std::int32_t>& ids) {
-    std::string text;
-    for (const auto id : ids) {
-      if (!text.empty()) {
-        text += ',';
-      }
-      text += std::to_string(id);
-    }
-    return text;
-  };
   for (const auto& p : t.partitions) {
-    table.add_row({std::to_string(p.partition), std::to_string(p.leader), list(p.replicas),
-                   Cell(list(p.in_sync_replicas),
-                        p.in_sync_replicas.size() < p.replicas.size() ? Colour::red : Colour::none),
-                   std::to_string(p.low), std::to_string(p.high), std::to_string(p.messages())});
+    const auto known = [&p](std::int64_t value) {
+      return p.offsets_known ? std::to_string(value) : std::string("-");
+    };
+    table.add_row({std::to_string(p.partition), p.offline() ? std::string("none") : std::to_string(p.leader),
+                   id_list(p.replicas),
+                   Cell(id_list(p.in_sync_replicas), p.under_replicated() ? Colour::red : Colour::none),
+                   partition_status(t, p), known(p.low), known(p.high), known(p.messages())});
   }
   table.print(out, style.colour, "  ");
+  print_replication_notes(t, style, out);
 }
 
 void print_group(const pipeline::GroupView& g, const Style& style, std::ostream& out) {

@@ -1,14 +1,36 @@
 #include "pipeline/doctor.hpp"
 
+#include <algorithm>
+
 #include "core/redact.hpp"
 #include "db/connection.hpp"
 #include "db/error.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/broker_probe.hpp"
 #include "kafka/error.hpp"
+#include "kafka/replication.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
+
+// At most this many topics or partitions are named in one warning; the JSON has them all.
+constexpr std::size_t k_named_in_warning = 5;
+
+// "a, b, c and 4 more".
+std::string first_few(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size() && i < k_named_in_warning; ++i) {
+    text += (i == 0 ? "" : ", ") + names[i];
+  }
+  if (names.size() > k_named_in_warning) {
+    text += " and " + std::to_string(names.size() - k_named_in_warning) + " more";
+  }
+  return text;
+}
+
+std::string count_text(std::size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
 
 KafkaFindings check_kafka(const DoctorOptions& options) {
   KafkaFindings findings;
@@ -20,6 +42,7 @@ KafkaFindings check_kafka(const DoctorOptions& options) {
     findings.reachable = true;
     findings.cluster_id = metadata.cluster_id;
     findings.brokers = static_cast<int>(metadata.brokers.size());
+    check_replication(metadata, findings);
   } catch (const Error& error) {
     findings.problem = error.what();
     return findings;
@@ -79,6 +102,71 @@ PostgresFindings check_postgres(const DoctorOptions& options) {
 }
 
 } // namespace
+
+void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& findings) {
+  const auto cluster_size = static_cast<int>(metadata.brokers.size());
+  findings.expected_replication_factor = kafka::default_replication_factor(cluster_size);
+  std::vector<std::string> offline;
+  std::vector<std::string> under;
+  std::vector<std::string> low;
+  for (const auto& topic : metadata.topics) {
+    if (topic.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    TopicReplication found;
+    found.topic = topic.name;
+    for (const auto& partition : topic.partitions) {
+      found.replication_factor =
+          std::max(found.replication_factor, static_cast<int>(partition.replicas.size()));
+      const auto name = topic.name + "/" + std::to_string(partition.id);
+      if (partition.leader < 0) {
+        found.offline.push_back(partition.id);
+        offline.push_back(name);
+      }
+      if (partition.in_sync_replicas.size() < partition.replicas.size()) {
+        found.under_replicated.push_back(partition.id);
+        under.push_back(name);
+      }
+    }
+    found.below_cluster_size =
+        !topic.partitions.empty() && found.replication_factor < findings.expected_replication_factor;
+    if (found.below_cluster_size) {
+      low.push_back(topic.name + " (" + std::to_string(found.replication_factor) + ")");
+    }
+    if (found.below_cluster_size || !found.under_replicated.empty() || !found.offline.empty()) {
+      std::sort(found.offline.begin(), found.offline.end());
+      std::sort(found.under_replicated.begin(), found.under_replicated.end());
+      findings.topics.push_back(std::move(found));
+    }
+  }
+  std::sort(findings.topics.begin(), findings.topics.end(),
+            [](const TopicReplication& a, const TopicReplication& b) { return a.topic < b.topic; });
+  for (auto* names : {&offline, &under, &low}) {
+    std::sort(names->begin(), names->end());
+  }
+  if (!offline.empty()) {
+    findings.warnings.push_back(
+        count_text(offline.size(), "partition") + " offline (no leader): " + first_few(offline) +
+        "; nothing can be read or written there until a broker holding a replica is back: restart the "
+        "stopped brokers (compose/up --brokers 3 starts a stopped local one)");
+  }
+  if (!under.empty()) {
+    findings.warnings.push_back(
+        count_text(under.size(), "partition") + " under-replicated (fewer replicas in sync than assigned): " +
+        first_few(under) +
+        "; a broker is down or falling behind: bring it back (Kafka refills the ISR by itself) and see "
+        "which with foodpipe inspect topic");
+  }
+  if (!low.empty()) {
+    const auto brokers = static_cast<std::size_t>(cluster_size);
+    findings.warnings.push_back(
+        count_text(low.size(), "topic") + " with a replication factor below " +
+        std::to_string(findings.expected_replication_factor) + ", what a cluster of " +
+        count_text(brokers, "broker") + " can give: " + first_few(low) +
+        "; losing one broker loses or stops them: recreate them (foodpipe produce chooses the cluster's "
+        "default) or add replicas with kafka-reassign-partitions");
+  }
+}
 
 DoctorReport run_doctor(const DoctorOptions& options) {
   DoctorReport report;

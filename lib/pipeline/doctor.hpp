@@ -3,11 +3,16 @@
 // The doctor job: can foodpipe reach Kafka and PostgreSQL with these settings,
 // can this librdkafka form consumer groups with that broker, and is the
 // database seeded? Never throws for an unreachable service: that is a finding.
+// It also warns about replication: partitions under-replicated or offline, and
+// topics with fewer copies than the cluster can give (warnings, not failures).
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "kafka/admin.hpp"
 #include "kafka/config.hpp"
 
 namespace foodpipe::pipeline {
@@ -18,6 +23,16 @@ struct DoctorOptions {
   std::chrono::seconds timeout{5};
 };
 
+// A topic with a replication finding: too few copies for the cluster, or
+// partitions out of sync or without a leader.
+struct TopicReplication {
+  std::string topic;
+  int replication_factor = 0;               // the most replicas any partition has
+  bool below_cluster_size = false;          // replication_factor < min(3, brokers)
+  std::vector<std::int32_t> under_replicated; // partitions whose ISR is smaller than their replicas
+  std::vector<std::int32_t> offline;          // partitions without a leader
+};
+
 struct KafkaFindings {
   std::string bootstrap_servers;
   bool reachable = false;
@@ -26,6 +41,12 @@ struct KafkaFindings {
   std::string librdkafka_version;
   std::optional<bool> groups_supported; // nullopt when the probe could not run (TLS/SASL listener)
   std::string problem;                  // empty when all is well: what is wrong and what to do
+  // Replication, over every topic of the cluster (internal ones too: a
+  // __consumer_offsets on one broker stops every group when that broker does).
+  int expected_replication_factor = 0;  // min(3, brokers): what foodpipe creates topics with
+  std::vector<TopicReplication> topics; // only topics with a finding, by name
+  // Each says what is wrong and what to do; they do not make the check fail.
+  std::vector<std::string> warnings;
 };
 
 struct PostgresFindings {
@@ -44,5 +65,10 @@ struct DoctorReport {
 };
 
 [[nodiscard]] DoctorReport run_doctor(const DoctorOptions& options);
+
+// Fills the replication part of `findings` (expected_replication_factor,
+// topics, warnings) from a cluster's metadata: every topic, the brokers it
+// lists. Pure.
+void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& findings);
 
 } // namespace foodpipe::pipeline

@@ -1,6 +1,7 @@
 #include "pipeline/inspect.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "core/error.hpp"
 #include "db/connection.hpp"
@@ -23,10 +24,35 @@ db::Connection open_database(const InspectOptions& options) {
   return connection;
 }
 
+// What to do about a partition whose leader cannot be asked for its offsets.
+enum class UnreadableOffsets {
+  fail,        // the group and overview views need every offset
+  show_unknown // the topic view is for looking at a cluster with a broker down
+};
+
+// Brokers that did not answer a watermark request in this view: the
+// partitions they lead are not asked again, so a broker that went away costs
+// one timeout, not one per partition.
+using SilentBrokers = std::set<std::int32_t>;
+
+std::optional<int> config_int(const std::map<std::string, std::string>& config, const std::string& key) {
+  const auto it = config.find(key);
+  if (it == config.end() || it->second.empty()) {
+    return std::nullopt;
+  }
+  try {
+    return std::stoi(it->second);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 // Every topic's metadata, not just ours: asking for one topic by name can make
 // a broker with auto.create.topics.enable create it, and inspect must not.
 TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const kafka::ClusterMetadata& metadata,
-                       const std::string& name, std::chrono::milliseconds timeout) {
+                       const std::string& name, std::chrono::milliseconds timeout,
+                       UnreadableOffsets unreadable = UnreadableOffsets::fail,
+                       SilentBrokers* silent = nullptr) {
   TopicState state;
   state.name = name;
   const auto found = std::find_if(metadata.topics.begin(), metadata.topics.end(),
@@ -41,18 +67,34 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
     partition.leader = info.leader;
     partition.replicas = info.replicas;
     partition.in_sync_replicas = info.in_sync_replicas;
-    const auto marks = reader.watermarks(name, info.id, timeout);
-    partition.low = marks.low;
-    partition.high = marks.high;
+    if (unreadable == UnreadableOffsets::show_unknown &&
+        (partition.offline() || (silent != nullptr && silent->count(partition.leader) != 0U))) {
+      partition.offsets_known = false;
+    } else {
+      try {
+        const auto marks = reader.watermarks(name, info.id, timeout);
+        partition.low = marks.low;
+        partition.high = marks.high;
+      } catch (const kafka::KafkaError&) {
+        if (unreadable == UnreadableOffsets::fail) {
+          throw;
+        }
+        partition.offsets_known = false;
+        if (silent != nullptr) {
+          silent->insert(partition.leader);
+        }
+      }
+    }
     state.partitions.push_back(std::move(partition));
   }
   std::sort(state.partitions.begin(), state.partitions.end(),
             [](const PartitionState& a, const PartitionState& b) { return a.partition < b.partition; });
   try {
     const auto config = admin.topic_config(name, timeout);
-    if (const auto it = config.find("retention.ms"); it != config.end()) {
-      state.retention_ms = std::stoll(it->second);
+    if (const auto retention = config.find("retention.ms"); retention != config.end()) {
+      state.retention_ms = std::stoll(retention->second);
     }
+    state.min_insync_replicas = config_int(config, "min.insync.replicas");
   } catch (const kafka::KafkaError& error) {
     // Without DescribeConfigs rights the rest of the view is still worth showing.
     if (error.retriable()) {
@@ -62,7 +104,8 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
   return state;
 }
 
-TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, kafka::Reader& reader) {
+TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, kafka::Reader& reader,
+                     UnreadableOffsets unreadable = UnreadableOffsets::fail) {
   const auto metadata = admin.admin().metadata(options.connect_timeout);
   TopicView view;
   view.bootstrap_servers = options.kafka.bootstrap_servers;
@@ -71,8 +114,10 @@ TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, ka
   view.brokers = metadata.brokers;
   std::sort(view.brokers.begin(), view.brokers.end(),
             [](const kafka::BrokerInfo& a, const kafka::BrokerInfo& b) { return a.id < b.id; });
-  view.topic = topic_state(admin, reader, metadata, options.topic, options.connect_timeout);
-  view.dlq = topic_state(admin, reader, metadata, options.topic + ".dlq", options.connect_timeout);
+  SilentBrokers silent;
+  const auto timeout = options.connect_timeout;
+  view.topic = topic_state(admin, reader, metadata, options.topic, timeout, unreadable, &silent);
+  view.dlq = topic_state(admin, reader, metadata, options.topic + ".dlq", timeout, unreadable, &silent);
   return view;
 }
 
@@ -172,10 +217,26 @@ std::int64_t TopicState::high_total() const {
   return total;
 }
 
+int TopicState::replication_factor() const {
+  std::size_t most = 0;
+  for (const auto& partition : partitions) {
+    most = std::max(most, partition.replicas.size());
+  }
+  return static_cast<int>(most);
+}
+
+bool TopicState::at_min_insync(const PartitionState& partition) const {
+  return min_insync_replicas && static_cast<int>(partition.in_sync_replicas.size()) == *min_insync_replicas;
+}
+
+bool TopicState::below_min_insync(const PartitionState& partition) const {
+  return min_insync_replicas && static_cast<int>(partition.in_sync_replicas.size()) < *min_insync_replicas;
+}
+
 TopicView inspect_topic(const InspectOptions& options) {
   kafka::GroupAdmin admin(options.kafka);
   kafka::Reader reader(options.kafka);
-  return topic_view(options, admin, reader);
+  return topic_view(options, admin, reader, UnreadableOffsets::show_unknown);
 }
 
 GroupView inspect_group(const InspectOptions& options) {

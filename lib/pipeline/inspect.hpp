@@ -36,12 +36,19 @@ struct InspectOptions {
 
 struct PartitionState {
   std::int32_t partition = 0;
-  std::int32_t leader = -1;
+  std::int32_t leader = -1; // -1: no leader (offline)
   std::vector<std::int32_t> replicas;
   std::vector<std::int32_t> in_sync_replicas;
   std::int64_t low = 0;  // first offset still in the log
   std::int64_t high = 0; // offset the next message will get (log end)
+  // False when the leader could not be asked (offline, or its broker just
+  // went away and the metadata still names it); low and high are then 0.
+  // Only inspect_topic shows such a partition; the other views throw.
+  bool offsets_known = true;
   [[nodiscard]] std::int64_t messages() const { return high - low; }
+  [[nodiscard]] bool offline() const { return leader < 0; }
+  // Fewer replicas in sync with the leader than there are replicas.
+  [[nodiscard]] bool under_replicated() const { return in_sync_replicas.size() < replicas.size(); }
 };
 
 struct TopicState {
@@ -49,8 +56,17 @@ struct TopicState {
   bool exists = false;
   std::vector<PartitionState> partitions; // by partition id
   std::optional<std::int64_t> retention_ms; // -1: kept forever; nullopt: not readable
+  std::optional<int> min_insync_replicas;   // the topic's min.insync.replicas; nullopt: not readable
   [[nodiscard]] std::int64_t messages() const;
   [[nodiscard]] std::int64_t high_total() const; // sum of the log ends: every message ever written
+  // The most replicas any partition has (they differ only while partitions are reassigned).
+  [[nodiscard]] int replication_factor() const;
+  // The partition's ISR is exactly min.insync.replicas: one more replica lost
+  // and acks=all writes are refused. False when min.insync.replicas is unknown.
+  [[nodiscard]] bool at_min_insync(const PartitionState& partition) const;
+  // Fewer in sync than min.insync.replicas: acks=all writes are refused now
+  // (NOT_ENOUGH_REPLICAS). False when min.insync.replicas is unknown.
+  [[nodiscard]] bool below_min_insync(const PartitionState& partition) const;
 };
 
 struct TopicView {
@@ -62,6 +78,9 @@ struct TopicView {
   TopicState dlq; // <topic>.dlq
 };
 
+// A partition whose leader cannot be asked for its offsets is shown with
+// offsets_known = false rather than failing the view: this is the view to
+// look at while a broker is down.
 [[nodiscard]] TopicView inspect_topic(const InspectOptions& options);
 
 // ---- inspect group ---------------------------------------------------------
