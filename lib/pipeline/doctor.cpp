@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/redact.hpp"
 #include "db/connection.hpp"
+#include "db/conninfo.hpp"
 #include "db/error.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/broker_probe.hpp"
@@ -70,7 +70,7 @@ KafkaFindings check_kafka(const DoctorOptions& options) {
 
 PostgresFindings check_postgres(const DoctorOptions& options) {
   PostgresFindings findings;
-  findings.target = redact_conninfo(options.db_conninfo);
+  findings.target = db::redact_conninfo(options.db_conninfo);
   try {
     auto connection = db::Connection::connect(options.db_conninfo, options.timeout);
     findings.target = connection.describe();

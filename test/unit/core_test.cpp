@@ -12,18 +12,12 @@
 namespace foodpipe {
 namespace {
 
-TEST(Redact, UriPasswordAndQueryPassword) {
-  EXPECT_EQ(redact_conninfo("postgresql://app:s3cret@db:5432/orders"), "postgresql://app:***@db:5432/orders");
-  EXPECT_EQ(redact_conninfo("postgres://app@db/orders?sslmode=require&password=s3cret"),
-            "postgres://app@db/orders?sslmode=require&password=***");
-  EXPECT_EQ(redact_conninfo("postgresql://postgres@localhost:5432/food_orders"),
-            "postgresql://postgres@localhost:5432/food_orders");
-}
-
-TEST(Redact, KeywordPasswordQuotedOrNot) {
-  EXPECT_EQ(redact_conninfo("host=db password=s3cret dbname=x"), "host=db password=*** dbname=x");
-  EXPECT_EQ(redact_conninfo("host=db password = 'it\\'s secret' dbname=x"), "host=db password = *** dbname=x");
-  EXPECT_EQ(redact_conninfo("host=db dbname=x"), "host=db dbname=x");
+TEST(Redact, CoreShowsNothingOfAConnectionString) {
+  // db::redact_conninfo (test/unit/db_redact_test.cpp) is the one that can.
+  for (const char* conninfo : {"postgresql://app:s3cret@db:5432/orders", "host=db sslpassword=s3cret dbname=x"}) {
+    EXPECT_EQ(redact_conninfo(conninfo).find("s3cret"), std::string::npos);
+    EXPECT_EQ(redact_conninfo(conninfo).find("db"), std::string::npos);
+  }
 }
 
 TEST(Redact, SecretKeys) {
