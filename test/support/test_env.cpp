@@ -143,8 +143,14 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
     dup2(input, 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+    // Only 0, 1 and 2 go on: a daemon the command leaves behind (compose/broker
+    // start's broker) would otherwise hold the pipes open, and the read below
+    // would wait for it to exit.
+    for (const int fd : {input, out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      if (fd > 2) {
+        close(fd);
+      }
+    }
     exec_child(program, args, env);
   }
   close(out_pipe[1]);
