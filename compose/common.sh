@@ -169,6 +169,14 @@ stop_pids() {
   done
 }
 
+# Runs a command with only stdin, stdout and stderr open. A daemon it starts (a broker,
+# PostgreSQL) must not inherit the caller's other descriptors: a test that reads compose/up's
+# output through a pipe would wait for that daemon to exit, and up.lock would stay held.
+# shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
+only_std_fds() {
+  bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd <= 2)) || eval "exec $fd>&-"; done; exec "$@"' bash "$@"
+}
+
 # True when something accepts TCP connections on 127.0.0.1:<port>.
 port_open() {
   timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
