@@ -30,6 +30,4 @@ std::string redact_value(std::string_view key, std::string_view value) {
   return is_secret_key(key) ? std::string(k_mask) : std::string(value);
 }
 
-std::string redact_conninfo(std::string_view /*conninfo*/) { return "(a connection string)"; }
-
 } // namespace foodpipe

@@ -17,10 +17,4 @@ namespace foodpipe {
 // The value to show for key=value: "***" for secrets, the value otherwise.
 [[nodiscard]] std::string redact_value(std::string_view key, std::string_view value);
 
-// Kept only until its last caller moves to db::redact_conninfo, which shows a
-// connection string without its secrets from libpq's own parse (core may not
-// use libpq, and no hand-written parser finds every secret libpq accepts).
-// Shows nothing of the string.
-[[nodiscard]] std::string redact_conninfo(std::string_view conninfo);
-
 } // namespace foodpipe

@@ -9,9 +9,9 @@
 #include "core/backoff.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/redact.hpp"
 #include "core/signals.hpp"
 #include "db/connection.hpp"
+#include "db/conninfo.hpp"
 #include "db/error.hpp"
 #include "db/migrator.hpp"
 #include "db/order_store.hpp"
@@ -943,7 +943,7 @@ SinkReport Sink::run() {
   compare_with_kafka_offsets();
   m_consumer->subscribe(m_options.topic);
   log::info("consume", "joined the group",
-            {{"group", m_options.group}, {"topic", m_options.topic}, {"database", redact_conninfo(m_options.db_conninfo)}});
+            {{"group", m_options.group}, {"topic", m_options.topic}, {"database", db::redact_conninfo(m_options.db_conninfo)}});
 
   for (;;) {
     if (stop_requested()) {

@@ -12,14 +12,6 @@
 namespace foodpipe {
 namespace {
 
-TEST(Redact, CoreShowsNothingOfAConnectionString) {
-  // db::redact_conninfo (test/unit/db_redact_test.cpp) is the one that can.
-  for (const char* conninfo : {"postgresql://app:s3cret@db:5432/orders", "host=db sslpassword=s3cret dbname=x"}) {
-    EXPECT_EQ(redact_conninfo(conninfo).find("s3cret"), std::string::npos);
-    EXPECT_EQ(redact_conninfo(conninfo).find("db"), std::string::npos);
-  }
-}
-
 TEST(Redact, SecretKeys) {
   EXPECT_TRUE(is_secret_key("sasl.password"));
   EXPECT_TRUE(is_secret_key("ssl.key.password"));
