@@ -143,9 +143,12 @@ listener_ports() {
 
 # Stops brokers: SIGTERM to each at once, up to $1 seconds for Kafka's controlled shutdown,
 # then SIGKILL. Then pairs of PID and name ("Kafka node 2") for say(). At once, because a
-# node of the cluster shuts down cleanly only while a quorum of controllers still runs.
+# node of the cluster shuts down cleanly only while a quorum of controllers still runs; even
+# so, the last node often waits for a quorum that left before it: once it is the only one of
+# several still running, it gets 5 s more (its leaders have moved by then; a start after a
+# SIGKILL recovers its log).
 stop_pids() {
-  local grace="$1" pid i alive
+  local grace="$1" pid i alive alone_since=-1
   shift
   local -a pids=()
   while (($# >= 2)); do
@@ -156,13 +159,17 @@ stop_pids() {
   done
   for ((i = 0; i < grace * 10; i++)); do # 0.1 s steps
     alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || return 0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+    ((alive > 0)) || return 0
+    if ((alive == 1 && ${#pids[@]} > 1)); then
+      ((alone_since >= 0)) || alone_since=$i
+      ((i - alone_since < 50)) || break
+    fi
     sleep 0.1
   done
   for pid in "${pids[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
-      say "pid $pid still running after $grace s, sending SIGKILL"
+      say "pid $pid still running after $((i / 10)) s, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     fi
