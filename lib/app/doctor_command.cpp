@@ -49,6 +49,8 @@ void print_json(const pipeline::DoctorReport& report, std::ostream& out) {
   }
   w.Key("problem");
   str(report.kafka.problem);
+  w.Key("missing_brokers");
+  ints(report.kafka.missing_brokers);
   w.Key("expected_replication_factor");
   w.Int(report.kafka.expected_replication_factor);
   w.Key("replication");

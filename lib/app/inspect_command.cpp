@@ -350,17 +350,6 @@ struct Style {
   [[nodiscard]] std::string operator()(std::string_view text, Colour c) const { return paint(text, c, colour); }
 };
 
-void print_brokers(const pipeline::TopicView& v, const Style& style, std::ostream& out) {
-  out << style("brokers", Colour::bold) << " of cluster " << v.cluster_id << " (bootstrap " << v.bootstrap_servers
-      << ")\n";
-  Table table({{"ID", Align::right}, {"ADDRESS", Align::left}, {"ROLE", Align::left}});
-  for (const auto& b : v.brokers) {
-    table.add_row({std::to_string(b.id), b.host + ":" + std::to_string(b.port),
-                   b.id == v.controller_id ? "controller" : ""});
-  }
-  table.print(out, style.colour, "  ");
-}
-
 std::string id_list(const std::vector<std::int32_t>& ids) {
   std::string text;
   for (const auto id : ids) {
@@ -370,6 +359,23 @@ std::string id_list(const std::vector<std::int32_t>& ids) {
     text += std::to_string(id);
   }
   return text;
+}
+
+void print_brokers(const pipeline::TopicView& v, const Style& style, std::ostream& out) {
+  out << style("brokers", Colour::bold) << " of cluster " << v.cluster_id << " (bootstrap " << v.bootstrap_servers
+      << ")\n";
+  Table table({{"ID", Align::right}, {"ADDRESS", Align::left}, {"ROLE", Align::left}});
+  for (const auto& b : v.brokers) {
+    table.add_row({std::to_string(b.id), b.host + ":" + std::to_string(b.port),
+                   b.id == v.controller_id ? "controller" : ""});
+  }
+  table.print(out, style.colour, "  ");
+  if (!v.missing_brokers.empty()) {
+    const bool one = v.missing_brokers.size() == 1;
+    out << "  " << style("! ", Colour::red) << (one ? "broker " : "brokers ") << id_list(v.missing_brokers)
+        << (one ? " holds replicas below but is" : " hold replicas below but are")
+        << " not in the cluster's metadata: down or fenced\n";
+  }
 }
 
 // The STATUS column: the worst of offline, below min ISR, under-replicated;
@@ -452,9 +458,11 @@ void print_topic_state(const pipeline::TopicState& t, const Style& style, std::o
     out << "  " << style("does not exist", Colour::yellow) << '\n';
     return;
   }
+  const bool all_known = std::all_of(t.partitions.begin(), t.partitions.end(),
+                                     [](const pipeline::PartitionState& p) { return p.offsets_known; });
   out << "  " << plural(static_cast<std::int64_t>(t.partitions.size()), "partition") << ", "
-      << plural(t.messages(), "message") << " in the log, retention " << retention_text(t.retention_ms)
-      << ", replication factor " << t.replication_factor() << ", min.insync.replicas "
+      << plural(t.messages(), "message") << (all_known ? " in the log" : " in the partitions that answered")
+      << ", retention " << retention_text(t.retention_ms) << ", replication factor " << t.replication_factor() << ", min.insync.replicas "
       << (t.min_insync_replicas ? std::to_string(*t.min_insync_replicas) : std::string("?")) << '\n';
   Table table({{"PARTITION", Align::right},
                {"LEADER", Align::right},
@@ -673,6 +681,8 @@ ExitCode run_topic(const Request& r, std::ostream& out) {
       w.Int(v.controller_id);
       w.Key("brokers");
       json_brokers(w, v.brokers);
+      w.Key("missing_brokers");
+      json_ints(w, v.missing_brokers);
       w.Key("topics");
       w.StartArray();
       json_topic(w, v.topic);

@@ -60,6 +60,43 @@ Watermarks Reader::watermarks(const std::string& topic, std::int32_t partition, 
   return marks;
 }
 
+std::optional<Watermarks> Reader::try_watermarks(const std::string& topic, std::int32_t partition,
+                                                std::chrono::milliseconds timeout) {
+  // rd_kafka_offsets_for_times, unlike rd_kafka_query_watermark_offsets in
+  // librdkafka 2.0, keeps to its timeout; -2 and -1 ask for the earliest and
+  // the latest offset.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Watermarks marks;
+  for (const auto& [which, mark] : {std::pair{RD_KAFKA_OFFSET_BEGINNING, &marks.low},
+                                    std::pair{RD_KAFKA_OFFSET_END, &marks.high}}) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return std::nullopt;
+    }
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = which;
+    auto err = rd_kafka_offsets_for_times(m_handle.get(), list.get(), static_cast<int>(left.count()));
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+      return std::nullopt;
+    }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      err = list->elems[0].err;
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError("cannot read the offsets of " + topic + "/" + std::to_string(partition) + ": " +
+                           rd_kafka_err2str(err),
+                       err);
+    }
+    *mark = list->elems[0].offset;
+  }
+  // As rd_kafka_query_watermark_offsets: an empty partition may report only its end.
+  if (marks.low < 0 && marks.high >= 0) {
+    marks.low = marks.high;
+  }
+  return marks;
+}
+
 std::map<std::int32_t, std::int64_t> Reader::offsets_for_times(const std::string& topic,
                                                              const std::map<std::int32_t, std::int64_t>& times,
                                                              std::chrono::milliseconds timeout) {

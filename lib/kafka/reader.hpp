@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,8 +103,19 @@ public:
   Reader& operator=(const Reader&) = delete;
 
   // Low and high watermark of one partition. Throws KafkaError.
+  // Caution: librdkafka before 2.3.0 waits here past `timeout`, until the
+  // broker returns, when the partition's leader has just gone away and the
+  // metadata still names it (librdkafka issue #2588); see try_watermarks.
   [[nodiscard]] Watermarks watermarks(const std::string& topic, std::int32_t partition,
                                       std::chrono::milliseconds timeout);
+
+  // The same (ListOffsets for the earliest and the latest offset, under
+  // read_committed), but never longer than `timeout` whatever the brokers do:
+  // nullopt when the leader did not answer in time (a broker that is down,
+  // still named leader until the controller fences it). Throws KafkaError for
+  // an error the leader reported or a partition without a leader.
+  [[nodiscard]] std::optional<Watermarks> try_watermarks(const std::string& topic, std::int32_t partition,
+                                                         std::chrono::milliseconds timeout);
 
   // For each partition (key) and time (value, milliseconds since the epoch):
   // the first offset whose message timestamp is >= the time, or the

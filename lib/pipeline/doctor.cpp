@@ -1,6 +1,7 @@
 #include "pipeline/doctor.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "db/connection.hpp"
 #include "db/conninfo.hpp"
@@ -36,12 +37,14 @@ KafkaFindings check_kafka(const DoctorOptions& options) {
   KafkaFindings findings;
   findings.bootstrap_servers = options.kafka.bootstrap_servers;
   findings.librdkafka_version = kafka::librdkafka_version();
+  std::vector<kafka::BrokerInfo> brokers;
   try {
     kafka::Admin admin(options.kafka);
     const auto metadata = admin.metadata(options.timeout);
     findings.reachable = true;
     findings.cluster_id = metadata.cluster_id;
     findings.brokers = static_cast<int>(metadata.brokers.size());
+    brokers = metadata.brokers;
     check_replication(metadata, findings);
   } catch (const Error& error) {
     findings.problem = error.what();
@@ -53,18 +56,31 @@ KafkaFindings check_kafka(const DoctorOptions& options) {
   if (protocol != "plaintext" && protocol != "PLAINTEXT") {
     return findings;
   }
-  try {
-    const auto address = kafka::first_bootstrap_server(options.kafka.bootstrap_servers);
-    const auto versions = kafka::probe_api_versions(address.host, address.port, options.timeout);
-    const auto incompatibility = kafka::group_incompatibility(
-        versions, kafka::librdkafka_version_number(), options.kafka.bootstrap_servers);
-    findings.groups_supported = !incompatibility.has_value();
-    if (incompatibility) {
-      findings.problem = *incompatibility;
-    }
-  } catch (const std::exception& error) {
-    findings.problem = std::string("the broker answered metadata but not ApiVersions: ") + error.what();
+  // The first bootstrap server, then the brokers the metadata lists: on a
+  // cluster the first one may be the broker that is down.
+  const auto first = kafka::first_bootstrap_server(options.kafka.bootstrap_servers);
+  std::vector<kafka::HostPort> candidates = {first};
+  for (const auto& broker : brokers) {
+    candidates.push_back({broker.host, static_cast<std::uint16_t>(broker.port)});
   }
+  std::string failure;
+  for (const auto& address : candidates) {
+    try {
+      const auto versions = kafka::probe_api_versions(address.host, address.port, options.timeout);
+      const auto incompatibility = kafka::group_incompatibility(
+          versions, kafka::librdkafka_version_number(), options.kafka.bootstrap_servers);
+      findings.groups_supported = !incompatibility.has_value();
+      if (incompatibility) {
+        findings.problem = *incompatibility;
+      }
+      return findings;
+    } catch (const std::exception& error) {
+      if (failure.empty()) {
+        failure = error.what();
+      }
+    }
+  }
+  findings.problem = "the broker answered metadata but not ApiVersions: " + failure;
   return findings;
 }
 
@@ -104,11 +120,30 @@ PostgresFindings check_postgres(const DoctorOptions& options) {
 } // namespace
 
 void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& findings) {
-  const auto cluster_size = static_cast<int>(metadata.brokers.size());
-  findings.expected_replication_factor = kafka::default_replication_factor(cluster_size);
-  std::vector<std::string> offline;
-  std::vector<std::string> under;
-  std::vector<std::string> low;
+  // A broker that is down is missing from the metadata but still named among
+  // the replicas: the cluster's size counts it.
+  std::set<std::int32_t> live;
+  for (const auto& broker : metadata.brokers) {
+    live.insert(broker.id);
+  }
+  std::set<std::int32_t> missing;
+  for (const auto& topic : metadata.topics) {
+    for (const auto& partition : topic.partitions) {
+      for (const auto replica : partition.replicas) {
+        if (live.count(replica) == 0U) {
+          missing.insert(replica);
+        }
+      }
+    }
+  }
+  findings.missing_brokers.assign(missing.begin(), missing.end());
+  const auto cluster_size = live.size() + missing.size();
+  findings.expected_replication_factor = kafka::default_replication_factor(static_cast<int>(cluster_size));
+
+  std::vector<std::string> offline;       // topic/partition
+  std::vector<std::string> under;         // topic (n of m)
+  std::size_t under_partitions = 0;
+  std::vector<std::string> low;           // topic (factor)
   for (const auto& topic : metadata.topics) {
     if (topic.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
       continue;
@@ -118,15 +153,18 @@ void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& fi
     for (const auto& partition : topic.partitions) {
       found.replication_factor =
           std::max(found.replication_factor, static_cast<int>(partition.replicas.size()));
-      const auto name = topic.name + "/" + std::to_string(partition.id);
       if (partition.leader < 0) {
         found.offline.push_back(partition.id);
-        offline.push_back(name);
+        offline.push_back(topic.name + "/" + std::to_string(partition.id));
       }
       if (partition.in_sync_replicas.size() < partition.replicas.size()) {
         found.under_replicated.push_back(partition.id);
-        under.push_back(name);
       }
+    }
+    if (!found.under_replicated.empty()) {
+      under_partitions += found.under_replicated.size();
+      under.push_back(topic.name + " (" + std::to_string(found.under_replicated.size()) + " of " +
+                      std::to_string(topic.partitions.size()) + ")");
     }
     found.below_cluster_size =
         !topic.partitions.empty() && found.replication_factor < findings.expected_replication_factor;
@@ -141,28 +179,46 @@ void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& fi
   }
   std::sort(findings.topics.begin(), findings.topics.end(),
             [](const TopicReplication& a, const TopicReplication& b) { return a.topic < b.topic; });
+  // Named in a warning: the users' topics first, Kafka's own (__consumer_offsets, ...) after.
+  const auto users_first = [](const std::string& a, const std::string& b) {
+    const bool a_internal = a.rfind("__", 0) == 0;
+    const bool b_internal = b.rfind("__", 0) == 0;
+    return a_internal != b_internal ? b_internal : a < b;
+  };
   for (auto* names : {&offline, &under, &low}) {
-    std::sort(names->begin(), names->end());
+    std::sort(names->begin(), names->end(), users_first);
+  }
+
+  if (!missing.empty()) {
+    std::vector<std::string> ids;
+    for (const auto id : missing) {
+      ids.push_back(std::to_string(id));
+    }
+    findings.warnings.push_back(
+        std::string(missing.size() == 1 ? "broker " : "brokers ") + first_few(ids) +
+        (missing.size() == 1 ? " holds" : " hold") +
+        " replicas but is not in the cluster's metadata: down or fenced; start it again (compose/broker "
+        "start for the local cluster)");
   }
   if (!offline.empty()) {
     findings.warnings.push_back(
         count_text(offline.size(), "partition") + " offline (no leader): " + first_few(offline) +
         "; nothing can be read or written there until a broker holding a replica is back: restart the "
-        "stopped brokers (compose/up --brokers 3 starts a stopped local one)");
+        "stopped brokers (compose/broker start for the local cluster)");
   }
   if (!under.empty()) {
     findings.warnings.push_back(
-        count_text(under.size(), "partition") + " under-replicated (fewer replicas in sync than assigned): " +
-        first_few(under) +
-        "; a broker is down or falling behind: bring it back (Kafka refills the ISR by itself) and see "
-        "which with foodpipe inspect topic");
+        count_text(under_partitions, "partition") +
+        " under-replicated (fewer replicas in sync than assigned) in " + count_text(under.size(), "topic") +
+        ": " + first_few(under) +
+        "; a broker is down or falling behind: bring it back (Kafka refills the ISR by itself); "
+        "foodpipe inspect topic --topic T shows which");
   }
   if (!low.empty()) {
-    const auto brokers = static_cast<std::size_t>(cluster_size);
     findings.warnings.push_back(
         count_text(low.size(), "topic") + " with a replication factor below " +
         std::to_string(findings.expected_replication_factor) + ", what a cluster of " +
-        count_text(brokers, "broker") + " can give: " + first_few(low) +
+        count_text(cluster_size, "broker") + " can give: " + first_few(low) +
         "; losing one broker loses or stops them: recreate them (foodpipe produce chooses the cluster's "
         "default) or add replicas with kafka-reassign-partitions");
   }

@@ -43,7 +43,12 @@ struct KafkaFindings {
   std::string problem;                  // empty when all is well: what is wrong and what to do
   // Replication, over every topic of the cluster (internal ones too: a
   // __consumer_offsets on one broker stops every group when that broker does).
-  int expected_replication_factor = 0;  // min(3, brokers): what foodpipe creates topics with
+  // Brokers named among some partition's replicas but absent from the
+  // metadata: down or fenced. `brokers` counts only those that answer.
+  std::vector<std::int32_t> missing_brokers;
+  // min(3, brokers + missing_brokers): what foodpipe creates topics with on
+  // the whole cluster.
+  int expected_replication_factor = 0;
   std::vector<TopicReplication> topics; // only topics with a finding, by name
   // Each says what is wrong and what to do; they do not make the check fail.
   std::vector<std::string> warnings;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "db/connection.hpp"
 #include "db/migrator.hpp"
 #include "kafka/error.hpp"
@@ -30,10 +31,15 @@ enum class UnreadableOffsets {
   show_unknown // the topic view is for looking at a cluster with a broker down
 };
 
-// Brokers that did not answer a watermark request in this view: the
-// partitions they lead are not asked again, so a broker that went away costs
-// one timeout, not one per partition.
-using SilentBrokers = std::set<std::int32_t>;
+// What did not answer in this view, so that a broker that went away costs one
+// timeout, not one per partition or topic: the leaders a watermark request
+// waited for in vain (their other partitions are not asked), and whether a
+// DescribeConfigs did (it goes to the controller the metadata names, which
+// after a kill -9 may be the dead broker until it is fenced).
+struct Silent {
+  std::set<std::int32_t> leaders;
+  bool configs = false;
+};
 
 std::optional<int> config_int(const std::map<std::string, std::string>& config, const std::string& key) {
   const auto it = config.find(key);
@@ -51,8 +57,7 @@ std::optional<int> config_int(const std::map<std::string, std::string>& config, 
 // a broker with auto.create.topics.enable create it, and inspect must not.
 TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const kafka::ClusterMetadata& metadata,
                        const std::string& name, std::chrono::milliseconds timeout,
-                       UnreadableOffsets unreadable = UnreadableOffsets::fail,
-                       SilentBrokers* silent = nullptr) {
+                       UnreadableOffsets unreadable = UnreadableOffsets::fail, Silent* silent = nullptr) {
   TopicState state;
   state.name = name;
   const auto found = std::find_if(metadata.topics.begin(), metadata.topics.end(),
@@ -68,20 +73,36 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
     partition.replicas = info.replicas;
     partition.in_sync_replicas = info.in_sync_replicas;
     if (unreadable == UnreadableOffsets::show_unknown &&
-        (partition.offline() || (silent != nullptr && silent->count(partition.leader) != 0U))) {
+        (partition.offline() || (silent != nullptr && silent->leaders.count(partition.leader) != 0U))) {
       partition.offsets_known = false;
     } else {
+      std::optional<kafka::Watermarks> marks;
+      bool answered = true; // false: the leader said nothing within the timeout
       try {
-        const auto marks = reader.watermarks(name, info.id, timeout);
-        partition.low = marks.low;
-        partition.high = marks.high;
-      } catch (const kafka::KafkaError&) {
+        marks = reader.try_watermarks(name, info.id, timeout);
+        answered = marks.has_value();
+      } catch (const kafka::KafkaError& error) {
+        // e.g. NOT_LEADER_OR_FOLLOWER while leadership moves
         if (unreadable == UnreadableOffsets::fail) {
           throw;
         }
+        log::debug("inspect", "offsets not readable",
+                   {{"topic", name}, {"partition", std::to_string(info.id)}, {"error", error.what()}});
+      }
+      if (marks) {
+        partition.low = marks->low;
+        partition.high = marks->high;
+      } else if (unreadable == UnreadableOffsets::fail) {
+        throw kafka::KafkaError("cannot read the offsets of " + name + "/" + std::to_string(info.id) +
+                                    ": its leader, broker " + std::to_string(info.leader) +
+                                    ", did not answer within --connect-timeout; a broker that has just gone away "
+                                    "is named leader until the controller fences it: try again in a few seconds "
+                                    "(foodpipe inspect topic shows the rest)",
+                                RD_KAFKA_RESP_ERR__TIMED_OUT, false, true);
+      } else {
         partition.offsets_known = false;
-        if (silent != nullptr) {
-          silent->insert(partition.leader);
+        if (!answered && silent != nullptr) {
+          silent->leaders.insert(partition.leader);
         }
       }
     }
@@ -89,6 +110,9 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
   }
   std::sort(state.partitions.begin(), state.partitions.end(),
             [](const PartitionState& a, const PartitionState& b) { return a.partition < b.partition; });
+  if (silent != nullptr && silent->configs) {
+    return state;
+  }
   try {
     const auto config = admin.topic_config(name, timeout);
     if (const auto retention = config.find("retention.ms"); retention != config.end()) {
@@ -96,9 +120,15 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
     }
     state.min_insync_replicas = config_int(config, "min.insync.replicas");
   } catch (const kafka::KafkaError& error) {
-    // Without DescribeConfigs rights the rest of the view is still worth showing.
+    // Without DescribeConfigs rights the rest of the view is still worth
+    // showing; so is the topic view without an answer at all.
     if (error.retriable()) {
-      throw;
+      if (unreadable == UnreadableOffsets::fail) {
+        throw;
+      }
+      if (silent != nullptr) {
+        silent->configs = true;
+      }
     }
   }
   return state;
@@ -114,10 +144,22 @@ TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, ka
   view.brokers = metadata.brokers;
   std::sort(view.brokers.begin(), view.brokers.end(),
             [](const kafka::BrokerInfo& a, const kafka::BrokerInfo& b) { return a.id < b.id; });
-  SilentBrokers silent;
+  Silent silent;
   const auto timeout = options.connect_timeout;
   view.topic = topic_state(admin, reader, metadata, options.topic, timeout, unreadable, &silent);
   view.dlq = topic_state(admin, reader, metadata, options.topic + ".dlq", timeout, unreadable, &silent);
+  std::set<std::int32_t> missing;
+  for (const auto* state : {&view.topic, &view.dlq}) {
+    for (const auto& partition : state->partitions) {
+      for (const auto replica : partition.replicas) {
+        if (std::none_of(view.brokers.begin(), view.brokers.end(),
+                         [replica](const kafka::BrokerInfo& broker) { return broker.id == replica; })) {
+          missing.insert(replica);
+        }
+      }
+    }
+  }
+  view.missing_brokers.assign(missing.begin(), missing.end());
   return view;
 }
 

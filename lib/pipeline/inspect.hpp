@@ -76,6 +76,9 @@ struct TopicView {
   std::vector<kafka::BrokerInfo> brokers;
   TopicState topic;
   TopicState dlq; // <topic>.dlq
+  // Brokers holding replicas of topic or dlq that the metadata does not list
+  // (down, or fenced by the controller), by id.
+  std::vector<std::int32_t> missing_brokers;
 };
 
 // A partition whose leader cannot be asked for its offsets is shown with

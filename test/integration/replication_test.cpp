@@ -105,6 +105,7 @@ TEST(Replication, InspectTopicShowsReplicasInSyncAndTheMinimum) {
   const auto json = test::run_foodpipe({"inspect", "topic", "--topic", topic, "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   const auto view = test::parse_json(json.out);
+  EXPECT_EQ(view["missing_brokers"].Size(), 0U);
   const auto& t = view["topics"][0];
   EXPECT_STREQ(t["name"].GetString(), topic.c_str());
   EXPECT_EQ(t["replication_factor"].GetInt(), 1);
