@@ -22,6 +22,7 @@
 #include "kafka/error.hpp"
 #include "kafka/group_admin.hpp"
 #include "kafka/message.hpp"
+#include "kafka/replication.hpp"
 #include "pipeline/dead_letter_publisher.hpp"
 #include "pipeline/metrics.hpp"
 
@@ -200,7 +201,8 @@ void Sink::check_cluster() {
 
 // A topic someone else wrote usually has no <topic>.dlq: without one, the first
 // bad message would hold its batch back for good. It gets the topic's
-// partition count and replication factor. Not being allowed to create it is
+// partition count and replication factor, and the min.insync.replicas foodpipe
+// gives such a factor (2 of 3: one broker may fail). Not being allowed to create it is
 // only a warning: the batch then waits, saying why, until someone does.
 void Sink::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo& source) {
   const std::string dlq = m_options.topic + ".dlq";
@@ -210,12 +212,17 @@ void Sink::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo&
     return;
   }
   const int partitions = static_cast<int>(source.partitions.size());
-  const int replicas = std::max<int>(1, static_cast<int>(source.partitions.front().replicas.size()));
+  kafka::Replication replication;
+  replication.replication_factor = std::max<int>(1, static_cast<int>(source.partitions.front().replicas.size()));
+  replication.min_insync_replicas = kafka::default_min_insync_replicas(replication.replication_factor);
   try {
-    if (admin.create_topic(dlq, partitions, replicas, {}, m_options.connect_timeout) ==
-        kafka::Admin::CreateResult::created) {
+    if (admin.create_topic(dlq, partitions, replication.replication_factor, replication.topic_configs(),
+                           m_options.connect_timeout) == kafka::Admin::CreateResult::created) {
       log::info("consume", "created the dead-letter topic",
-                {{"topic", dlq}, {"partitions", std::to_string(partitions)}, {"replicas", std::to_string(replicas)}});
+                {{"topic", dlq},
+                 {"partitions", std::to_string(partitions)},
+                 {"replicas", std::to_string(replication.replication_factor)},
+                 {"min_insync_replicas", std::to_string(replication.min_insync_replicas)}});
     }
   } catch (const kafka::KafkaError& error) {
     log::warning("consume", "the dead-letter topic does not exist and cannot be created; a bad message will wait "
