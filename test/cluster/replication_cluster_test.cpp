@@ -177,6 +177,26 @@ TEST(ClusterReplication, WhatIsAskedForIsSetAndNoMoreThanThreeCopies) {
                              test::cluster_bootstrap_servers() + " has only 3 brokers; use at most 3\n");
 }
 
+// A topic someone else made (three copies, no .dlq): consume creates the .dlq
+// with the topic's copies and two of them in sync.
+TEST(ClusterReplication, ConsumeGivesTheDeadLetterTopicItCreatesTheTopicsCopies) {
+  const auto topic = test::unique_name("cluster_foreign");
+  kafka::Admin(cluster_settings()).create_topic(topic, 3, 3, {}, 30s);
+  test::ScratchDatabase db{"fpclusterdlq"};
+  ASSERT_EQ(test::run_foodpipe({"seed-db", "--db", db.uri()}).exit_code, 0);
+  const auto consumed = foodpipe({"consume", "--topic", topic, "--db", db.uri(), "--group",
+                                  test::unique_name("group"), "--until-end"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  EXPECT_NE(consumed.err.find("created the dead-letter topic"), std::string::npos) << consumed.err;
+  const auto dlq = topic + ".dlq";
+  const auto partitions = partitions_of(dlq);
+  ASSERT_EQ(partitions.size(), 3U);
+  for (const auto& partition : partitions) {
+    EXPECT_EQ(partition.replicas.size(), 3U) << partition.id;
+  }
+  EXPECT_EQ(config_of(dlq)["min.insync.replicas"], "2");
+}
+
 TEST(ClusterReplication, AKilledBrokerIsFlaggedByInspectAndDoctorUntilItIsBack) {
   RestartKilledBrokers restore;
   ASSERT_TRUE(test::wait_until_fully_replicated(60s)) << "the cluster did not start with full ISRs";
