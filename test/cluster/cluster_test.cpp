@@ -30,22 +30,6 @@ double seconds_since(Clock::time_point start) {
 
 ClientSettings cluster_settings() { return ClientSettings{test::cluster_bootstrap_servers(), {}}; }
 
-// Brings back whatever node a test killed, even when the test failed halfway.
-class RestartKilledBrokers {
-public:
-  RestartKilledBrokers() = default;
-  ~RestartKilledBrokers() {
-    for (int node = 1; node <= test::k_cluster_nodes; ++node) {
-      if (test::broker_pid(node) < 0) {
-        test::start_broker(node, /*wait_for_isr=*/true);
-        return;
-      }
-    }
-  }
-  RestartKilledBrokers(const RestartKilledBrokers&) = delete;
-  RestartKilledBrokers& operator=(const RestartKilledBrokers&) = delete;
-};
-
 // The topic's partitions as the cluster sees them now.
 std::vector<PartitionInfo> partitions_of(Admin& admin, const std::string& topic) {
   const auto metadata = admin.metadata(10s, topic);
@@ -82,7 +66,7 @@ TEST(Cluster, ThreeBrokersAnswerInOneCluster) {
 }
 
 TEST(Cluster, ReplicatedTopicTakesAcksAllWritesWhileABrokerIsDeadAndHealsWhenItReturns) {
-  RestartKilledBrokers restore;
+  test::RestartKilledBrokers restore;
   ASSERT_TRUE(test::wait_until_fully_replicated(60s)) << "the cluster did not start with full ISRs";
   const auto topic = test::unique_name("cluster_rf3");
   Admin admin(cluster_settings());

@@ -91,22 +91,6 @@ rapidjson::Document inspect_json(const std::string& topic) {
   return test::parse_json(result.out);
 }
 
-// Brings back whatever node a test killed, even when the test failed halfway.
-class RestartKilledBrokers {
-public:
-  RestartKilledBrokers() = default;
-  ~RestartKilledBrokers() {
-    for (int node = 1; node <= test::k_cluster_nodes; ++node) {
-      if (test::broker_pid(node) < 0) {
-        test::start_broker(node, /*wait_for_isr=*/true);
-        return;
-      }
-    }
-  }
-  RestartKilledBrokers(const RestartKilledBrokers&) = delete;
-  RestartKilledBrokers& operator=(const RestartKilledBrokers&) = delete;
-};
-
 TEST(ClusterReplication, ProduceChoosesThreeCopiesAndTwoInSyncAndSetsThemOnTheBroker) {
   ASSERT_TRUE(test::wait_until_fully_replicated(60s)) << "the cluster did not start with full ISRs";
   const auto topic = test::unique_name("cluster_replication");
@@ -197,8 +181,45 @@ TEST(ClusterReplication, ConsumeGivesTheDeadLetterTopicItCreatesTheTopicsCopies)
   EXPECT_EQ(config_of(dlq)["min.insync.replicas"], "2");
 }
 
+// The SASL_SSL listeners of compose/up --brokers 3 --secure: the client file
+// names all three, and the pipeline runs through them end to end.
+TEST(ClusterReplication, ThePipelineRunsOverSaslSslOnThreeBrokers) {
+  const auto config = test::secure_client_properties();
+  const auto topic = test::unique_name("cluster_secure");
+  const auto group = test::unique_name("group");
+  test::ScratchDatabase db{"fpclustersecure"};
+  ASSERT_EQ(test::run_foodpipe({"seed-db", "--db", db.uri()}).exit_code, 0);
+  const auto secure = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--config", config});
+    return test::run_foodpipe(args);
+  };
+
+  const auto produced = secure({"produce", "--topic", topic, "--count", "3000", "--rate", "0", "--json", "--quiet"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_EQ(test::parse_json(produced.out)["delivered"].GetUint64(), 3000U);
+  EXPECT_EQ(test::parse_json(produced.out)["replication_factor"].GetInt(), 3);
+
+  const auto consumed = secure({"consume", "--topic", topic, "--db", db.uri(), "--group", group, "--until-end",
+                                "--json", "--quiet"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  EXPECT_EQ(test::query_value(db.conninfo(), "SELECT count(*) FROM orders"), "3000");
+
+  const auto verify = secure({"inspect", "--verify", "--db", db.uri(), "--topic", topic, "--group", group, "--quiet"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+
+  const auto view = secure({"inspect", "topic", "--topic", topic, "--json"});
+  ASSERT_EQ(view.exit_code, 0) << view.err;
+  const auto json = test::parse_json(view.out);
+  EXPECT_EQ(json["brokers"].Size(), 3U);
+  EXPECT_EQ(json["topics"][0]["replication_factor"].GetInt(), 3);
+
+  const auto doctor = secure({"doctor", "--db", db.uri(), "--json"});
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+  EXPECT_EQ(test::parse_json(doctor.out)["kafka"]["brokers"].GetInt(), 3) << doctor.out;
+}
+
 TEST(ClusterReplication, AKilledBrokerIsFlaggedByInspectAndDoctorUntilItIsBack) {
-  RestartKilledBrokers restore;
+  test::RestartKilledBrokers restore;
   ASSERT_TRUE(test::wait_until_fully_replicated(60s)) << "the cluster did not start with full ISRs";
   test::ScratchDatabase db("fpreplication");
   ASSERT_EQ(test::run_foodpipe({"seed-db", "--db", db.uri()}).exit_code, 0);

@@ -121,6 +121,15 @@ bool wait_until_fully_replicated(std::chrono::milliseconds timeout) {
   return true;
 }
 
+void restart_stopped_brokers() {
+  for (int node = 1; node <= k_cluster_nodes; ++node) {
+    if (broker_pid(node) < 0) {
+      start_broker(node, /*wait_for_isr=*/true);
+      return;
+    }
+  }
+}
+
 std::string secure_client_properties() { return secure_file("client-librdkafka.properties"); }
 
 std::string secure_java_properties() { return secure_file("client-java.properties"); }

@@ -49,6 +49,20 @@ std::vector<std::string> under_replicated_partitions();
 // Polls under_replicated_partitions() until it is empty; false at `timeout`.
 bool wait_until_fully_replicated(std::chrono::milliseconds timeout);
 
+// Starts every node that is not running (one start_broker call brings back
+// all of them) and waits until every ISR is full; nothing when all run.
+void restart_stopped_brokers();
+
+// restart_stopped_brokers() when it goes out of scope: a test that kills a
+// node leaves the cluster whole even when it fails halfway.
+class RestartKilledBrokers {
+public:
+  RestartKilledBrokers() = default;
+  ~RestartKilledBrokers() { restart_stopped_brokers(); }
+  RestartKilledBrokers(const RestartKilledBrokers&) = delete;
+  RestartKilledBrokers& operator=(const RestartKilledBrokers&) = delete;
+};
+
 // compose/.stack/client-librdkafka.properties, the SASL_SSL listener's settings
 // in librdkafka's terms (what foodpipe's --config reads). A missing file fails
 // the calling test (run compose/up --secure).
