@@ -52,6 +52,21 @@ constexpr CountRange k_linger_ms_range{0, 900'000};         // librdkafka's ling
 constexpr CountRange k_batch_bytes_range{1, 2'147'483'647}; // librdkafka's batch.size
 constexpr SecondsRange k_flush_timeout_range{std::chrono::milliseconds(0), k_max_timeout};
 
+
+// The one line on stderr when orders were not acknowledged, whatever the
+// output format: how many, why (librdkafka's error names), and where to look.
+std::string failure_line(const pipeline::ProduceReport& r) {
+  std::string line = "foodpipe: error: " + std::to_string(r.failed) + " of " + std::to_string(r.sent) +
+                     " orders were not acknowledged by the brokers (";
+  const char* separator = "";
+  for (const auto& [error, count] : r.failed_by_error) {
+    line += separator + error + ": " + std::to_string(count);
+    separator = ", ";
+  }
+  return line + "); a timed-out one may still have been written: see foodpipe inspect topic --topic " + r.topic +
+         " and foodpipe doctor";
+}
+
 void print_text(const pipeline::ProduceReport& r, std::ostream& out) {
   const double elapsed = seconds_of(r.elapsed);
   const double per_second = elapsed > 0 ? static_cast<double>(r.delivered) / elapsed : 0;
@@ -272,6 +287,9 @@ Command make_produce_command() {
     }
     std::cout.flush(); // the summary is out before a --metrics-linger wait
     endpoint.linger();
+    if (report.failed > 0) {
+      std::cerr << failure_line(report) << '\n';
+    }
     if (report.failed > 0 || report.invalid_lines > 0) {
       return ExitCode::failure;
     }
