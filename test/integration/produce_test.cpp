@@ -201,20 +201,20 @@ TEST(Produce, OrdersArriveIntactWhileBuffersAreReused) {
   }
 }
 
-// A topic whose min.insync.replicas its one copy can never meet: every
-// acks=all write is refused (NOT_ENOUGH_REPLICAS, retried until the message
-// times out). Nothing is reported delivered, and one line on stderr says so.
-TEST(Produce, OrdersTheBrokersRefuseAreCountedFailedWithOneLine) {
+// A topic whose max.message.bytes no order batch fits: the broker refuses
+// every write (MSG_SIZE_TOO_LARGE, not retried). Nothing is reported
+// delivered, and one line on stderr says how many and why.
+TEST(Produce, OrdersTheBrokerRefusesAreCountedFailedWithOneLine) {
   const auto topic = test::unique_name("refused");
   kafka::Admin admin(settings());
-  admin.create_topic(topic, 1, 1, {{"min.insync.replicas", "2"}}, 30s);
+  admin.create_topic(topic, 3, 1, {{"max.message.bytes", "64"}}, 30s);
   const auto result = test::run_foodpipe({"produce", "--topic", topic, "--rate", "0", "--count", "20", "--json",
                                           "--quiet", "-X", "message.timeout.ms=3000"});
   EXPECT_EQ(result.exit_code, 1) << result.err;
   const auto summary = test::parse_json(result.out);
   EXPECT_EQ(summary["delivered"].GetUint64(), 0U);
   EXPECT_EQ(summary["failed"].GetUint64(), 20U);
-  EXPECT_NE(result.err.find("foodpipe: error: 20 of 20 orders were not acknowledged by the brokers ("),
+  EXPECT_NE(result.err.find("foodpipe: error: 20 of 20 orders were not acknowledged by the brokers (MSG_SIZE_TOO_LARGE: 20); "),
             std::string::npos)
       << result.err;
   EXPECT_NE(result.err.find("see foodpipe inspect topic --topic " + topic + " and foodpipe doctor\n"),
