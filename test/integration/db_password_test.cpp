@@ -28,37 +28,6 @@ using Env = std::map<std::string, std::string>;
 // Every character a URI must percent-encode, quotes, a backslash and a '#'.
 std::string awkward_password() { return "Pw ?@:%'\"\\#" + test::unique_name("x"); }
 
-std::string percent_encoded(const std::string& text) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out += {'%', k_hex[byte >> 4U], k_hex[byte & 15U]};
-    }
-  }
-  return out;
-}
-
-// The lines of stderr that report a problem: foodpipe's one error line, and
-// any log record at warning or error level (a retry loop's, librdkafka's).
-std::vector<std::string> problem_lines(const std::string& err) {
-  std::vector<std::string> found;
-  std::size_t at = 0;
-  while (at < err.size()) {
-    const auto end = std::min(err.find('\n', at), err.size());
-    const auto line = err.substr(at, end - at);
-    if (line.rfind("foodpipe: error: ", 0) == 0 || line.find(" warning [") != std::string::npos ||
-        line.find(" error [") != std::string::npos) {
-      found.push_back(line);
-    }
-    at = end + 1;
-  }
-  return found;
-}
-
 // No password of ours from the environment or a password file of the user's.
 Env clean_env(Env env = {}) {
   for (const auto* name : {"DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "POSTGRES_HOST", "POSTGRES_PORT",
@@ -73,7 +42,7 @@ Env clean_env(Env env = {}) {
 class PasswordLogin : public ::testing::Test {
 protected:
   std::string uri(const std::string& password) const {
-    return "postgresql://" + m_db.role() + ":" + percent_encoded(password) + "@" + test::secure_db_host() + ":" +
+    return "postgresql://" + m_db.role() + ":" + test::percent_encoded(password) + "@" + test::secure_db_host() + ":" +
            std::to_string(test::secure_db_port()) + "/" + m_db.name();
   }
 
@@ -172,7 +141,7 @@ void expect_refused_login(const std::vector<std::string>& args, const Env& env, 
   if (args[0] == "doctor") {
     EXPECT_EQ(result.err, "") << shown;
   } else {
-    const auto problems = problem_lines(result.err);
+    const auto problems = test::problem_lines(result.err);
     EXPECT_EQ(problems.size(), 1U) << shown << ":\n" << result.err;
     EXPECT_EQ(problems.empty() ? "" : problems[0].substr(0, 17), "foodpipe: error: ") << shown << ":\n"
                                                                                      << result.err;
@@ -181,7 +150,7 @@ void expect_refused_login(const std::vector<std::string>& args, const Env& env, 
       << shown << ":\n"
       << said;
   EXPECT_NE(said.find("; check the user and password"), std::string::npos) << shown << ":\n" << said;
-  for (const auto& fragment : {wrong, percent_encoded(wrong)}) {
+  for (const auto& fragment : {wrong, test::percent_encoded(wrong)}) {
     EXPECT_EQ((result.out + result.err).find(fragment), std::string::npos) << shown << " shows the password";
   }
 }

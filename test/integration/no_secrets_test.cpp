@@ -21,20 +21,6 @@ namespace {
 
 using test::parse_json;
 
-std::string percent_encoded(const std::string& text, bool lower_hex) {
-  const char* hex = lower_hex ? "0123456789abcdef" : "0123456789ABCDEF";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out += {'%', hex[byte >> 4U], hex[byte & 15U]};
-    }
-  }
-  return out;
-}
-
 std::string keyword_quoted(const std::string& value) {
   std::string out = "'";
   for (const char c : value) {
@@ -70,9 +56,9 @@ protected:
 
   // The database as a URI: the password percent-encoded, an sslpassword in the query.
   std::string db_uri() const {
-    return "postgresql://" + m_db.role() + ":" + percent_encoded(m_db_password, false) + "@" +
+    return "postgresql://" + m_db.role() + ":" + test::percent_encoded(m_db_password, false) + "@" +
            test::secure_db_host() + ":" + std::to_string(test::secure_db_port()) + "/" + m_db.name() +
-           "?sslpassword=" + percent_encoded(m_ssl_password, false);
+           "?sslpassword=" + test::percent_encoded(m_ssl_password, false);
   }
 
   // The same as keyword=value, quoted.
@@ -171,7 +157,7 @@ protected:
   void expect_no_secret() const {
     ASSERT_FALSE(m_outputs.empty());
     for (const auto& secret : m_secrets) {
-      for (const auto& form : {secret, percent_encoded(secret, false), percent_encoded(secret, true)}) {
+      for (const auto& form : {secret, test::percent_encoded(secret, false), test::percent_encoded(secret, true)}) {
         for (const auto& [label, text] : m_outputs) {
           EXPECT_EQ(text.find(form), std::string::npos) << label << " holds the secret '" << form << "':\n" << text;
         }

@@ -45,23 +45,6 @@ std::size_t lines_of(const std::string& text) {
   return lines;
 }
 
-// The lines of stderr that report a problem: foodpipe's one error line, and
-// any log record at warning or error level (a retry loop's, librdkafka's).
-std::vector<std::string> problem_lines(const std::string& err) {
-  std::vector<std::string> found;
-  std::size_t at = 0;
-  while (at < err.size()) {
-    const auto end = std::min(err.find('\n', at), err.size());
-    const auto line = err.substr(at, end - at);
-    if (line.rfind("foodpipe: error: ", 0) == 0 || line.find(" warning [") != std::string::npos ||
-        line.find(" error [") != std::string::npos) {
-      found.push_back(line);
-    }
-    at = end + 1;
-  }
-  return found;
-}
-
 // The client file with one property's value replaced (the others as written).
 std::string client_file_with(const std::string& key, const std::string& value) {
   const auto path = "/tmp/" + test::unique_name("fp_client") + ".properties";
@@ -129,7 +112,7 @@ protected:
       if (args[0] == "doctor") {
         EXPECT_EQ(result.err, "") << shown;
       } else {
-        const auto problems = problem_lines(result.err);
+        const auto problems = test::problem_lines(result.err);
         EXPECT_EQ(problems.size(), 1U) << shown << ":\n" << result.err;
         EXPECT_EQ(problems.empty() ? "" : problems[0].substr(0, 17), "foodpipe: error: ") << shown << ":\n"
                                                                                          << result.err;

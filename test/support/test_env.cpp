@@ -1,6 +1,8 @@
 #include "support/test_env.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -338,6 +340,35 @@ BackgroundProcess start_stranger_producer(const std::vector<std::string>& args) 
 }
 
 std::string source_dir() { return FOODPIPE_SOURCE_DIR; }
+
+std::string percent_encoded(const std::string& text, bool lower_hex) {
+  const char* hex = lower_hex ? "0123456789abcdef" : "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out += {'%', hex[byte >> 4U], hex[byte & 15U]};
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> problem_lines(const std::string& err) {
+  std::vector<std::string> found;
+  std::size_t at = 0;
+  while (at < err.size()) {
+    const auto end = std::min(err.find('\n', at), err.size());
+    const auto line = err.substr(at, end - at);
+    if (line.rfind("foodpipe: error: ", 0) == 0 || line.find(" warning [") != std::string::npos ||
+        line.find(" error [") != std::string::npos) {
+      found.push_back(line);
+    }
+    at = end + 1;
+  }
+  return found;
+}
 
 rapidjson::Document parse_json(const std::string& text) {
   rapidjson::Document doc;

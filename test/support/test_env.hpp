@@ -117,6 +117,15 @@ BackgroundProcess start_stranger_producer(const std::vector<std::string>& args);
 // Path to the repository (for sql/, test/data/).
 std::string source_dir();
 
+// `text` with every byte but A-Z, a-z, 0-9 and -._~ percent-encoded (a URI's
+// userinfo or query value), in upper-case hex or, with `lower_hex`, lower.
+std::string percent_encoded(const std::string& text, bool lower_hex = false);
+
+// The lines of a command's stderr that report a problem: foodpipe's one
+// "foodpipe: error: " line, and any log record at warning or error level (a
+// retry loop's, librdkafka's).
+std::vector<std::string> problem_lines(const std::string& err);
+
 // Parses a command's --json output; a parse error fails the calling test
 // (EXPECT, naming the text) and leaves an empty document.
 rapidjson::Document parse_json(const std::string& text);
