@@ -140,6 +140,19 @@ protected:
     return rows() >= expected;
   }
 
+  // kill -9 of `node` while consumers run; returns when it happened, once
+  // 1,000 more rows are stored (or two minutes passed), recording how long that took.
+  Clock::time_point kill_under_consumers(std::int32_t node, const std::string& what) {
+    const auto killed = Clock::now();
+    const auto rows_at_kill = rows();
+    test::kill_broker(node);
+    while (rows() <= rows_at_kill + 1000 && seconds_since(killed) < 120) {
+      std::this_thread::sleep_for(200ms);
+    }
+    record(what, seconds_since(killed));
+    return killed;
+  }
+
   // The node that coordinates the group, from Kafka's own tool; asked again
   // for up to a minute (right after a kill the tool may time out finding it).
   std::int32_t coordinator_of_group() {
@@ -199,13 +212,7 @@ TEST_F(BrokerFailures, TwoConsumersLoseAndDoubleNothingWhenABrokerIsKilledAndBro
   if (victim == coordinator_of_group()) {
     victim = leader_of(2) != victim ? leader_of(2) : leader_of(0);
   }
-  const auto killed = Clock::now();
-  const auto rows_at_kill = rows();
-  test::kill_broker(victim);
-  while (rows() <= rows_at_kill + 1000 && seconds_since(killed) < 120) {
-    std::this_thread::sleep_for(200ms);
-  }
-  record("rows growing again after the kill in", seconds_since(killed));
+  const auto killed = kill_under_consumers(victim, "rows growing again after the kill in");
   std::this_thread::sleep_for(5s);
   test::start_broker(victim);
   ASSERT_TRUE(wait_for_rows(300000, 240s)) << first.stderr_so_far() << second.stderr_so_far();
@@ -225,13 +232,7 @@ TEST_F(BrokerFailures, TheGroupReformsWhenItsCoordinatorIsKilled) {
   ASSERT_TRUE(wait_for_rows(40000, 120s)) << first.stderr_so_far() << second.stderr_so_far();
   const auto coordinator = coordinator_of_group();
   ASSERT_GT(coordinator, 0);
-  const auto killed = Clock::now();
-  const auto rows_at_kill = rows();
-  test::kill_broker(coordinator);
-  while (rows() <= rows_at_kill + 1000 && seconds_since(killed) < 120) {
-    std::this_thread::sleep_for(200ms);
-  }
-  record("rows growing again after the coordinator was killed in", seconds_since(killed));
+  const auto killed = kill_under_consumers(coordinator, "rows growing again after the coordinator was killed in");
   ASSERT_TRUE(wait_for_rows(200000, 240s)) << first.stderr_so_far() << second.stderr_so_far();
   record("all rows stored after the kill in", seconds_since(killed));
   EXPECT_NE(coordinator_of_group(), coordinator) << "another broker coordinates the group";
