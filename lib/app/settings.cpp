@@ -24,11 +24,59 @@ const std::map<std::string, std::string>& global_env() {
   return k_map;
 }
 
-// Options whose next argument is their value; needed to find the subcommand
-// before its own options are known.
+// The option description `arg` names as Boost would read it (a long name,
+// an alias, an unambiguous prefix, or a short name), or null.
+const po::option_description* option_named(const po::options_description& desc, const std::string& arg) {
+  std::string name;
+  if (arg.size() > 2 && arg.starts_with("--")) {
+    name = arg.substr(2, arg.find('=') - 2);
+  } else if (arg.size() == 2 && arg[0] == '-') {
+    name = arg;
+  } else {
+    return nullptr;
+  }
+  try {
+    return desc.find_nothrow(name, true);
+  } catch (const po::error&) {
+    return nullptr; // ambiguous: the real parse says so
+  }
+}
+
+// A global option whose next argument is its value (-b HOST, --bootstrap-server
+// HOST, -X KEY=VALUE); needed to find the subcommand before its own options
+// are known.
 bool takes_value(const std::string& arg) {
-  return arg == "--bootstrap-servers" || arg == "-X" || arg == "--property" || arg == "--db" ||
-         arg == "--log-level" || arg == "--log-format" || arg == "--config";
+  static const auto k_globals = global_options();
+  const auto* option = arg.find('=') == std::string::npos ? option_named(k_globals, arg) : nullptr;
+  return option != nullptr && option->semantic()->max_tokens() > 0;
+}
+
+// Where the subcommand's name is among the arguments, and the flags seen
+// before `--` that decide the action.
+struct CommandWord {
+  std::optional<std::size_t> index; // the first word that is not an option or an option's value
+  bool help = false;                // --help or -h anywhere
+  bool version_first = false;       // --version or -V before the subcommand
+};
+
+CommandWord find_command_word(const std::vector<std::string>& args) {
+  CommandWord word;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--") {
+      break;
+    }
+    if (takes_value(arg)) {
+      ++i;
+    } else if (arg == "--help" || arg == "-h") {
+      word.help = true;
+    } else if (arg == "--version" || arg == "-V") {
+      word.version_first = word.version_first || !word.index;
+    } else if (!arg.empty() && arg[0] != '-' && !word.index) {
+      word.index = i;
+    }
+  }
+  return word;
 }
 
 std::optional<std::string> env_value(const Environment& env, const std::string& name) {
@@ -92,8 +140,8 @@ po::parsed_options parse_config(const std::vector<ConfigLine>& lines, const std:
   po::parsed_options parsed(&all);
   for (const auto& line : lines) {
     const auto where = path + " line " + std::to_string(line.number);
-    if (all.find_nothrow(line.key, false) != nullptr) {
-      parsed.options.emplace_back(line.key, std::vector<std::string>{line.value});
+    if (const auto* option = all.find_nothrow(line.key, false); option != nullptr) {
+      parsed.options.emplace_back(option->key(line.key), std::vector<std::string>{line.value});
     } else if (line.key == "bootstrap.servers") {
       parsed.options.emplace_back("bootstrap-servers", std::vector<std::string>{line.value});
     } else if (is_any_command_option(line.key)) {
@@ -169,8 +217,9 @@ po::options_description global_options() {
   po::options_description desc("Global options (also from the environment and --config FILE)", 100, 50);
   // clang-format off
   desc.add_options()
-    ("bootstrap-servers", po::value<std::string>()->value_name("HOST:PORT,...")->default_value("localhost:9092"),
-       "Kafka brokers to start from (env KAFKA_BOOTSTRAP_SERVERS)")
+    ("bootstrap-servers,bootstrap-server,b", po::value<std::string>()->value_name("HOST:PORT,...")->default_value("localhost:9092"),
+       "Kafka brokers to start from; also --bootstrap-server, as Kafka's tools spell it "
+       "(env KAFKA_BOOTSTRAP_SERVERS)")
     ("property,X", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
        "a librdkafka property, repeatable, e.g. -X security.protocol=SASL_SSL")
     ("db", po::value<std::string>()->value_name("CONNINFO|URI"),
@@ -270,32 +319,12 @@ po::options_description command_options(const Command& command, po::positional_o
 Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env) {
   Invocation invocation;
 
-  // Find the subcommand: the first word that is not an option or an option's value.
-  std::optional<std::size_t> command_index;
-  bool help_flag = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto& arg = args[i];
-    if (arg == "--") {
-      break;
-    }
-    if (takes_value(arg)) {
-      ++i;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      help_flag = true;
-      continue;
-    }
-    if (arg == "--version" || arg == "-V") {
-      if (!command_index) {
-        invocation.action = Invocation::Action::version;
-        return invocation;
-      }
-      continue;
-    }
-    if (!arg.empty() && arg[0] != '-' && !command_index) {
-      command_index = i;
-    }
+  const auto word = find_command_word(args);
+  const auto command_index = word.index;
+  const bool help_flag = word.help;
+  if (word.version_first) {
+    invocation.action = Invocation::Action::version;
+    return invocation;
   }
 
   if (!command_index) {

@@ -59,6 +59,44 @@ TEST(Settings, GlobalOptionsMayComeBeforeOrAfterTheCommand) {
   EXPECT_EQ(parse({"seed-db", "--bootstrap-servers=b:2"}).context.bootstrap_servers, "b:2");
 }
 
+TEST(Settings, BootstrapServersAnswerToTheSpellingsOfKcatAndKafkasTools) {
+  const auto config = write_config("bootstrap-server = file:1\n");
+  for (const auto& args : std::vector<std::vector<std::string>>{{"-b", "h:1", "doctor"},
+                                                                {"--bootstrap-server", "h:1", "doctor"},
+                                                                {"-bh:1", "doctor"},
+                                                                {"doctor", "-b", "h:1"},
+                                                                {"doctor", "--bootstrap-server", "h:1"},
+                                                                {"doctor", "--bootstrap-server=h:1"},
+                                                                {"--config", config, "-b", "h:1", "doctor"}}) {
+    const auto invocation = parse(args, {{"KAFKA_BOOTSTRAP_SERVERS", "env:1"}});
+    ASSERT_NE(invocation.command, nullptr) << args[0];
+    EXPECT_EQ(invocation.command->name, "doctor") << args[0];
+    EXPECT_EQ(invocation.context.bootstrap_servers, "h:1") << args[0];
+  }
+  // In a --config file the alias is the same option, below the environment.
+  EXPECT_EQ(parse({"doctor", "--config", config}).context.bootstrap_servers, "file:1");
+  EXPECT_EQ(parse({"doctor", "--config", config}, {{"KAFKA_BOOTSTRAP_SERVERS", "env:1"}}).context.bootstrap_servers,
+            "env:1");
+}
+
+TEST(Settings, AGlobalOptionsValueIsNeverTakenForTheCommand) {
+  // Boost reads an unambiguous prefix as the option; so does the search for the command.
+  const auto invocation = parse({"--log-l", "debug", "-X", "linger.ms=5", "produce"});
+  ASSERT_NE(invocation.command, nullptr);
+  EXPECT_EQ(invocation.command->name, "produce");
+  EXPECT_EQ(invocation.context.log_level, log::Level::debug);
+}
+
+TEST(Settings, NoCommandGivesTheGlobalShortOptionsAnotherMeaning) {
+  for (const auto& command : commands()) {
+    po::positional_options_description positional;
+    const auto own = command_options(command, positional);
+    for (const auto* name : {"-b", "-X", "bootstrap-server"}) {
+      EXPECT_EQ(own.find_nothrow(name, false), nullptr) << command.name << ' ' << name;
+    }
+  }
+}
+
 TEST(Settings, PropertiesAreValidatedAndMergedPerKey) {
   const auto config = write_config("property = linger.ms=7\nproperty = acks=1\n");
   const auto invocation =
