@@ -157,7 +157,12 @@ Command make_consume_command() {
       "  foodpipe consume --until-end --json               # in CI: drain the topic, print a summary\n"
       "  foodpipe consume --group audit --from latest      # a second group, new messages only\n";
   command.offers_json = true;
-  command.env = {{"KAFKA_TOPIC_ORDERS", "topic"}, {"CONSUMER_GROUP_ID", "group"}};
+  // CONSUMER_AUTO_OFFSET_RESET keeps the original project's setting working:
+  // its earliest or latest is what --from decides here (auto.offset.reset
+  // itself is always error, since the database holds the offsets).
+  command.env = {{"KAFKA_TOPIC_ORDERS", "topic"},
+                 {"CONSUMER_GROUP_ID", "group"},
+                 {"CONSUMER_AUTO_OFFSET_RESET", "from"}};
   command.options = [](po::options_description& desc, po::positional_options_description&) {
     // clang-format off
     desc.add_options()
@@ -184,8 +189,12 @@ Command make_consume_command() {
     options.db_conninfo = context.db_conninfo;
     options.group = vm["group"].as<std::string>();
     options.topic = vm["topic"].as<std::string>();
-    options.from = vm["from"].as<std::string>();
     const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
+    const auto from = value("from");
+    if (from.text != "earliest" && from.text != "latest") {
+      throw UsageError(from.describe() + ": expected earliest or latest");
+    }
+    options.from = from.text;
     options.batch_size = parse_count(value("batch-size"), k_batch_size_range);
     options.batch_time = std::chrono::milliseconds(parse_count(value("batch-ms"), k_batch_ms_range));
     options.max_message_bytes = parse_count(value("max-message-bytes"), k_message_bytes_range);

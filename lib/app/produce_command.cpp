@@ -206,7 +206,8 @@ Command make_produce_command() {
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"},
                  {"PRODUCER_RATE", "rate"},
                  {"PRODUCER_DURATION", "duration"},
-                 {"MOCK_SEED", "seed"}};
+                 {"MOCK_SEED", "seed"},
+                 {"PRODUCER_CLIENT_ID", "client-id"}};
   command.options = [](po::options_description& desc, po::positional_options_description&) {
     // clang-format off
     desc.add_options()

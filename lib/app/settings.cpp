@@ -110,6 +110,22 @@ std::vector<std::string> values_of(const po::parsed_options& parsed, const std::
   return values;
 }
 
+// The librdkafka properties one source gives, in its order: -X KEY=VALUE, and
+// --client-id ID as client.id, so that either one written later wins.
+kafka::Properties properties_of(const po::parsed_options& parsed) {
+  kafka::Properties properties;
+  for (const auto& option : parsed.options) {
+    for (const auto& value : option.value) {
+      if (option.string_key == "property") {
+        properties.push_back(split_property(value));
+      } else if (option.string_key == "client-id") {
+        properties.emplace_back("client.id", value);
+      }
+    }
+  }
+  return properties;
+}
+
 std::optional<std::string> last_value_of(const po::parsed_options& parsed, const std::string& name) {
   auto values = values_of(parsed, name);
   if (values.empty()) {
@@ -222,6 +238,9 @@ po::options_description global_options() {
        "(env KAFKA_BOOTSTRAP_SERVERS)")
     ("property,X", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
        "a librdkafka property, repeatable, e.g. -X security.protocol=SASL_SSL")
+    ("client-id", po::value<std::string>()->value_name("ID"),
+       "librdkafka's client.id of every Kafka client, as -X client.id=ID (default foodpipe; "
+       "env PRODUCER_CLIENT_ID for produce)")
     ("db", po::value<std::string>()->value_name("CONNINFO|URI"),
        "PostgreSQL conninfo or URI (env DATABASE_URL, POSTGRES_HOST/PORT/DB/USER/PASSWORD, "
        "libpq's PG* variables; default postgresql://postgres@localhost:5432/food_orders)")
@@ -427,11 +446,11 @@ Invocation parse_invocation(const std::vector<std::string>& args, const Environm
     }
     context.bootstrap_servers = invocation.options["bootstrap-servers"].as<std::string>();
 
-    // -X: per key, flags beat environment beat file; within a source the last wins.
+    // -X and --client-id: per key, flags beat environment beat file; within a
+    // source the last wins.
     for (const po::parsed_options* source : std::array<const po::parsed_options*, 3>{&from_file, &from_env, &from_flags}) {
-      for (const auto& text : values_of(*source, "property")) {
-        context.kafka_properties.push_back(split_property(text));
-      }
+      const auto properties = properties_of(*source);
+      context.kafka_properties.insert(context.kafka_properties.end(), properties.begin(), properties.end());
     }
     kafka::validate_properties(context.kafka_properties);
 

@@ -7,6 +7,7 @@
 #include "app/commands.hpp"
 #include "app/settings.hpp"
 #include "app/text.hpp"
+#include "kafka/config.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe::app {
@@ -81,7 +82,7 @@ TEST(Settings, BootstrapServersAnswerToTheSpellingsOfKcatAndKafkasTools) {
 
 TEST(Settings, AGlobalOptionsValueIsNeverTakenForTheCommand) {
   // Boost reads an unambiguous prefix as the option; so does the search for the command.
-  const auto invocation = parse({"--log-l", "debug", "-X", "linger.ms=5", "produce"});
+  const auto invocation = parse({"--log-l", "debug", "-X", "linger.ms=5", "--client-id", "c1", "produce"});
   ASSERT_NE(invocation.command, nullptr);
   EXPECT_EQ(invocation.command->name, "produce");
   EXPECT_EQ(invocation.context.log_level, log::Level::debug);
@@ -91,10 +92,61 @@ TEST(Settings, NoCommandGivesTheGlobalShortOptionsAnotherMeaning) {
   for (const auto& command : commands()) {
     po::positional_options_description positional;
     const auto own = command_options(command, positional);
-    for (const auto* name : {"-b", "-X", "bootstrap-server"}) {
+    for (const auto* name : {"-b", "-X", "bootstrap-server", "client-id"}) {
       EXPECT_EQ(own.find_nothrow(name, false), nullptr) << command.name << ' ' << name;
     }
   }
+}
+
+TEST(Settings, TheOriginalProjectsVariablesFeedTheirOptions) {
+  const Environment env = {{"KAFKA_TOPIC_ORDERS", "t1"},         {"PRODUCER_RATE", "7"},
+                           {"PRODUCER_DURATION", "9"},           {"MOCK_SEED", "42"},
+                           {"CONSUMER_GROUP_ID", "g1"},          {"CONSUMER_AUTO_OFFSET_RESET", "latest"},
+                           {"PRODUCER_CLIENT_ID", "orders-producer"}};
+  const auto text = [](const Invocation& invocation, const std::string& name) {
+    const auto value = option_value(invocation.context, invocation.options, name);
+    EXPECT_EQ(value.origin.kind, Origin::Kind::environment) << name;
+    return value.text;
+  };
+  const auto produce = parse({"produce"}, env);
+  EXPECT_EQ(text(produce, "topic"), "t1");
+  EXPECT_EQ(text(produce, "rate"), "7");
+  EXPECT_EQ(text(produce, "duration"), "9");
+  EXPECT_EQ(text(produce, "seed"), "42");
+  EXPECT_EQ(produce.context.kafka_properties,
+            (std::vector<std::pair<std::string, std::string>>{{"client.id", "orders-producer"}}));
+
+  const auto consume = parse({"consume"}, env);
+  EXPECT_EQ(text(consume, "topic"), "t1");
+  EXPECT_EQ(text(consume, "group"), "g1");
+  EXPECT_EQ(text(consume, "from"), "latest");
+  EXPECT_TRUE(consume.context.kafka_properties.empty()) << "PRODUCER_CLIENT_ID names produce's client only";
+
+  for (const auto* command : {"inspect", "offsets"}) {
+    const auto invocation = parse({command}, env);
+    EXPECT_EQ(text(invocation, "topic"), "t1") << command;
+    EXPECT_EQ(text(invocation, "group"), "g1") << command;
+  }
+  EXPECT_EQ(text(parse({"replay", "--from-beginning"}, env), "topic"), "t1");
+  // A flag beats each of them.
+  EXPECT_EQ(parse({"consume", "--from", "earliest"}, env).options["from"].as<std::string>(), "earliest");
+}
+
+TEST(Settings, ClientIdIsClientDotIdWithThePrecedenceOfEveryOption) {
+  using Property = std::pair<std::string, std::string>;
+  const auto config = write_config("client-id = file-id\n");
+  const auto client_id = [](const Invocation& invocation) {
+    return kafka::property_or(invocation.context.kafka_properties, "client.id", "foodpipe");
+  };
+  EXPECT_EQ(parse({"produce"}).context.kafka_properties, std::vector<Property>{});
+  EXPECT_EQ(client_id(parse({"produce", "--config", config})), "file-id");
+  const Environment env = {{"PRODUCER_CLIENT_ID", "env-id"}};
+  EXPECT_EQ(client_id(parse({"produce", "--config", config}, env)), "env-id");
+  EXPECT_EQ(client_id(parse({"produce", "--config", config, "--client-id", "flag-id"}, env)), "flag-id");
+  // Every command's clients take it; among flags the later of --client-id and -X client.id wins.
+  EXPECT_EQ(client_id(parse({"consume", "--client-id", "c1"})), "c1");
+  EXPECT_EQ(client_id(parse({"inspect", "--client-id", "c1", "-X", "client.id=c2"})), "c2");
+  EXPECT_EQ(client_id(parse({"inspect", "-X", "client.id=c2", "--client-id", "c1"})), "c1");
 }
 
 TEST(Settings, PropertiesAreValidatedAndMergedPerKey) {
