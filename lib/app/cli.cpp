@@ -7,6 +7,9 @@
 #include <sstream>
 #include <unistd.h>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "app/commands.hpp"
 #include "app/settings.hpp"
 #include "core/error.hpp"
@@ -76,9 +79,13 @@ void tune_allocator() {
 #endif
 }
 
-int run_checked(int argc, char** argv) {
+// Runs the command line; `json` becomes true as soon as it is known that the
+// command's output is JSON, so that a failure is reported in JSON as well.
+int run_checked(int argc, char** argv, bool& json) {
   const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  json = asks_for_json(args);
   const Invocation invocation = parse_invocation(args, process_environment());
+  json = invocation.context.json;
 
   switch (invocation.action) {
   case Invocation::Action::version:
@@ -106,6 +113,38 @@ int run_checked(int argc, char** argv) {
   return exit_status(code, stop_signal()); // the signal as of the end of the run
 }
 
+// Passes what is written to an ostream on to its buffer, and notes whether
+// anything went: a command that printed its --json report before it failed
+// has told there what went wrong, and stdout must stay one JSON document.
+class OutputWatch : public std::streambuf {
+public:
+  explicit OutputWatch(std::ostream& out) : m_out(out), m_target(out.rdbuf(this)) {}
+  ~OutputWatch() override { m_out.rdbuf(m_target); }
+  OutputWatch(const OutputWatch&) = delete;
+  OutputWatch& operator=(const OutputWatch&) = delete;
+
+  [[nodiscard]] bool written() const { return m_written; }
+
+protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) {
+      return traits_type::not_eof(c);
+    }
+    m_written = true;
+    return m_target->sputc(traits_type::to_char_type(c));
+  }
+  std::streamsize xsputn(const char* text, std::streamsize size) override {
+    m_written = m_written || size > 0;
+    return m_target->sputn(text, size);
+  }
+  int sync() override { return m_target->pubsync(); }
+
+private:
+  std::ostream& m_out;
+  std::streambuf* m_target;
+  bool m_written = false;
+};
+
 } // namespace
 
 // One rule for every command, so that scripts can tell an interrupted run
@@ -118,16 +157,37 @@ int exit_status(ExitCode code, int signal_number) noexcept {
   return 128 + signal_number;
 }
 
+std::string error_json(std::string_view message, int status) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  writer.Key("error");
+  writer.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  writer.Key("exit_code");
+  writer.Int(status);
+  writer.EndObject();
+  return buffer.GetString();
+}
+
 int run(int argc, char** argv) {
+  const OutputWatch stdout_watch(std::cout);
+  bool json = false;
+  std::string message;
+  int status = 0;
   try {
-    return run_checked(argc, argv);
+    return run_checked(argc, argv, json);
   } catch (const Error& error) {
-    std::cerr << "foodpipe: error: " << error.what() << '\n';
-    return exit_status(error.exit_code(), stop_signal());
+    message = error.what();
+    status = exit_status(error.exit_code(), stop_signal());
   } catch (const std::exception& error) {
-    std::cerr << "foodpipe: error: " << error.what() << '\n';
-    return static_cast<int>(ExitCode::failure);
+    message = error.what();
+    status = static_cast<int>(ExitCode::failure);
   }
+  std::cerr << "foodpipe: error: " << message << '\n';
+  if (json && !stdout_watch.written()) {
+    std::cout << error_json(message, status) << '\n';
+  }
+  return status;
 }
 
 } // namespace foodpipe::app

@@ -335,6 +335,25 @@ po::options_description command_options(const Command& command, po::positional_o
   return own;
 }
 
+bool asks_for_json(const std::vector<std::string>& args) {
+  const auto word = find_command_word(args);
+  const Command* command = word.index ? find_command(args[*word.index]) : nullptr;
+  if (command == nullptr || !command->offers_json) {
+    return false;
+  }
+  po::positional_options_description positional;
+  const auto own = command_options(*command, positional);
+  for (const auto& arg : args) {
+    if (arg == "--") {
+      break;
+    }
+    if (const auto* option = option_named(own, arg); option != nullptr && option->long_name() == "json") {
+      return true;
+    }
+  }
+  return false;
+}
+
 Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env) {
   Invocation invocation;
 

@@ -36,6 +36,11 @@ struct Invocation {
 // it whose name is neither a foodpipe option nor a librdkafka property.
 [[nodiscard]] Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env);
 
+// Whether the arguments ask for the --json of a subcommand that offers it,
+// judged from the words alone: a usage error may come before the options are
+// parsed, and a script reading the JSON must still learn why.
+[[nodiscard]] bool asks_for_json(const std::vector<std::string>& args);
+
 // A subcommand's own options (plus --json where it offers it).
 [[nodiscard]] po::options_description command_options(const Command& command,
                                                       po::positional_options_description& positional);

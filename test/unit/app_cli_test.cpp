@@ -1,4 +1,5 @@
-// The exit-status rule for signals, as every command follows it.
+// The exit-status rule for signals, as every command follows it, and the JSON
+// form of a failure.
 
 #include <csignal>
 
@@ -28,6 +29,11 @@ TEST(ExitStatus, AFailureWinsOverTheSignal) {
   EXPECT_EQ(exit_status(ExitCode::failure, SIGTERM), 1);
   EXPECT_EQ(exit_status(ExitCode::failure, SIGINT), 1);
   EXPECT_EQ(exit_status(ExitCode::usage, SIGTERM), 2);
+}
+
+TEST(ErrorJson, OneObjectWithTheMessageAndTheExitStatus) {
+  EXPECT_EQ(error_json("--rate abc: expected a number", 2), R"({"error":"--rate abc: expected a number","exit_code":2})");
+  EXPECT_EQ(error_json("cannot reach \"db\"\t\\", 1), R"({"error":"cannot reach \"db\"\t\\","exit_code":1})");
 }
 
 } // namespace

@@ -149,6 +149,15 @@ TEST(Settings, ClientIdIsClientDotIdWithThePrecedenceOfEveryOption) {
   EXPECT_EQ(client_id(parse({"inspect", "-X", "client.id=c2", "--client-id", "c1"})), "c1");
 }
 
+TEST(Settings, AsksForJsonOnlyWhenACommandIsNamed) {
+  EXPECT_TRUE(asks_for_json({"produce", "--rate", "abc", "--json"}));
+  EXPECT_TRUE(asks_for_json({"--json", "-b", "h:1", "doctor", "--frobnicate"}));
+  EXPECT_FALSE(asks_for_json({"produce", "--rate", "abc"}));
+  EXPECT_FALSE(asks_for_json({"prodcue", "--json"}));
+  EXPECT_FALSE(asks_for_json({"--json"}));
+  EXPECT_FALSE(asks_for_json({"produce", "--", "--json"}));
+}
+
 TEST(Settings, PropertiesAreValidatedAndMergedPerKey) {
   const auto config = write_config("property = linger.ms=7\nproperty = acks=1\n");
   const auto invocation =
