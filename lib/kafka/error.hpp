@@ -20,6 +20,10 @@ public:
   [[nodiscard]] rd_kafka_resp_err_t code() const noexcept { return m_code; }
   [[nodiscard]] bool fatal() const noexcept { return m_fatal; }
   [[nodiscard]] bool retriable() const noexcept { return m_retriable; }
+  // The message was over a size limit (librdkafka's message.max.bytes, or the broker's).
+  [[nodiscard]] bool too_large() const noexcept {
+    return m_code == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || m_code == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+  }
 
 private:
   rd_kafka_resp_err_t m_code;

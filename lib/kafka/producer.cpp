@@ -9,8 +9,10 @@
 namespace foodpipe::kafka {
 
 Producer::Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery,
-                   HeadersPtr common_headers)
-    : m_settings(settings), m_on_delivery(std::move(on_delivery)), m_common_headers(std::move(common_headers)) {
+                   std::optional<Headers> common_headers)
+    : m_settings(settings),
+      m_on_delivery(std::move(on_delivery)),
+      m_common_headers(common_headers ? common_headers->release() : nullptr) {
   ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::delivery_trampoline);
@@ -31,7 +33,7 @@ Producer::~Producer() {
 void Producer::delivery_trampoline(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message, void* opaque) {
   auto* self = static_cast<Producer*>(static_cast<ClientEvents*>(opaque)->owner());
   if (self->m_on_delivery) {
-    self->m_on_delivery(*message);
+    self->m_on_delivery(MessageView(*message));
   }
   if (self->m_common_headers) {
     // Every message of this producer carries a copy of the common headers:
@@ -97,14 +99,14 @@ void Producer::throw_if_fatal() const {
 }
 
 bool Producer::produce(std::string_view topic, std::string_view key, std::string_view value,
-                       const rd_kafka_headers_t* headers, void* opaque, const std::function<bool()>& should_stop,
+                       const Headers* headers, void* opaque, const std::function<bool()>& should_stop,
                        Value value_mode) {
   if (headers != nullptr && m_common_headers) {
     throw std::invalid_argument("a producer with common headers takes no per-message headers");
   }
   rd_kafka_topic_t* rkt = topic_handle(topic);
   HeadersPtr message_headers = m_common_headers ? common_headers_copy()
-                               : headers != nullptr ? HeadersPtr(rd_kafka_headers_copy(headers))
+                               : headers != nullptr ? HeadersPtr(rd_kafka_headers_copy(headers->native()))
                                                     : nullptr;
   // rd_kafka_produceva rather than the RD_KAFKA_V_* macros: same call, no C casts.
   // The const_casts are librdkafka's API: it only reads a value, copied or lent.

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,14 +29,15 @@
 #include "kafka/client_events.hpp"
 #include "kafka/config.hpp"
 #include "kafka/handles.hpp"
+#include "kafka/message.hpp"
 
 namespace foodpipe::kafka {
 
 class Producer {
 public:
-  // Called once per message with librdkafka's report (err, partition, offset,
-  // _private = the opaque given to produce()).
-  using DeliveryHandler = std::function<void(const rd_kafka_message_t&)>;
+  // Called once per message with librdkafka's report (ok() or the error,
+  // partition, offset, opaque() = the one given to produce()).
+  using DeliveryHandler = std::function<void(MessageView)>;
 
   // How produce() takes a message's value.
   enum class Value {
@@ -49,7 +51,7 @@ public:
   // produce() then takes none of its own. Throws UsageError for refused
   // properties.
   Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery,
-           HeadersPtr common_headers = nullptr);
+           std::optional<Headers> common_headers = std::nullopt);
   // Destroys the handle without flushing (close() is the orderly way).
   ~Producer();
   Producer(const Producer&) = delete;
@@ -65,7 +67,7 @@ public:
   // lent value is the caller's again). Throws KafkaError on a fatal producer
   // error or a permanent enqueue failure (e.g. message too large).
   bool produce(std::string_view topic, std::string_view key, std::string_view value,
-               const rd_kafka_headers_t* headers, void* opaque,
+               const Headers* headers, void* opaque,
                const std::function<bool()>& should_stop = {}, Value value_mode = Value::copy);
 
   // Serves delivery reports; returns how many were served.

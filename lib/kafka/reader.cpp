@@ -308,7 +308,7 @@ ReadResult Reader::read(const std::string& topic, const std::vector<PartitionRan
     ++result.visited;
     state.position = message->offset + 1;
     outcome.end = state.position;
-    if (!visit(*message)) {
+    if (!visit(MessageView(*message))) {
       result.stopped = true;
       for (auto& [partition, left] : open) {
         auto& stopped = result.ranges[left.outcome];
@@ -323,21 +323,6 @@ ReadResult Reader::read(const std::string& topic, const std::vector<PartitionRan
     }
   }
   rd_kafka_assign(m_handle.get(), nullptr);
-  return result;
-}
-
-std::vector<std::pair<std::string, std::string>> headers_of(const rd_kafka_message_t& message) {
-  std::vector<std::pair<std::string, std::string>> result;
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return result;
-  }
-  const char* name = nullptr;
-  const void* value = nullptr;
-  std::size_t size = 0;
-  for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-    result.emplace_back(name, value != nullptr ? std::string(static_cast<const char*>(value), size) : std::string());
-  }
   return result;
 }
 

@@ -29,6 +29,7 @@
 #include "kafka/client_events.hpp"
 #include "kafka/config.hpp"
 #include "kafka/handles.hpp"
+#include "kafka/message.hpp"
 
 namespace foodpipe::kafka {
 
@@ -95,7 +96,7 @@ struct ReadResult {
 class Reader {
 public:
   // Called per message; return false to stop reading.
-  using Visitor = std::function<bool(const rd_kafka_message_t&)>;
+  using Visitor = std::function<bool(MessageView)>;
 
   explicit Reader(const ClientSettings& settings);
   ~Reader();
@@ -150,8 +151,5 @@ private:
   ClientEvents m_events;
   HandlePtr m_handle;
 };
-
-// The headers of a message as (name, value) pairs, in order.
-[[nodiscard]] std::vector<std::pair<std::string, std::string>> headers_of(const rd_kafka_message_t& message);
 
 } // namespace foodpipe::kafka

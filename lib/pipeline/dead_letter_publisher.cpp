@@ -14,10 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-bool is_too_large(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
-}
-
 } // namespace
 
 DeadLetterPublisher::DeadLetterPublisher(const kafka::ClientSettings& settings, const std::string& source_topic,
@@ -32,16 +28,15 @@ DeadLetterPublisher::DeadLetterPublisher(const kafka::ClientSettings& settings, 
                         // half a minute and the batch retried, rather than after
                         // librdkafka's five minutes.
                         {"message.timeout.ms", "30000"}},
-      [this](const rd_kafka_message_t& message) {
-        const auto id = reinterpret_cast<std::uintptr_t>(message._private);
-        on_delivery(id, message.err == RD_KAFKA_RESP_ERR_NO_ERROR, is_too_large(message.err),
-                    rd_kafka_err2name(message.err));
+      [this](kafka::MessageView message) {
+        const auto id = reinterpret_cast<std::uintptr_t>(message.opaque());
+        on_delivery(id, message.ok(), message.too_large(), message.error_name());
       });
 }
 
 DeadLetterPublisher::~DeadLetterPublisher() = default;
 
-void DeadLetterPublisher::on_delivery(std::uint64_t id, bool delivered, bool too_large, const char* error) {
+void DeadLetterPublisher::on_delivery(std::uint64_t id, bool delivered, bool too_large, const std::string& error) {
   const auto it = m_in_flight.find(id);
   if (it == m_in_flight.end()) {
     return; // a letter of a batch that is over
@@ -70,10 +65,8 @@ void DeadLetterPublisher::on_delivery(std::uint64_t id, bool delivered, bool too
 
 void DeadLetterPublisher::send(const db::DeadLetter& letter, Letter& state, const Timestamps& timestamps) {
   for (;;) {
-    kafka::HeadersPtr headers(rd_kafka_headers_new(10));
-    const auto add = [&headers](const char* name, std::string_view value) {
-      rd_kafka_header_add(headers.get(), name, -1, value.data(), static_cast<ssize_t>(value.size()));
-    };
+    kafka::Headers headers(10);
+    const auto add = [&headers](std::string_view name, std::string_view value) { headers.add(name, value); };
     add("original-topic", letter.source_topic);
     add("original-partition", std::to_string(letter.partition));
     add("original-offset", std::to_string(letter.offset));
@@ -98,10 +91,10 @@ void DeadLetterPublisher::send(const db::DeadLetter& letter, Letter& state, cons
     }
     const std::uint64_t id = m_next_id++;
     try {
-      (void)m_producer->produce(m_topic, key, value, headers.get(), reinterpret_cast<void*>(id));
+      (void)m_producer->produce(m_topic, key, value, &headers, reinterpret_cast<void*>(id));
     } catch (const kafka::KafkaError& error) {
       // Over librdkafka's own message.max.bytes: refused before it is queued.
-      if (!is_too_large(error.code()) || state.cut >= 2) {
+      if (!error.too_large() || state.cut >= 2) {
         throw;
       }
       ++state.cut;

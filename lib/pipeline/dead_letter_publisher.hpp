@@ -95,7 +95,7 @@ private:
   using Position = std::pair<std::int32_t, std::int64_t>;
 
   void send(const db::DeadLetter& letter, Letter& state, const Timestamps& timestamps);
-  void on_delivery(std::uint64_t id, bool delivered, bool too_large, const char* error);
+  void on_delivery(std::uint64_t id, bool delivered, bool too_large, const std::string& error);
 
   std::string m_topic;
   std::string m_group;

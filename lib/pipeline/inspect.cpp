@@ -202,23 +202,23 @@ GroupView group_view(const InspectOptions& options, const TopicState& topic, kaf
   return view;
 }
 
-KafkaMessage to_message(const std::string& topic, const rd_kafka_message_t& raw) {
+KafkaMessage to_message(const std::string& topic, kafka::MessageView raw) {
   KafkaMessage message;
   message.topic = topic;
-  message.partition = raw.partition;
-  message.offset = raw.offset;
-  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
-  message.timestamp_ms = rd_kafka_message_timestamp(&raw, &type);
-  message.timestamp_type = type == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? "create"
-                           : type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "logappend"
-                                                                        : "none";
-  message.broker = rd_kafka_message_broker_id(&raw);
-  message.headers = kafka::headers_of(raw);
-  if (raw.key != nullptr) {
-    message.key = std::string(static_cast<const char*>(raw.key), raw.key_len);
+  message.partition = raw.partition();
+  message.offset = raw.offset();
+  const auto timestamp = raw.timestamp();
+  message.timestamp_ms = timestamp.ms;
+  message.timestamp_type = timestamp.type == kafka::TimestampType::create_time       ? "create"
+                           : timestamp.type == kafka::TimestampType::log_append_time ? "logappend"
+                                                                                     : "none";
+  message.broker = raw.broker();
+  message.headers = raw.headers();
+  if (const auto key = raw.optional_key()) {
+    message.key = std::string(*key);
   }
-  if (raw.payload != nullptr) {
-    message.payload = std::string(static_cast<const char*>(raw.payload), raw.len);
+  if (const auto payload = raw.optional_value()) {
+    message.payload = std::string(*payload);
   }
   return message;
 }
@@ -233,7 +233,7 @@ std::vector<KafkaMessage> read_range(kafka::Reader& reader, const std::string& t
   }
   (void)reader.read(
       topic, {range},
-      [&](const rd_kafka_message_t& raw) {
+      [&](kafka::MessageView raw) {
         messages.push_back(to_message(topic, raw));
         return messages.size() < limit;
       },

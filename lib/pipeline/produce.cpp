@@ -184,17 +184,18 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   // Declared before the producer, so that it outlives every message.
   BufferPool buffers;
   ProducerMetrics* const metrics = options.metrics;
-  const auto on_delivery = [&report, &buffers, metrics](const rd_kafka_message_t& message) {
-    buffers.give_back({static_cast<const char*>(message._private), message.len});
-    if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  const auto on_delivery = [&report, &buffers, metrics](kafka::MessageView message) {
+    const auto size = message.value().size();
+    buffers.give_back({static_cast<const char*>(message.opaque()), size});
+    if (message.ok()) {
       ++report.delivered;
-      report.bytes += message.len;
+      report.bytes += size;
       // librdkafka's own enqueue-to-report time: no clock reads of ours per message.
-      const auto latency_us = rd_kafka_message_latency(&message);
+      const auto latency_us = message.latency_us();
       report.latency_us.record(latency_us);
       if (metrics != nullptr) {
         metrics->delivered.inc();
-        metrics->bytes.inc(message.len);
+        metrics->bytes.inc(size);
         metrics->delivery_latency.observe(static_cast<double>(latency_us) / 1e6);
       }
     } else {
@@ -202,22 +203,18 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       if (metrics != nullptr) {
         metrics->failed.inc();
       }
-      const auto count = ++report.failed_by_error[rd_kafka_err2name(message.err)];
+      const auto error = message.error_name();
+      const auto count = ++report.failed_by_error[error];
       if (count <= 3) {
-        log::warning("produce", "delivery failed",
-                     {{"error", rd_kafka_err2name(message.err)}, {"reason", rd_kafka_err2str(message.err)}});
+        log::warning("produce", "delivery failed", {{"error", error}, {"reason", message.error_text()}});
       }
     }
     if (metrics != nullptr) {
       metrics->in_flight.add(-1);
     }
   };
-  kafka::HeadersPtr headers(rd_kafka_headers_new(3));
-  rd_kafka_header_add(headers.get(), "schema-version", -1, k_schema_version.data(),
-                      static_cast<ssize_t>(k_schema_version.size()));
-  rd_kafka_header_add(headers.get(), "content-type", -1, k_content_type.data(),
-                      static_cast<ssize_t>(k_content_type.size()));
-  rd_kafka_header_add(headers.get(), "run-id", -1, report.run_id.data(), static_cast<ssize_t>(report.run_id.size()));
+  kafka::Headers headers(3);
+  headers.add("schema-version", k_schema_version).add("content-type", k_content_type).add("run-id", report.run_id);
   kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery, std::move(headers));
 
   const auto start = Clock::now();

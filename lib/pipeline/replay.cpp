@@ -26,20 +26,6 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view k_component = "replay";
 
-// The value of the first header called `name`, or nullopt.
-std::optional<std::string_view> header_value(const rd_kafka_message_t& message, const char* name) {
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return std::nullopt;
-  }
-  const void* value = nullptr;
-  std::size_t size = 0;
-  if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return std::nullopt;
-  }
-  return value == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(value), size);
-}
-
 void warn_gone(const ReplayOptions& options, const ReplaySpan& span, std::int64_t log_start) {
   log::warning(k_component, "offsets already removed from the log (retention or delete-records); not replayed",
                {{"topic", options.topic},
@@ -138,9 +124,9 @@ public:
     m_batch.topic = options.topic;
   }
 
-  void add(const rd_kafka_message_t& message) {
-    db::add_message(m_batch, message.partition, message.offset, kafka::optional_key_of(message),
-                    kafka::optional_value_of(message), m_limits);
+  void add(kafka::MessageView message) {
+    db::add_message(m_batch, message.partition(), message.offset(), message.optional_key(), message.optional_value(),
+                    m_limits);
     if (m_batch.orders.size() + m_batch.dead_letters.size() >= m_options.batch_size) {
       flush();
     }
@@ -178,30 +164,23 @@ public:
   TopicTarget(const ReplayOptions& options, ReplayReport& report)
       : m_options(options), m_report(report),
         m_producer(options.kafka, {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "5"}},
-                   [this](const rd_kafka_message_t& delivered) {
-                     if (delivered.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                   [this](kafka::MessageView delivered) {
+                     if (delivered.ok()) {
                        ++m_report.republished;
                      } else {
                        ++m_report.failed;
                        log::warning(k_component, "message not delivered",
-                                    {{"topic", *m_options.to_topic}, {"error", rd_kafka_err2name(delivered.err)}});
+                                    {{"topic", *m_options.to_topic}, {"error", delivered.error_name()}});
                      }
                    }) {}
 
-  void add(const rd_kafka_message_t& message) {
-    rd_kafka_headers_t* original = nullptr;
-    kafka::HeadersPtr headers(rd_kafka_message_headers(&message, &original) == RD_KAFKA_RESP_ERR_NO_ERROR
-                                  ? rd_kafka_headers_copy(original)
-                                  : rd_kafka_headers_new(3));
-    const auto add_header = [&headers](const char* name, const std::string& value) {
-      rd_kafka_header_add(headers.get(), name, -1, value.data(), static_cast<ssize_t>(value.size()));
-    };
-    add_header(k_replay_source_topic_header, m_options.topic);
-    add_header(k_replay_source_partition_header, std::to_string(message.partition));
-    add_header(k_replay_source_offset_header, std::to_string(message.offset));
+  void add(kafka::MessageView message) {
+    auto headers = kafka::Headers::copy_of(message);
+    headers.add(k_replay_source_topic_header, m_options.topic)
+        .add(k_replay_source_partition_header, std::to_string(message.partition()))
+        .add(k_replay_source_offset_header, std::to_string(message.offset()));
     // A null key or value stays null (data() == nullptr).
-    m_producer.produce(*m_options.to_topic, kafka::key_of(message),
-                       kafka::value_of(message), headers.get(), nullptr);
+    m_producer.produce(*m_options.to_topic, message.key(), message.value(), &headers, nullptr);
     if (++m_since_poll >= 1000) {
       m_since_poll = 0;
       m_producer.poll(0ms);
@@ -312,18 +291,18 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
              {"into", options.to_topic ? "topic " + *options.to_topic : std::string("the database")}});
 
   auto next_progress = Clock::now() + 1s;
-  const auto outcome = reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
+  const auto outcome = reader.read(options.topic, ranges, [&](kafka::MessageView message) {
     if (stop_requested()) {
       report.interrupted = true;
       return false;
     }
     ++report.read;
-    if (header_value(message, "payload-truncated") == std::optional<std::string_view>("true")) {
+    if (message.header("payload-truncated") == std::optional<std::string_view>("true")) {
       ++report.skipped_truncated;
       return true;
     }
     if (options.reason) {
-      const auto reason = header_value(message, "reason-code");
+      const auto reason = message.header("reason-code");
       if (!reason || *reason != *options.reason) {
         ++report.skipped_by_filter;
         return true;

@@ -711,8 +711,8 @@ bool Sink::flush(bool single_attempt) {
   batch.group = m_options.group;
   batch.topic = m_options.topic;
   for (const auto& message : m_batch) {
-    db::add_message(batch, message->partition, message->offset, kafka::optional_key_of(*message),
-                    kafka::optional_value_of(*message), m_limits);
+    const kafka::MessageView view(*message);
+    db::add_message(batch, view.partition(), view.offset(), view.optional_key(), view.optional_value(), m_limits);
   }
   // Every partition whose position moved: by its messages, or past offsets
   // without one.

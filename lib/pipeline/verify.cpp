@@ -77,7 +77,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
     }
   };
   std::uint64_t staged = 0;
-  const auto outcome = reader.read(options.topic, ranges, [&](const rd_kafka_message_t& message) {
+  const auto outcome = reader.read(options.topic, ranges, [&](kafka::MessageView message) {
     // The clock and the flag are looked at every few thousand messages only.
     if (staged % 4096 == 0) {
       if (stop_requested()) {
@@ -89,13 +89,13 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
         show("reading", staged);
       }
     }
-    incoming.partition = message.partition;
-    incoming.offset = message.offset;
+    incoming.partition = message.partition();
+    incoming.offset = message.offset();
     // A tombstone has a null payload, which decode() rejects as null_value.
-    if (domain::decode_into(kafka::value_of(message), incoming.order, rejection, limits)) {
+    if (domain::decode_into(message.value(), incoming.order, rejection, limits)) {
       audit.add(incoming);
     } else {
-      audit.add_undecodable(message.partition, message.offset);
+      audit.add_undecodable(incoming.partition, incoming.offset);
     }
     ++staged;
     return true;

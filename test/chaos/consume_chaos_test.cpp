@@ -997,7 +997,7 @@ TEST_F(ConsumeChaosTest, KillNineWithBadMessagesDeadLettersEachExactlyOnce) {
   {
     std::uint64_t failed = 0;
     kafka::Producer producer(settings(), {{"enable.idempotence", "true"}, {"linger.ms", "20"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     domain::Order previous = generator.next();
     producer.produce(m_topic, previous.customer_id, domain::encode(previous), nullptr, nullptr);
     for (int i = 1; i < k_messages; ++i) {
@@ -1063,10 +1063,10 @@ TEST_F(ConsumeChaosTest, KillNineWithBadMessagesDeadLettersEachExactlyOnce) {
     ranges.push_back({p, marks.low, marks.high});
   }
   std::map<std::pair<std::string, std::string>, int> published; // (partition, offset) -> times
-  reader.read(m_topic + ".dlq", ranges, [&](const rd_kafka_message_t& m) {
+  reader.read(m_topic + ".dlq", ranges, [&](kafka::MessageView m) {
     std::string partition;
     std::string offset;
-    for (const auto& [name, value] : kafka::headers_of(m)) {
+    for (const auto& [name, value] : m.headers()) {
       if (name == "original-partition") {
         partition = value;
       } else if (name == "original-offset") {

@@ -113,13 +113,13 @@ TEST(Cluster, ReplicatedTopicTakesAcksAllWritesWhileABrokerIsDeadAndHealsWhenItR
   std::string first_error;
   {
     Producer producer(cluster_settings(), {{"acks", "all"}, {"enable.idempotence", "true"}},
-                      [&](const rd_kafka_message_t& report) {
-                        if (report.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                      [&](kafka::MessageView report) {
+                        if (report.ok()) {
                           ++delivered;
                         } else {
                           ++failed;
                           if (first_error.empty()) {
-                            first_error = rd_kafka_err2str(report.err);
+                            first_error = report.error_text();
                           }
                         }
                       });

@@ -79,7 +79,7 @@ TEST(ClientEncoding, AnOrderIsStoredAndAuditedByteForByteUnderLatin1) {
   std::uint64_t failed = 0;
   {
     kafka::Producer producer(settings, {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     producer.produce(topic, order.customer_id, domain::encode(order), nullptr, nullptr);
     ASSERT_EQ(producer.flush(30s), 0);
   }

@@ -51,7 +51,7 @@ protected:
     std::uint64_t failed = 0;
     kafka::Producer producer({test::bootstrap_servers(), {{"message.max.bytes", "2000000"}}},
                              {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (const auto& value : values) {
       producer.produce(m_topic, "CUST-00001", value, nullptr, nullptr);
     }
@@ -63,13 +63,13 @@ protected:
     kafka::Reader reader(settings());
     const auto marks = reader.watermarks(dlq(), 0, 10s);
     std::vector<DlqMessage> messages;
-    reader.read(dlq(), {{0, marks.low, marks.high}}, [&messages](const rd_kafka_message_t& m) {
+    reader.read(dlq(), {{0, marks.low, marks.high}}, [&messages](kafka::MessageView m) {
       DlqMessage message;
-      for (const auto& [name, value] : kafka::headers_of(m)) {
+      for (const auto& [name, value] : m.headers()) {
         message.headers[name] = value;
       }
-      message.value_size = m.len;
-      message.value_start.assign(static_cast<const char*>(m.payload), std::min<std::size_t>(m.len, 64));
+      message.value_size = m.value().size();
+      message.value_start = std::string(m.value().substr(0, 64));
       messages.push_back(std::move(message));
       return true;
     });

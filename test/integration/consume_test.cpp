@@ -49,7 +49,7 @@ protected:
   void publish(const std::vector<std::pair<std::string, std::optional<std::string>>>& messages) {
     std::uint64_t failed = 0;
     kafka::Producer producer(settings(), {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (const auto& [key, value] : messages) {
       if (value) {
         producer.produce(m_topic, key, *value, nullptr, nullptr);
@@ -189,9 +189,9 @@ TEST_F(ConsumeTest, BadMessagesAreDeadLetteredWithTheirReasonAndGoodOnesApplied)
     ranges.push_back({p, marks.low, marks.high});
   }
   std::map<std::string, int> dlq_reasons;
-  reader.read(m_topic + ".dlq", ranges, [&](const rd_kafka_message_t& m) {
+  reader.read(m_topic + ".dlq", ranges, [&](kafka::MessageView m) {
     std::map<std::string, std::string> headers;
-    for (const auto& [name, value] : kafka::headers_of(m)) {
+    for (const auto& [name, value] : m.headers()) {
       headers[name] = value;
     }
     EXPECT_EQ(headers["original-topic"], m_topic);

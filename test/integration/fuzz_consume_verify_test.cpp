@@ -61,7 +61,7 @@ protected:
   void publish(const std::vector<test::MutatedMessage>& messages) {
     std::uint64_t failed = 0;
     kafka::Producer producer(settings(), {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (const auto& message : messages) {
       // A tombstone has no value at all; an empty value is not one.
       const std::string_view value = message.value ? std::string_view(*message.value) : std::string_view();
@@ -94,9 +94,9 @@ protected:
       ranges.push_back({p, marks.low, marks.high});
     }
     std::set<std::string> positions;
-    reader.read(m_topic + ".dlq", ranges, [&](const rd_kafka_message_t& m) {
+    reader.read(m_topic + ".dlq", ranges, [&](kafka::MessageView m) {
       std::map<std::string, std::string> headers;
-      for (const auto& [name, value] : kafka::headers_of(m)) {
+      for (const auto& [name, value] : m.headers()) {
         headers[name] = value;
       }
       positions.insert(headers["original-partition"] + ":" + headers["original-offset"]);

@@ -61,7 +61,7 @@ protected:
   void publish_raw(const std::vector<std::string>& payloads) {
     std::uint64_t failed = 0;
     kafka::Producer producer({test::bootstrap_servers(), {}}, {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (const auto& payload : payloads) {
       producer.produce(m_topic, "CUST-BAD", payload, nullptr, nullptr);
     }

@@ -22,10 +22,9 @@ using namespace std::chrono_literals;
 
 ClientSettings settings() { return {test::bootstrap_servers(), {}}; }
 
-HeadersPtr run_headers(const std::string& run) {
-  HeadersPtr headers(rd_kafka_headers_new(2));
-  rd_kafka_header_add(headers.get(), "content-type", -1, "text/plain", -1);
-  rd_kafka_header_add(headers.get(), "run-id", -1, run.data(), static_cast<ssize_t>(run.size()));
+Headers run_headers(const std::string& run) {
+  Headers headers(2);
+  headers.add("content-type", "text/plain").add("run-id", run);
   return headers;
 }
 
@@ -53,10 +52,10 @@ TEST(KafkaProducer, LentValuesAndRecycledHeadersStayWithTheirMessage) {
   int payload_was_the_lent_buffer = 0;
   Producer producer(
       settings(), {{"enable.idempotence", "true"}, {"linger.ms", "5"}, {"queue.buffering.max.messages", "1000"}},
-      [&](const rd_kafka_message_t& message) {
-        delivered += message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? 1 : 0;
-        payload_was_the_lent_buffer += message.payload == message._private ? 1 : 0;
-        buffers.give_back({static_cast<const char*>(message._private), message.len});
+      [&](kafka::MessageView message) {
+        delivered += message.ok() ? 1 : 0;
+        payload_was_the_lent_buffer += message.value().data() == message.opaque() ? 1 : 0;
+        buffers.give_back({static_cast<const char*>(message.opaque()), message.value().size()});
       },
       run_headers("lend-test"));
 
@@ -79,12 +78,12 @@ TEST(KafkaProducer, LentValuesAndRecycledHeadersStayWithTheirMessage) {
   const auto marks = reader.watermarks(topic, 0, 10s);
   ASSERT_EQ(marks.high - marks.low, k_messages);
   int checked = 0;
-  reader.read(topic, {{0, marks.low, marks.high}}, [&](const rd_kafka_message_t& message) {
-    const std::string key(static_cast<const char*>(message.key), message.key_len);
+  reader.read(topic, {{0, marks.low, marks.high}}, [&](kafka::MessageView message) {
+    const std::string key(message.key());
     const int i = std::stoi(key);
     const std::string expected = "message " + key + " " + std::string(static_cast<std::size_t>(i % 300), '.');
-    EXPECT_EQ(std::string(static_cast<const char*>(message.payload), message.len), expected);
-    const auto headers = headers_of(message);
+    EXPECT_EQ(std::string(message.value()), expected);
+    const auto headers = message.headers();
     EXPECT_EQ(headers.size(), 2U) << "message " << i;
     if (headers.size() == 2U) {
       EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"content-type", "text/plain"}));
@@ -97,26 +96,25 @@ TEST(KafkaProducer, LentValuesAndRecycledHeadersStayWithTheirMessage) {
 }
 
 TEST(KafkaProducer, APerMessageHeaderListIsRefusedWhenThereAreCommonHeaders) {
-  Producer producer(settings(), {}, [](const rd_kafka_message_t&) {}, run_headers("x"));
+  Producer producer(settings(), {}, [](kafka::MessageView) {}, run_headers("x"));
   const auto own = run_headers("y");
-  EXPECT_THROW((void)producer.produce("any-topic", "k", "v", own.get(), nullptr), std::invalid_argument);
+  EXPECT_THROW((void)producer.produce("any-topic", "k", "v", &own, nullptr), std::invalid_argument);
 }
 
 TEST(KafkaProducer, WithoutCommonHeadersEachMessageKeepsItsOwn) {
   const auto topic = topic_with_one_partition("producer_own_headers");
-  Producer producer(settings(), {{"enable.idempotence", "true"}}, [](const rd_kafka_message_t&) {});
+  Producer producer(settings(), {{"enable.idempotence", "true"}}, [](kafka::MessageView) {});
   for (int i = 0; i < 100; ++i) {
     const auto headers = run_headers("run-" + std::to_string(i));
-    ASSERT_TRUE(producer.produce(topic, std::to_string(i), "v", headers.get(), nullptr));
+    ASSERT_TRUE(producer.produce(topic, std::to_string(i), "v", &headers, nullptr));
   }
   ASSERT_EQ(producer.flush(30s), 0);
   Reader reader(settings());
   const auto marks = reader.watermarks(topic, 0, 10s);
   std::set<std::string> runs;
-  reader.read(topic, {{0, marks.low, marks.high}}, [&](const rd_kafka_message_t& message) {
-    const auto headers = headers_of(message);
-    EXPECT_EQ(headers.at(1).second,
-              "run-" + std::string(static_cast<const char*>(message.key), message.key_len));
+  reader.read(topic, {{0, marks.low, marks.high}}, [&](kafka::MessageView message) {
+    const auto headers = message.headers();
+    EXPECT_EQ(headers.at(1).second, "run-" + std::string(message.key()));
     runs.insert(headers.at(1).second);
     return true;
   });

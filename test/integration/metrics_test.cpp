@@ -314,7 +314,7 @@ protected:
   std::uint64_t publish(int orders, int garbage) {
     std::uint64_t failed = 0;
     kafka::Producer producer(settings(), {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     domain::OrderGenerator generator(21, "metrics");
     std::uint64_t sent = 0;
     for (int i = 0; i < orders; ++i) {

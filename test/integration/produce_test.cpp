@@ -52,10 +52,10 @@ std::vector<Message> read_all(const std::string& topic) {
     ranges.push_back({partition.id, marks.low, marks.high});
   }
   std::vector<Message> messages;
-  reader.read(topic, ranges, [&](const rd_kafka_message_t& m) {
-    messages.push_back({m.partition, m.offset,
-                        std::string(static_cast<const char*>(m.key), m.key_len),
-                        std::string(static_cast<const char*>(m.payload), m.len), kafka::headers_of(m)});
+  reader.read(topic, ranges, [&](kafka::MessageView m) {
+    messages.push_back({m.partition(), m.offset(),
+                        std::string(m.key()),
+                        std::string(m.value()), m.headers()});
     return true;
   });
   return messages;

@@ -38,9 +38,9 @@ std::vector<std::int64_t> read_offsets(kafka::Reader& reader, const std::string&
                                        Clock::duration& took) {
   std::vector<std::int64_t> offsets;
   const auto started = Clock::now();
-  outcome = reader.read(topic, {range}, [&](const rd_kafka_message_t& message) {
-    EXPECT_EQ(message.partition, range.partition);
-    offsets.push_back(message.offset);
+  outcome = reader.read(topic, {range}, [&](kafka::MessageView message) {
+    EXPECT_EQ(message.partition(), range.partition);
+    offsets.push_back(message.offset());
     return true;
   });
   took = Clock::now() - started;
@@ -245,8 +245,8 @@ TEST_F(ReaderTransactionalTopicTest, ReplayOntoATopicCarriesExactlyTheCommittedR
   for (std::int32_t p = 0; p < 3; ++p) {
     ranges.push_back({p, 0, reader.watermarks(target, p, 10s).high});
   }
-  (void)reader.read(target, ranges, [&](const rd_kafka_message_t& m) {
-    received.emplace(static_cast<const char*>(m.payload), m.len);
+  (void)reader.read(target, ranges, [&](kafka::MessageView m) {
+    received.emplace(m.value());
     return true;
   });
   EXPECT_EQ(received, expected);
@@ -311,7 +311,7 @@ protected:
     test::create_topic(m_topic, 1);
     std::uint64_t failed = 0;
     kafka::Producer producer(kafka_settings(), {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (const auto& line : test::order_lines(20, 13, "deleted")) {
       const auto tab = line.find('\t');
       producer.produce(m_topic, line.substr(0, tab), line.substr(tab + 1), nullptr, nullptr);

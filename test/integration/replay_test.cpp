@@ -61,10 +61,10 @@ protected:
       ranges.push_back({partition, marks.low, marks.high});
     }
     std::vector<Received> received;
-    reader.read(topic, ranges, [&](const rd_kafka_message_t& m) {
+    reader.read(topic, ranges, [&](kafka::MessageView m) {
       Received r;
-      r.partition = m.partition;
-      for (const auto& [name, value] : kafka::headers_of(m)) {
+      r.partition = m.partition();
+      for (const auto& [name, value] : m.headers()) {
         r.headers[name] = value;
       }
       received.push_back(std::move(r));
@@ -176,7 +176,7 @@ TEST_F(ReplayTest, ADlqRedriveTakesOnlyOneReasonAndCarriesProvenance) {
   std::uint64_t failed = 0;
   {
     kafka::Producer producer(settings(), {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (const std::string bad : {"not json", "{oops", "{\"order_id\": 7}", "[1]", "also not json"}) {
       producer.produce(m_topic, "CUST-BAD", bad, nullptr, nullptr);
     }

@@ -407,7 +407,7 @@ TEST_F(VerifyGapsTest, MessagesConsumeDeadLettersNeverFailVerifyOrReplay) {
   {
     std::uint64_t failed = 0;
     kafka::Producer producer(test::kafka_settings(), {{"enable.idempotence", "true"}},
-                             [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
     for (std::size_t i = 0; i < lines.size(); ++i) {
       producer.produce(m_topic, "CUST-ODD", value_of(i), nullptr, nullptr);
       if (i < odd.size()) {

@@ -53,7 +53,7 @@ protected:
     std::uint64_t failed = 0;
     {
       kafka::Producer producer(settings(), {{"enable.idempotence", "true"}},
-                               [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                               [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
       for (const auto& [key, value] : messages) {
         producer.produce(m_topic, key, value, nullptr, nullptr);
       }
@@ -70,9 +70,9 @@ protected:
     const auto offset = std::stoll(row.substr(comma + 1));
     std::pair<std::string, std::string> message;
     kafka::Reader reader(settings());
-    reader.read(m_topic, {{partition, offset, offset + 1}}, [&](const rd_kafka_message_t& m) {
-      message.first.assign(static_cast<const char*>(m.key), m.key_len);
-      message.second.assign(static_cast<const char*>(m.payload), m.len);
+    reader.read(m_topic, {{partition, offset, offset + 1}}, [&](kafka::MessageView m) {
+      message.first = std::string(m.key());
+      message.second = std::string(m.value());
       return true;
     });
     return message;

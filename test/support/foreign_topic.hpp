@@ -150,8 +150,8 @@ inline std::vector<std::int64_t> offsets_in_log(const std::string& topic, std::i
   kafka::Reader reader(kafka_settings());
   const auto marks = reader.watermarks(topic, partition, std::chrono::seconds(10));
   std::vector<std::int64_t> offsets;
-  (void)reader.read(topic, {{partition, marks.low, marks.high}}, [&](const rd_kafka_message_t& message) {
-    offsets.push_back(message.offset);
+  (void)reader.read(topic, {{partition, marks.low, marks.high}}, [&](kafka::MessageView message) {
+    offsets.push_back(message.offset());
     return true;
   });
   return offsets;
@@ -173,7 +173,7 @@ inline std::vector<std::int64_t> make_compacted_topic(const std::string& topic, 
                 {"delete.retention.ms", "0"}});
   std::uint64_t failed = 0;
   kafka::Producer producer(kafka_settings(), {{"enable.idempotence", "true"}, {"linger.ms", "0"}},
-                           [&failed](const rd_kafka_message_t& m) { failed += m.err != 0 ? 1U : 0U; });
+                           [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
   const auto send = [&](const std::string& line) {
     const auto tab = line.find('\t');
     producer.produce(topic, line.substr(0, tab), line.substr(tab + 1), nullptr, nullptr);
