@@ -233,7 +233,8 @@ po::options_description global_options() {
   po::options_description desc("Global options (also from the environment and --config FILE)", 100, 50);
   // clang-format off
   desc.add_options()
-    ("bootstrap-servers,bootstrap-server,b", po::value<std::string>()->value_name("HOST:PORT,...")->default_value("localhost:9092"),
+    ("bootstrap-servers,bootstrap-server,b",
+       po::value<std::string>()->value_name("HOST:PORT,...")->default_value("localhost:9092"),
        "Kafka brokers to start from; also --bootstrap-server, as Kafka's tools spell it "
        "(env KAFKA_BOOTSTRAP_SERVERS)")
     ("property,X", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),

@@ -24,10 +24,12 @@ protected:
   void SetUp() override {
     const auto seeded = test::run_foodpipe({"seed-db", "--db", m_db.uri()});
     ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
-    const auto produced = test::run_foodpipe(
-        {"produce", "-b", test::bootstrap_servers(), "--count", std::to_string(k_orders), "--quiet", "--json"},
-        {{"KAFKA_TOPIC_ORDERS", m_topic}, {"PRODUCER_RATE", "0"}, {"MOCK_SEED", "7"},
-         {"PRODUCER_CLIENT_ID", "env-names-producer"}});
+    const auto produced = test::run_foodpipe({"produce", "-b", test::bootstrap_servers(), "--count",
+                                              std::to_string(k_orders), "--quiet", "--json"},
+                                             {{"KAFKA_TOPIC_ORDERS", m_topic},
+                                              {"PRODUCER_RATE", "0"},
+                                              {"MOCK_SEED", "7"},
+                                              {"PRODUCER_CLIENT_ID", "env-names-producer"}});
     ASSERT_EQ(produced.exit_code, 0) << produced.err;
     const auto summary = parse_json(produced.out);
     EXPECT_EQ(std::string(summary["topic"].GetString()), m_topic);
@@ -37,12 +39,15 @@ protected:
 
   // The consumer's variables for this test's topic and `group`.
   std::map<std::string, std::string> consumer_env(const std::string& group, const std::string& start) const {
-    return {{"KAFKA_TOPIC_ORDERS", m_topic}, {"CONSUMER_GROUP_ID", group}, {"CONSUMER_AUTO_OFFSET_RESET", start}};
+    return {{"KAFKA_TOPIC_ORDERS", m_topic},
+            {"CONSUMER_GROUP_ID", group},
+            {"CONSUMER_AUTO_OFFSET_RESET", start}};
   }
 
   rapidjson::Document consume(const std::string& group, const std::string& start,
                               const std::vector<std::string>& stop) {
-    std::vector<std::string> args = {"consume", "-b", test::bootstrap_servers(), "--db", m_db.uri(), "--quiet", "--json"};
+    std::vector<std::string> args = {"consume", "-b", test::bootstrap_servers(), "--db", m_db.uri(),
+                                     "--quiet", "--json"};
     args.insert(args.end(), stop.begin(), stop.end());
     const auto result = test::run_foodpipe(args, consumer_env(group, start));
     EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -63,21 +68,22 @@ TEST_F(EnvironmentNamesTest, ConsumerAutoOffsetResetDecidesWhereANewGroupStarts)
   const auto early = consume(group, "earliest", {"--until-end"});
   EXPECT_EQ(early["consumed"].GetUint64(), static_cast<std::uint64_t>(k_orders));
   EXPECT_EQ(early["applied"].GetUint64(), static_cast<std::uint64_t>(k_orders));
-  EXPECT_EQ(test::query_value(m_db.conninfo(), "SELECT sum(next_offset) FROM consumer_offsets WHERE group_id = '" +
-                                                   group + "'"),
-            std::to_string(k_orders));
+  const auto stored = test::query_value(
+      m_db.conninfo(), "SELECT sum(next_offset) FROM consumer_offsets WHERE group_id = '" + group + "'");
+  EXPECT_EQ(stored, std::to_string(k_orders));
 }
 
 TEST_F(EnvironmentNamesTest, ClientIdIsWhatTheBrokerShowsForTheMember) {
   const auto group = test::unique_name("clientid");
-  test::BackgroundFoodpipe consumer(
-      {"consume", "-b", test::bootstrap_servers(), "--db", m_db.uri(), "--client-id", "env-names-consumer", "--quiet"},
-      consumer_env(group, "earliest"));
+  test::BackgroundFoodpipe consumer({"consume", "-b", test::bootstrap_servers(), "--db", m_db.uri(),
+                                     "--quiet", "--client-id", "env-names-consumer"},
+                                    consumer_env(group, "earliest"));
   // Joining takes a rebalance; poll the group view until the broker lists the member.
   rapidjson::Document view;
   for (int attempt = 0; attempt < 60; ++attempt) {
     const auto result = test::run_foodpipe(
-        {"inspect", "group", "-b", test::bootstrap_servers(), "--db", m_db.uri(), "--json"}, consumer_env(group, ""));
+        {"inspect", "group", "-b", test::bootstrap_servers(), "--db", m_db.uri(), "--json"},
+        consumer_env(group, ""));
     ASSERT_EQ(result.exit_code, 0) << result.err;
     view = parse_json(result.out);
     if (view["members"].Size() == 1U) {

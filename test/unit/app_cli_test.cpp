@@ -32,7 +32,8 @@ TEST(ExitStatus, AFailureWinsOverTheSignal) {
 }
 
 TEST(ErrorJson, OneObjectWithTheMessageAndTheExitStatus) {
-  EXPECT_EQ(error_json("--rate abc: expected a number", 2), R"({"error":"--rate abc: expected a number","exit_code":2})");
+  EXPECT_EQ(error_json("--rate abc: expected a number", 2),
+            R"({"error":"--rate abc: expected a number","exit_code":2})");
   EXPECT_EQ(error_json("cannot reach \"db\"\t\\", 1), R"({"error":"cannot reach \"db\"\t\\","exit_code":1})");
 }
 

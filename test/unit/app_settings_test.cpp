@@ -62,13 +62,14 @@ TEST(Settings, GlobalOptionsMayComeBeforeOrAfterTheCommand) {
 
 TEST(Settings, BootstrapServersAnswerToTheSpellingsOfKcatAndKafkasTools) {
   const auto config = write_config("bootstrap-server = file:1\n");
-  for (const auto& args : std::vector<std::vector<std::string>>{{"-b", "h:1", "doctor"},
-                                                                {"--bootstrap-server", "h:1", "doctor"},
-                                                                {"-bh:1", "doctor"},
-                                                                {"doctor", "-b", "h:1"},
-                                                                {"doctor", "--bootstrap-server", "h:1"},
-                                                                {"doctor", "--bootstrap-server=h:1"},
-                                                                {"--config", config, "-b", "h:1", "doctor"}}) {
+  const std::vector<std::vector<std::string>> spellings = {{"-b", "h:1", "doctor"},
+                                                           {"--bootstrap-server", "h:1", "doctor"},
+                                                           {"-bh:1", "doctor"},
+                                                           {"doctor", "-b", "h:1"},
+                                                           {"doctor", "--bootstrap-server", "h:1"},
+                                                           {"doctor", "--bootstrap-server=h:1"},
+                                                           {"--config", config, "-b", "h:1", "doctor"}};
+  for (const auto& args : spellings) {
     const auto invocation = parse(args, {{"KAFKA_BOOTSTRAP_SERVERS", "env:1"}});
     ASSERT_NE(invocation.command, nullptr) << args[0];
     EXPECT_EQ(invocation.command->name, "doctor") << args[0];
@@ -76,8 +77,8 @@ TEST(Settings, BootstrapServersAnswerToTheSpellingsOfKcatAndKafkasTools) {
   }
   // In a --config file the alias is the same option, below the environment.
   EXPECT_EQ(parse({"doctor", "--config", config}).context.bootstrap_servers, "file:1");
-  EXPECT_EQ(parse({"doctor", "--config", config}, {{"KAFKA_BOOTSTRAP_SERVERS", "env:1"}}).context.bootstrap_servers,
-            "env:1");
+  const Environment env = {{"KAFKA_BOOTSTRAP_SERVERS", "env:1"}};
+  EXPECT_EQ(parse({"doctor", "--config", config}, env).context.bootstrap_servers, "env:1");
 }
 
 TEST(Settings, AGlobalOptionsValueIsNeverTakenForTheCommand) {
