@@ -12,6 +12,7 @@
 
 #include "kafka/client_events.hpp"
 #include "kafka/config.hpp"
+#include "kafka/error.hpp"
 #include "kafka/handles.hpp"
 
 namespace foodpipe::kafka {
@@ -31,8 +32,11 @@ struct PartitionInfo {
 
 struct TopicInfo {
   std::string name;
-  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR; // e.g. UNKNOWN_TOPIC_OR_PART
+  int error = errc::none; // librdkafka's code, e.g. errc::unknown_topic_or_partition
   std::vector<PartitionInfo> partitions;
+
+  // The metadata describes it (it exists and may be read).
+  [[nodiscard]] bool ok() const noexcept { return error == errc::none; }
 };
 
 struct ClusterMetadata {

@@ -57,11 +57,6 @@ void set_or_throw(rd_kafka_conf_t* conf, const std::string& key, const std::stri
 
 } // namespace
 
-KafkaError make_error(const std::string& context, const rd_kafka_error_t* error) {
-  return KafkaError(context + ": " + rd_kafka_error_string(error), rd_kafka_error_code(error),
-                    rd_kafka_error_is_fatal(error) != 0, rd_kafka_error_is_retriable(error) != 0);
-}
-
 void validate_properties(const Properties& properties) {
   ConfPtr scratch(rd_kafka_conf_new());
   for (const auto& [key, value] : properties) {

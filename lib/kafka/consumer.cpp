@@ -137,8 +137,8 @@ void Consumer::subscribe(const std::string& topic) {
   check(rd_kafka_subscribe(m_handle.get(), list.get()), "cannot subscribe to " + topic);
 }
 
-MessagePtr Consumer::poll(std::chrono::milliseconds timeout) {
-  MessagePtr message(rd_kafka_consumer_poll(m_handle.get(), static_cast<int>(timeout.count())));
+Message Consumer::poll(std::chrono::milliseconds timeout) {
+  Message message(rd_kafka_consumer_poll(m_handle.get(), static_cast<int>(timeout.count())));
   if (m_handler_error) {
     std::rethrow_exception(std::exchange(m_handler_error, nullptr));
   }
@@ -211,6 +211,31 @@ std::optional<std::pair<std::int64_t, std::int64_t>> Consumer::cached_watermarks
     return std::nullopt;
   }
   return std::make_pair(low, high);
+}
+
+std::optional<std::int64_t> Consumer::cached_log_end(const std::string& topic, std::int32_t partition) const {
+  std::int64_t low = -1;
+  std::int64_t high = -1;
+  if (rd_kafka_get_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return std::nullopt;
+  }
+  return high;
+}
+
+std::pair<std::int64_t, std::int64_t> Consumer::query_watermarks(const std::string& topic, std::int32_t partition,
+                                                                 std::chrono::milliseconds timeout) {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  const auto err = rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high,
+                                                    static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw KafkaError("cannot read the log end of " + topic + "/" + std::to_string(partition) + ": " +
+                         rd_kafka_err2str(err),
+                     err);
+  }
+  return {low, high};
 }
 
 void Consumer::commit_async(const std::string& topic, const std::map<std::int32_t, std::int64_t>& next_offsets) {

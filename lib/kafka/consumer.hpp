@@ -43,6 +43,7 @@
 #include "kafka/client_events.hpp"
 #include "kafka/config.hpp"
 #include "kafka/handles.hpp"
+#include "kafka/message.hpp"
 
 namespace foodpipe::kafka {
 
@@ -75,7 +76,7 @@ public:
   // are returned as they are (partition EOF, offset reset, errors). Rebalance
   // handlers run inside; what one threw is rethrown here. Throws KafkaError
   // when librdkafka raised a fatal error.
-  MessagePtr poll(std::chrono::milliseconds timeout);
+  Message poll(std::chrono::milliseconds timeout);
 
   // The low and high watermarks librdkafka last saw in a fetch response for
   // the partition, without asking the broker; nullopt when it has none yet.
@@ -83,6 +84,16 @@ public:
   // as of the fetch that brought it.
   [[nodiscard]] std::optional<std::pair<std::int64_t, std::int64_t>> cached_watermarks(const std::string& topic,
                                                                                         std::int32_t partition) const;
+
+  // The high watermark alone, as cached_watermarks (a fetch response may
+  // carry the end without the start).
+  [[nodiscard]] std::optional<std::int64_t> cached_log_end(const std::string& topic, std::int32_t partition) const;
+
+  // The low and high watermarks, asked of the partition's leader (once, at
+  // start: librdkafka 2.0 may wait past `timeout` while a dead leader is
+  // still in the metadata). Throws KafkaError.
+  [[nodiscard]] std::pair<std::int64_t, std::int64_t> query_watermarks(const std::string& topic, std::int32_t partition,
+                                                                      std::chrono::milliseconds timeout);
 
   // Sets the assignment (the whole of it, eager protocol) with each partition's
   // start offset. With hold=true the partitions are paused right away: the

@@ -78,9 +78,45 @@ bool MessageView::too_large() const noexcept {
          m_message->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
+int MessageView::error_code() const noexcept { return m_message->err; }
+
+bool MessageView::partition_eof() const noexcept { return m_message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF; }
+
+bool MessageView::offset_out_of_range() const noexcept {
+  return m_message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+}
+
+bool MessageView::access_refused() const noexcept {
+  const auto err = m_message->err;
+  return err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+         err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+}
+
+std::string MessageView::event_text() const { return rd_kafka_message_errstr(m_message); }
+
 std::int64_t MessageView::latency_us() const noexcept { return rd_kafka_message_latency(m_message); }
 
 void* MessageView::opaque() const noexcept { return m_message->_private; }
+
+Message::Message(rd_kafka_message_t* owned) noexcept { m_message = owned; }
+
+Message::~Message() {
+  if (m_message != nullptr) {
+    // Ours since the poll that returned it; librdkafka's API takes it non-const.
+    rd_kafka_message_destroy(const_cast<rd_kafka_message_t*>(m_message));
+  }
+}
+
+Message::Message(Message&& other) noexcept : MessageView(other) { other.m_message = nullptr; }
+
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    Message gone(std::move(*this)); // destroys what this held, on leaving
+    m_message = other.m_message;
+    other.m_message = nullptr;
+  }
+  return *this;
+}
 
 void Headers::Deleter::operator()(rd_kafka_headers_t* headers) const noexcept { rd_kafka_headers_destroy(headers); }
 

@@ -60,6 +60,20 @@ public:
   [[nodiscard]] std::string error_text() const;
   // The broker refused it as too large (MSG_SIZE_TOO_LARGE, RECORD_LIST_TOO_LARGE).
   [[nodiscard]] bool too_large() const noexcept;
+  // librdkafka's code (rd_kafka_resp_err_t), for a KafkaError.
+  [[nodiscard]] int error_code() const noexcept;
+
+  // Events a consumer polls as messages (offset(): where it happened):
+  // the fetcher reached the end of what can be read (enable.partition.eof),
+  [[nodiscard]] bool partition_eof() const noexcept;
+  // the position left the log (auto.offset.reset=error),
+  [[nodiscard]] bool offset_out_of_range() const noexcept;
+  // the broker refused the login or the principal's rights (topic or group).
+  [[nodiscard]] bool access_refused() const noexcept;
+  // What librdkafka says about a polled error event (its own text when it
+  // has one, else error_text()). Not for delivery reports, whose payload is
+  // the message's value.
+  [[nodiscard]] std::string event_text() const;
 
   // Delivery reports: the time from produce() to the report, in microseconds
   // (-1 when unknown), and the opaque pointer given to produce().
@@ -69,8 +83,25 @@ public:
   // For lib/kafka only.
   [[nodiscard]] const rd_kafka_message_t& native() const noexcept { return *m_message; }
 
-private:
-  const rd_kafka_message_t* m_message;
+protected:
+  MessageView() noexcept = default;
+  const rd_kafka_message_t* m_message = nullptr;
+};
+
+// A message polled from a consumer, owned: destroyed with it. Empty (false)
+// when the poll timed out.
+class Message : public MessageView {
+public:
+  Message() noexcept = default;
+  // Takes ownership of what rd_kafka_consumer_poll returned (may be null).
+  explicit Message(rd_kafka_message_t* owned) noexcept;
+  ~Message();
+  Message(Message&& other) noexcept;
+  Message& operator=(Message&& other) noexcept;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+
+  explicit operator bool() const noexcept { return m_message != nullptr; }
 };
 
 // Headers to give a message: built with add(), or copied from a message read.

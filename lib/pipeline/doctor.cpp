@@ -145,7 +145,7 @@ void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& fi
   std::size_t under_partitions = 0;
   std::vector<std::string> low;           // topic (factor)
   for (const auto& topic : metadata.topics) {
-    if (topic.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (!topic.ok()) {
       continue;
     }
     TopicReplication found;

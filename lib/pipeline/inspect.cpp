@@ -62,7 +62,7 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
   state.name = name;
   const auto found = std::find_if(metadata.topics.begin(), metadata.topics.end(),
                                   [&name](const kafka::TopicInfo& topic) { return topic.name == name; });
-  if (found == metadata.topics.end() || found->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (found == metadata.topics.end() || !found->ok()) {
     return state;
   }
   state.exists = true;
@@ -98,7 +98,7 @@ TopicState topic_state(kafka::GroupAdmin& admin, kafka::Reader& reader, const ka
                                     ", did not answer within --connect-timeout; a broker that has just gone away "
                                     "is named leader until the controller fences it: try again in a few seconds "
                                     "(foodpipe inspect topic shows the rest)",
-                                RD_KAFKA_RESP_ERR__TIMED_OUT, false, true);
+                                kafka::errc::timed_out, false, true);
       } else {
         partition.offsets_known = false;
         if (!answered && silent != nullptr) {
@@ -322,7 +322,7 @@ std::vector<KafkaMessage> read_messages(const InspectOptions& options, const Mes
   const auto metadata = admin.metadata(options.connect_timeout);
   const auto topic = std::find_if(metadata.topics.begin(), metadata.topics.end(),
                                   [&options](const kafka::TopicInfo& t) { return t.name == options.topic; });
-  if (topic == metadata.topics.end() || topic->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (topic == metadata.topics.end() || !topic->ok()) {
     throw Error("topic " + options.topic + " does not exist at " + options.kafka.bootstrap_servers +
                 "; check --topic");
   }

@@ -47,7 +47,7 @@ std::vector<std::int32_t> chosen_partitions(const OffsetsOptions& options, kafka
   const auto metadata = admin.admin().metadata(options.timeout);
   const auto topic = std::find_if(metadata.topics.begin(), metadata.topics.end(),
                                   [&options](const kafka::TopicInfo& t) { return t.name == options.topic; });
-  if (topic == metadata.topics.end() || topic->error != RD_KAFKA_RESP_ERR_NO_ERROR || topic->partitions.empty()) {
+  if (topic == metadata.topics.end() || !topic->ok() || topic->partitions.empty()) {
     throw UsageError("topic " + options.topic + " does not exist at " + options.kafka.bootstrap_servers +
                      "; check --topic");
   }

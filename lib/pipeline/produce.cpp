@@ -34,7 +34,7 @@ void ensure_topics(kafka::Admin& admin, const ProduceOptions& options, const kaf
                    ProduceReport& report) {
   const auto ensure = [&](const std::string& name, bool& created) {
     const auto metadata = admin.metadata(options.connect_timeout, name);
-    const bool exists = !metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR;
+    const bool exists = !metadata.topics.empty() && metadata.topics[0].ok();
     if (exists) {
       const auto& partitions = metadata.topics[0].partitions;
       const auto count = static_cast<int>(partitions.size());

@@ -261,7 +261,7 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
     try {
       (void)reader.partitions(*options.to_topic, options.timeout);
     } catch (const kafka::KafkaError& error) {
-      if (error.code() != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      if (error.code() != kafka::errc::unknown_topic_or_partition) {
         throw;
       }
       throw Error("--to-topic " + *options.to_topic + " does not exist at " + options.kafka.bootstrap_servers +

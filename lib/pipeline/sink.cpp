@@ -87,7 +87,7 @@ private:
   std::optional<StoredOffsets> try_load_offsets(const std::vector<std::int32_t>& partitions);
   void adopt(const StoredOffsets& stored);
   void resolve_partitions();
-  void handle(kafka::MessagePtr message);
+  void handle(kafka::Message message);
   void handle_end_of_partition(std::int32_t partition, std::int64_t offset);
   void handle_out_of_range(std::int32_t partition, std::int64_t offset);
   void resume_after_out_of_range(std::int32_t partition, PartitionState& state, std::int64_t first);
@@ -117,10 +117,10 @@ private:
   bool m_waiting_for_db = false;
 
   std::map<std::int32_t, PartitionState> m_partitions; // the current assignment
-  std::vector<kafka::MessagePtr> m_batch;
+  std::vector<kafka::Message> m_batch;
   bool m_offsets_moved = false; // a position moved without a message (see PartitionState::moved)
   Clock::time_point m_batch_started{}; // when the batch's first message or offset move came
-  std::deque<kafka::MessagePtr> m_held; // arrived while a batch was being retried
+  std::deque<kafka::Message> m_held; // arrived while a batch was being retried
   bool m_flushing = false;
   bool m_revoked_while_flushing = false;
 
@@ -166,7 +166,7 @@ void Sink::check_cluster() {
       const auto versions = kafka::probe_api_versions(address.host, address.port, m_options.connect_timeout);
       if (const auto problem = kafka::group_incompatibility(versions, kafka::librdkafka_version_number(),
                                                             m_options.kafka.bootstrap_servers)) {
-        throw kafka::KafkaError(*problem, RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, true);
+        throw kafka::KafkaError(*problem, kafka::errc::unsupported_feature, true);
       }
     } catch (const std::runtime_error& error) {
       if (dynamic_cast<const Error*>(&error) != nullptr) {
@@ -179,21 +179,21 @@ void Sink::check_cluster() {
   const auto deadline = Clock::now() + m_options.connect_timeout;
   for (;;) {
     const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
-    if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR &&
+    if (!metadata.topics.empty() && metadata.topics[0].ok() &&
         !metadata.topics[0].partitions.empty()) {
       ensure_dead_letter_topic(admin, metadata.topics[0]);
       return;
     }
-    if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+    if (!metadata.topics.empty() && metadata.topics[0].error == kafka::errc::topic_authorization_failed) {
       throw kafka::KafkaError("not authorised to read topic " + m_options.topic +
                                   "; check the ACLs of the principal in -X sasl.username",
-                              RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, true);
+                              kafka::errc::topic_authorization_failed, true);
     }
     if (Clock::now() >= deadline || stop_requested()) {
       throw kafka::KafkaError("topic " + m_options.topic + " does not exist at " + m_options.kafka.bootstrap_servers +
                                   "; create it with 'foodpipe produce --topic " + m_options.topic +
                                   "' or check --topic",
-                              RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, true);
+                              kafka::errc::unknown_topic_or_partition, true);
     }
     std::this_thread::sleep_for(500ms);
   }
@@ -207,7 +207,7 @@ void Sink::check_cluster() {
 void Sink::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo& source) {
   const std::string dlq = m_options.topic + ".dlq";
   const auto metadata = admin.metadata(m_options.connect_timeout, dlq);
-  if (!metadata.topics.empty() && metadata.topics[0].error == RD_KAFKA_RESP_ERR_NO_ERROR &&
+  if (!metadata.topics.empty() && metadata.topics[0].ok() &&
       !metadata.topics[0].partitions.empty()) {
     return;
   }
@@ -235,15 +235,7 @@ void Sink::record_log_end() {
   kafka::Admin admin(m_options.kafka);
   const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
   for (const auto& partition : metadata.topics.at(0).partitions) {
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    const auto err = rd_kafka_query_watermark_offsets(m_consumer->handle(), m_options.topic.c_str(), partition.id,
-                                                      &low, &high, static_cast<int>(m_options.connect_timeout.count()));
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw kafka::KafkaError("cannot read the log end of " + m_options.topic + "/" + std::to_string(partition.id) +
-                                  ": " + rd_kafka_err2str(err),
-                              err);
-    }
+    const auto [low, high] = m_consumer->query_watermarks(m_options.topic, partition.id, m_options.connect_timeout);
     m_log_start[partition.id] = low;
     m_log_end[partition.id] = high;
   }
@@ -449,7 +441,7 @@ void Sink::adopt(const StoredOffsets& stored) {
     state.ready = true;
     state.stored = offset;
     state.position = offset;
-    std::erase_if(m_held, [partition = partition](const kafka::MessagePtr& m) { return m->partition == partition; });
+    std::erase_if(m_held, [partition = partition](const kafka::Message& m) { return m.partition() == partition; });
   }
 }
 
@@ -513,7 +505,7 @@ void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& w
     m_offsets_moved = m_offsets_moved || state.moved();
   }
   m_consumer->pause(m_options.topic, held);
-  std::erase_if(m_held, [&](const kafka::MessagePtr& m) { return partitions.count(m->partition) != 0; });
+  std::erase_if(m_held, [&](const kafka::Message& m) { return partitions.count(m.partition()) != 0; });
   log::warning("consume", "re-reading from the offsets in the database",
                {{"partitions", std::to_string(held.size())}, {"why", why}});
 }
@@ -521,30 +513,27 @@ void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& w
 // ---------------------------------------------------------------------------
 // Messages and batches.
 
-void Sink::handle(kafka::MessagePtr message) {
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      handle_end_of_partition(message->partition, message->offset);
+void Sink::handle(kafka::Message message) {
+  if (!message.ok()) {
+    if (message.partition_eof()) {
+      handle_end_of_partition(message.partition(), message.offset());
       return;
     }
-    if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
-      handle_out_of_range(message->partition, message->offset);
+    if (message.offset_out_of_range()) {
+      handle_out_of_range(message.partition(), message.offset());
       return;
     }
-    const std::string reason = rd_kafka_message_errstr(message.get());
-    if (message->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-        message->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
-        message->err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-        message->err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
-      throw kafka::KafkaError("Kafka refused access (" + std::string(rd_kafka_err2name(message->err)) + "): " + reason +
+    const auto reason = message.event_text();
+    if (message.access_refused()) {
+      throw kafka::KafkaError("Kafka refused access (" + message.error_name() + "): " + reason +
                                   "; check -X sasl.username/sasl.password and the ACLs for group " + m_options.group,
-                              message->err, true);
+                              message.error_code(), true);
     }
-    log::warning("consume", "consumer error", {{"error", rd_kafka_err2name(message->err)}, {"reason", reason}});
+    log::warning("consume", "consumer error", {{"error", message.error_name()}, {"reason", reason}});
     return;
   }
   m_last_message = Clock::now();
-  const auto it = m_partitions.find(message->partition);
+  const auto it = m_partitions.find(message.partition());
   if (it == m_partitions.end() || !it->second.ready) {
     return; // not ours, or held until its offset is known: it will be fetched again
   }
@@ -553,13 +542,13 @@ void Sink::handle(kafka::MessagePtr message) {
     return; // --max-messages reached; not consumed, not committed
   }
   if (state.out_of_range) {
-    resume_after_out_of_range(message->partition, state, message->offset);
-  } else if (state.position && message->offset < *state.position) {
+    resume_after_out_of_range(message.partition(), state, message.offset());
+  } else if (state.position && message.offset() < *state.position) {
     return; // fetched before a seek
   }
   // A message past the position is normal: the offsets in between hold no
   // message for us (markers, aborted or compacted records).
-  state.position = message->offset + 1;
+  state.position = message.offset() + 1;
   if (!pending()) {
     m_batch_started = Clock::now();
   }
@@ -686,8 +675,7 @@ bool Sink::batch_due() const {
 DeadLetterPublisher::Timestamps Sink::message_timestamps() const {
   DeadLetterPublisher::Timestamps timestamps;
   for (const auto& message : m_batch) {
-    rd_kafka_timestamp_type_t type{};
-    timestamps[{message->partition, message->offset}] = rd_kafka_message_timestamp(message.get(), &type);
+    timestamps[{message.partition(), message.offset()}] = message.timestamp().ms;
   }
   return timestamps;
 }
@@ -711,8 +699,8 @@ bool Sink::flush(bool single_attempt) {
   batch.group = m_options.group;
   batch.topic = m_options.topic;
   for (const auto& message : m_batch) {
-    const kafka::MessageView view(*message);
-    db::add_message(batch, view.partition(), view.offset(), view.optional_key(), view.optional_value(), m_limits);
+    db::add_message(batch, message.partition(), message.offset(), message.optional_key(), message.optional_value(),
+                    m_limits);
   }
   // Every partition whose position moved: by its messages, or past offsets
   // without one.
@@ -774,7 +762,7 @@ bool Sink::flush(bool single_attempt) {
           throw kafka::KafkaError("could not deliver every dead letter to " + m_dlq->topic() +
                                       " (is the topic there? create it with 'compose/kafka-tool topics --create "
                                       "--topic " + m_dlq->topic() + "')",
-                                  RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, false, true);
+                                  kafka::errc::message_timed_out, false, true);
         }
         m_store->commit();
         m_dlq->forget();
@@ -907,16 +895,13 @@ void Sink::report_progress(bool force) {
   bool known = !m_partitions.empty();
   std::map<std::int32_t, std::int64_t> lag_by_partition;
   for (const auto& [partition, state] : m_partitions) {
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (rd_kafka_get_watermark_offsets(m_consumer->handle(), m_options.topic.c_str(), partition, &low, &high) !=
-            RD_KAFKA_RESP_ERR_NO_ERROR ||
-        high < 0 || !state.stored) {
+    const auto high = m_consumer->cached_log_end(m_options.topic, partition);
+    if (!high || !state.stored) {
       known = false;
       continue;
     }
-    lag += std::max<std::int64_t>(0, high - *state.stored);
-    lag_by_partition[partition] = std::max<std::int64_t>(0, high - *state.stored);
+    lag += std::max<std::int64_t>(0, *high - *state.stored);
+    lag_by_partition[partition] = std::max<std::int64_t>(0, *high - *state.stored);
   }
   if (known) {
     progress.lag = lag;
@@ -978,7 +963,7 @@ SinkReport Sink::run() {
       continue;
     }
 
-    kafka::MessagePtr message;
+    kafka::Message message;
     if (!m_held.empty()) {
       message = std::move(m_held.front());
       m_held.pop_front();
