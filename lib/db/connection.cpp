@@ -402,6 +402,11 @@ std::string Connection::database_name() const {
   return name != nullptr ? name : "";
 }
 
+std::optional<std::string> Connection::parameter_status(const char* name) const {
+  const char* value = m_conn ? PQparameterStatus(m_conn.get(), name) : nullptr;
+  return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+}
+
 std::string Connection::server_address() const {
   if (!m_conn) {
     return "(closed)";

@@ -117,6 +117,9 @@ public:
   [[nodiscard]] std::string describe() const;
   // E.g. 150020 for 15.20.
   [[nodiscard]] int server_version() const noexcept;
+  // A setting the server reports at connection start (server_encoding,
+  // TimeZone, ...); nullopt when it reported none of that name.
+  [[nodiscard]] std::optional<std::string> parameter_status(const char* name) const;
   // False once libpq has noticed the connection is broken.
   [[nodiscard]] bool is_open() const noexcept;
   // True while a transaction block is open (or failed and not yet rolled back).

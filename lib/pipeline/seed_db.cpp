@@ -121,11 +121,10 @@ SeedDbReport seed_db(const SeedDbOptions& options) {
     connection.emplace(db::Connection::connect(options.conninfo, options.connect_timeout));
   }
   report.server = connection->server_address();
-  if (const char* encoding = PQparameterStatus(connection->native(), "server_encoding");
-      encoding != nullptr && std::string_view(encoding) != "UTF8") {
+  if (const auto encoding = connection->parameter_status("server_encoding"); encoding && *encoding != "UTF8") {
     // Names like "Chloé" need it; the server picked the encoding from template1.
     log::warning(k_component, "the database's encoding is not UTF8; non-ASCII names may not round-trip",
-                 {{"database", report.database}, {"server_encoding", encoding}});
+                 {{"database", report.database}, {"server_encoding", *encoding}});
   }
 
   db::Migrator migrator(*connection, std::move(migrations), source);
