@@ -1,5 +1,7 @@
 #include "kafka/admin.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <array>
 
 #include "kafka/error.hpp"

@@ -1,5 +1,7 @@
 #include "kafka/client_events.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <algorithm>
 #include <regex>
 
@@ -62,7 +64,7 @@ ClientEvents* ClientEvents::of(const rd_kafka_t* handle) noexcept {
   return static_cast<ClientEvents*>(rd_kafka_opaque(handle));
 }
 
-void ClientEvents::record_error(rd_kafka_resp_err_t code, const std::string& reason) {
+void ClientEvents::record_error(int code, const std::string& reason) {
   const std::lock_guard lock(m_mutex);
   if ((code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL) &&
       m_refusal_code == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -85,7 +87,7 @@ std::string ClientEvents::last_error() const {
   return m_last_error;
 }
 
-rd_kafka_resp_err_t ClientEvents::last_code() const {
+int ClientEvents::last_code() const {
   const std::lock_guard lock(m_mutex);
   return m_last_code;
 }
@@ -95,7 +97,7 @@ bool ClientEvents::fatal() const {
   return m_fatal;
 }
 
-rd_kafka_resp_err_t ClientEvents::refusal_code() const {
+int ClientEvents::refusal_code() const {
   const std::lock_guard lock(m_mutex);
   return m_broker_usable.load(std::memory_order_relaxed) ? RD_KAFKA_RESP_ERR_NO_ERROR : m_refusal_code;
 }
@@ -139,7 +141,7 @@ void ClientEvents::await_usable_broker(rd_kafka_t* handle, const std::string& bo
   }
 }
 
-rd_kafka_resp_err_t classify_connection_failure(std::string_view message) {
+int classify_connection_failure(std::string_view message) {
   if (contains(message, "SASL authentication error") || contains(message, "SASL handshake failed") ||
       contains(message, "Authentication failed")) {
     return RD_KAFKA_RESP_ERR__AUTHENTICATION;
@@ -150,7 +152,7 @@ rd_kafka_resp_err_t classify_connection_failure(std::string_view message) {
   return RD_KAFKA_RESP_ERR__TRANSPORT;
 }
 
-std::string refusal_message(const std::string& bootstrap_servers, rd_kafka_resp_err_t code,
+std::string refusal_message(const std::string& bootstrap_servers, int code,
                             const std::string& reason) {
   if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
     return "Kafka at " + bootstrap_servers + " refused the login: SASL authentication failed (" +

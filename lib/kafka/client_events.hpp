@@ -10,7 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include <librdkafka/rdkafka.h>
+#include "kafka/error.hpp"
+#include "kafka/fwd.hpp"
 
 namespace foodpipe::kafka {
 
@@ -33,10 +34,10 @@ public:
   // refused the SASL login) and RD_KAFKA_RESP_ERR__SSL (the TLS handshake
   // failed, e.g. an untrusted certificate) are also kept as the refusal:
   // no wait or retry cures them, and later errors do not replace them.
-  void record_error(rd_kafka_resp_err_t code, const std::string& reason);
+  void record_error(int code, const std::string& reason);
 
   [[nodiscard]] std::string last_error() const;
-  [[nodiscard]] rd_kafka_resp_err_t last_code() const;
+  [[nodiscard]] int last_code() const;
   [[nodiscard]] bool fatal() const;
 
   // The refusal: once a broker refused this client's login or a TLS
@@ -44,7 +45,7 @@ public:
   // good once await_usable_broker() found a usable broker (a later refusal
   // may be a broker restarting, which the operations' own timeouts deal
   // with), RD_KAFKA_RESP_ERR_NO_ERROR.
-  [[nodiscard]] rd_kafka_resp_err_t refusal_code() const;
+  [[nodiscard]] int refusal_code() const;
   [[nodiscard]] std::string refusal() const;
   // Throws KafkaError (exit 1, not retriable) with refusal_message() when
   // there is a refusal.
@@ -61,10 +62,10 @@ public:
 private:
   mutable std::mutex m_mutex;
   std::string m_last_error;
-  rd_kafka_resp_err_t m_last_code = RD_KAFKA_RESP_ERR_NO_ERROR;
+  int m_last_code = errc::none; // librdkafka codes (rd_kafka_resp_err_t)
   bool m_fatal = false;
   std::string m_refusal;
-  rd_kafka_resp_err_t m_refusal_code = RD_KAFKA_RESP_ERR_NO_ERROR;
+  int m_refusal_code = errc::none;
   std::atomic<bool> m_broker_usable{false};
   void* m_owner = nullptr;
 };
@@ -73,7 +74,7 @@ private:
 // FAIL, which carries no error code) is: RD_KAFKA_RESP_ERR__AUTHENTICATION for
 // a refused SASL login, RD_KAFKA_RESP_ERR__SSL for a failed TLS handshake,
 // RD_KAFKA_RESP_ERR__TRANSPORT otherwise.
-[[nodiscard]] rd_kafka_resp_err_t classify_connection_failure(std::string_view message);
+[[nodiscard]] int classify_connection_failure(std::string_view message);
 
 // "cannot reach Kafka at <servers> (<reason>); start it with compose/up or set
 // --bootstrap-servers" — the reason is the OS's word where librdkafka gave one.
@@ -85,7 +86,7 @@ private:
 
 // The one-line message for a refusal: `code` is RD_KAFKA_RESP_ERR__AUTHENTICATION
 // or RD_KAFKA_RESP_ERR__SSL, `reason` librdkafka's text.
-[[nodiscard]] std::string refusal_message(const std::string& bootstrap_servers, rd_kafka_resp_err_t code,
+[[nodiscard]] std::string refusal_message(const std::string& bootstrap_servers, int code,
                                           const std::string& reason);
 
 } // namespace foodpipe::kafka

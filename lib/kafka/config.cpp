@@ -1,5 +1,7 @@
 #include "kafka/config.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <array>
 #include <string_view>
 

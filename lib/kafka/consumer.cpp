@@ -1,5 +1,7 @@
 #include "kafka/consumer.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -10,6 +12,15 @@
 #include "kafka/error.hpp"
 
 namespace foodpipe::kafka {
+
+static_assert(k_offset_beginning == RD_KAFKA_OFFSET_BEGINNING);
+static_assert(k_offset_end == RD_KAFKA_OFFSET_END);
+
+// librdkafka's callbacks, with the access of a member.
+struct Consumer::Callbacks {
+  static void rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                        void* opaque) noexcept;
+};
 namespace {
 
 PartitionListPtr make_list(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets) {
@@ -83,7 +94,7 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, Reb
   defaults.emplace_back("max.partition.fetch.bytes", "262144");
   ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
-  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::Callbacks::rebalance);
   std::array<char, 512> error{};
   m_handle.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
   if (!m_handle) {
@@ -103,7 +114,7 @@ Consumer::~Consumer() {
 
 // Called by librdkafka (C code): nothing may unwind through it. A handler's
 // exception is kept for poll() to rethrow once librdkafka has returned.
-void Consumer::rebalance_trampoline(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+void Consumer::Callbacks::rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                                     rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept {
   auto* self = static_cast<Consumer*>(static_cast<ClientEvents*>(opaque)->owner());
   try {

@@ -55,8 +55,8 @@ public:
 };
 
 // Logical start offsets librdkafka understands.
-inline constexpr std::int64_t k_offset_beginning = RD_KAFKA_OFFSET_BEGINNING;
-inline constexpr std::int64_t k_offset_end = RD_KAFKA_OFFSET_END;
+inline constexpr std::int64_t k_offset_beginning = -2; // RD_KAFKA_OFFSET_BEGINNING
+inline constexpr std::int64_t k_offset_end = -1;       // RD_KAFKA_OFFSET_END
 
 class Consumer {
 public:
@@ -138,8 +138,7 @@ public:
   [[nodiscard]] rd_kafka_t* handle() const noexcept { return m_handle.get(); }
 
 private:
-  static void rebalance_trampoline(rd_kafka_t* handle, rd_kafka_resp_err_t err,
-                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept;
+  struct Callbacks; // librdkafka's C callbacks (consumer.cpp)
 
   ClientSettings m_settings;
   ClientEvents m_events;

@@ -10,9 +10,7 @@
 
 #include "core/error.hpp"
 
-extern "C" {
-typedef struct rd_kafka_error_s rd_kafka_error_t; // NOLINT(modernize-use-using): as rdkafka.h declares it
-}
+#include "kafka/fwd.hpp"
 
 namespace foodpipe::kafka {
 

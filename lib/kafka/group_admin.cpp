@@ -1,5 +1,7 @@
 #include "kafka/group_admin.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <array>
 #include <cstring>
 

@@ -14,10 +14,7 @@
 #include <utility>
 #include <vector>
 
-extern "C" {
-typedef struct rd_kafka_message_s rd_kafka_message_t; // NOLINT(modernize-use-using): as rdkafka.h declares it
-typedef struct rd_kafka_headers_s rd_kafka_headers_t; // NOLINT(modernize-use-using)
-}
+#include "kafka/fwd.hpp"
 
 namespace foodpipe::kafka {
 

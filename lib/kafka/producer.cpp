@@ -1,5 +1,7 @@
 #include "kafka/producer.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <array>
 #include <cstdint>
 #include <stdexcept>
@@ -82,7 +84,7 @@ rd_kafka_topic_t* Producer::topic_handle(std::string_view name) {
       throw KafkaError("cannot use topic " + key + ": " + rd_kafka_err2str(rd_kafka_last_error()),
                        rd_kafka_last_error());
     }
-    it = m_topics.emplace(key, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>(topic)).first;
+    it = m_topics.emplace(key, TopicPtr(topic)).first;
   }
   m_last_topic_name = it->first;
   m_last_topic = it->second.get();

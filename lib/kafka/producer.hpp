@@ -104,10 +104,7 @@ private:
   // Copies of m_common_headers taken back from delivered messages.
   std::vector<HeadersPtr> m_spare_headers;
   HandlePtr m_handle;
-  struct TopicDeleter {
-    void operator()(rd_kafka_topic_t* topic) const noexcept { rd_kafka_topic_destroy(topic); }
-  };
-  std::unordered_map<std::string, std::unique_ptr<rd_kafka_topic_t, TopicDeleter>> m_topics;
+  std::unordered_map<std::string, TopicPtr> m_topics;
   std::string_view m_last_topic_name; // a key of m_topics (node-stable)
   rd_kafka_topic_t* m_last_topic = nullptr;
 };

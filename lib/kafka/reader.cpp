@@ -1,5 +1,7 @@
 #include "kafka/reader.hpp"
 
+#include <librdkafka/rdkafka.h>
+
 #include <algorithm>
 #include <array>
 #include <map>

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 
 #include "kafka/admin.hpp"

@@ -12,6 +12,8 @@
 #include <map>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 

@@ -1,6 +1,8 @@
 // The broker that compose/up starts answers librdkafka's metadata request and
 // speaks a protocol this librdkafka can form consumer groups with.
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 
 #include "kafka/admin.hpp"

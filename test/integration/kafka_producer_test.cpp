@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 
 #include "core/buffer_pool.hpp"

@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 

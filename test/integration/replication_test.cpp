@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 

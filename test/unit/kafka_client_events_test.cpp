@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 
 #include "kafka/client_events.hpp"

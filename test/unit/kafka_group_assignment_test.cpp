@@ -1,6 +1,8 @@
 // Decoding the consumer protocol's member assignment bytes that
 // rd_kafka_list_groups hands back (what `inspect group` shows per member).
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 
 #include "kafka/group_admin.hpp"

@@ -3,6 +3,8 @@
 // offline partitions, the ISR against min.insync.replicas, topics with fewer
 // copies than the cluster can give.
 
+#include <librdkafka/rdkafka.h>
+
 #include <gtest/gtest.h>
 
 #include "pipeline/doctor.hpp"
