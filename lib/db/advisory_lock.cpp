@@ -1,5 +1,7 @@
 #include "db/advisory_lock.hpp"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>

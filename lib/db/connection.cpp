@@ -1,5 +1,7 @@
 #include "db/connection.hpp"
 
+#include <libpq-fe.h>
+
 #include <poll.h>
 
 #include <algorithm>

@@ -1,5 +1,7 @@
 #include "db/conninfo.hpp"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>

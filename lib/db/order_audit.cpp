@@ -1,5 +1,7 @@
 #include "db/order_audit.hpp"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
 #include <charconv>
 #include <optional>

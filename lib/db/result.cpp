@@ -1,5 +1,7 @@
 #include "db/result.hpp"
 
+#include <libpq-fe.h>
+
 #include <charconv>
 #include <stdexcept>
 #include <string>

@@ -1,5 +1,7 @@
 #include "db/transaction.hpp"
 
+#include <libpq-fe.h>
+
 #include "core/log.hpp"
 #include "db/error.hpp"
 
