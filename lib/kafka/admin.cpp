@@ -11,12 +11,7 @@ namespace foodpipe::kafka {
 Admin::Admin(const ClientSettings& settings) : m_settings(settings) {
   ConfPtr conf = make_conf(settings);
   m_events.attach(conf.get());
-  std::array<char, 512> error{};
-  m_handle.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!m_handle) {
-    throw KafkaError(std::string("cannot create a Kafka client: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
-  }
-  (void)conf.release(); // rd_kafka_new owns the conf now
+  m_handle = make_client(ClientKind::producer, std::move(conf), "a Kafka client");
 }
 
 Admin::~Admin() = default;

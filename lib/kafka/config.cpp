@@ -59,6 +59,17 @@ void set_or_throw(rd_kafka_conf_t* conf, const std::string& key, const std::stri
 
 } // namespace
 
+HandlePtr make_client(ClientKind kind, ConfPtr conf, const std::string& what) {
+  std::array<char, 512> error{};
+  HandlePtr handle(rd_kafka_new(kind == ClientKind::producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER, conf.get(),
+                                error.data(), error.size()));
+  if (!handle) {
+    throw KafkaError("cannot create " + what + ": " + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
+  }
+  (void)conf.release(); // owned by the rd_kafka_t now
+  return handle;
+}
+
 void validate_properties(const Properties& properties) {
   ConfPtr scratch(rd_kafka_conf_new());
   for (const auto& [key, value] : properties) {

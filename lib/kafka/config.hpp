@@ -33,6 +33,13 @@ void validate_properties(const Properties& properties);
 // may override the defaults). Throws UsageError for a refused property.
 [[nodiscard]] ConfPtr make_conf(const ClientSettings& settings, const Properties& defaults = {});
 
+enum class ClientKind { producer, consumer };
+
+// The client made from `conf` (rd_kafka_new), which then owns the conf.
+// Throws KafkaError "cannot create <what>: <librdkafka's reason>" (the conf
+// is freed then too).
+[[nodiscard]] HandlePtr make_client(ClientKind kind, ConfPtr conf, const std::string& what);
+
 // The value of `key` in `properties` (last one wins), or `fallback`.
 [[nodiscard]] std::string property_or(const Properties& properties, const std::string& key,
                                       const std::string& fallback);

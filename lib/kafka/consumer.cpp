@@ -95,12 +95,7 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, Reb
   ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::Callbacks::rebalance);
-  std::array<char, 512> error{};
-  m_handle.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!m_handle) {
-    throw KafkaError(std::string("cannot create the consumer: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
-  }
-  (void)conf.release(); // owned by the rd_kafka_t now
+  m_handle = make_client(ClientKind::consumer, std::move(conf), "the consumer");
   // One queue for messages, rebalances and errors: everything arrives in poll().
   rd_kafka_poll_set_consumer(m_handle.get());
 }

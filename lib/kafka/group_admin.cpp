@@ -208,12 +208,7 @@ std::map<std::int32_t, std::int64_t> GroupAdmin::committed_offsets(const std::st
                                         {"enable.auto.commit", "false"},
                                         {"enable.auto.offset.store", "false"}});
   events.attach(conf.get());
-  std::array<char, 512> error{};
-  HandlePtr handle(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!handle) {
-    throw KafkaError(std::string("cannot create a Kafka client: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
-  }
-  (void)conf.release(); // owned by the rd_kafka_t now
+  const auto handle = make_client(ClientKind::consumer, std::move(conf), "a Kafka client");
   events.await_usable_broker(handle.get(), m_settings.bootstrap_servers, timeout);
 
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));

@@ -18,12 +18,7 @@ Producer::Producer(const ClientSettings& settings, const Properties& defaults, D
   ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::delivery_trampoline);
-  std::array<char, 512> error{};
-  m_handle.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error.data(), error.size()));
-  if (!m_handle) {
-    throw KafkaError(std::string("cannot create the producer: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
-  }
-  (void)conf.release(); // owned by the rd_kafka_t now
+  m_handle = make_client(ClientKind::producer, std::move(conf), "the producer");
 }
 
 Producer::~Producer() {

@@ -32,12 +32,7 @@ Reader::Reader(const ClientSettings& settings) : m_settings(settings) {
     }
   }
   m_events.attach(conf.get(), this);
-  std::array<char, 512> error{};
-  m_handle.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error.data(), error.size()));
-  if (!m_handle) {
-    throw KafkaError(std::string("cannot create a Kafka reader: ") + error.data(), RD_KAFKA_RESP_ERR__INVALID_ARG);
-  }
-  (void)conf.release(); // owned by the rd_kafka_t now
+  m_handle = make_client(ClientKind::consumer, std::move(conf), "a Kafka reader");
 }
 
 Reader::~Reader() {
