@@ -122,9 +122,22 @@ inline StrangerRun write_with_stranger(const std::string& topic, const std::vect
   return parse_stranger_output(result.out, lines);
 }
 
+// Creates the topic and returns once the broker's metadata lists all its
+// partitions (CreateTopics answers when the controller has it; the broker
+// that serves the next request may learn of it a moment later).
 inline void create_topic(const std::string& topic, int partitions, const kafka::Properties& configs = {}) {
   kafka::Admin admin(kafka_settings());
   (void)admin.create_topic(topic, partitions, 1, configs, std::chrono::seconds(10));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    const auto metadata = admin.metadata(std::chrono::seconds(10), topic);
+    if (!metadata.topics.empty() && metadata.topics[0].ok() &&
+        static_cast<int>(metadata.topics[0].partitions.size()) == partitions) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "topic " << topic << " not in the metadata 10 s after it was created";
 }
 
 // kafka-delete-records: moves the log start of topic/partition to `offset`.
