@@ -10,7 +10,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake g++ ninja-build pkg-config help2man \
-      librdkafka-dev libpq-dev rapidjson-dev \
+      librdkafka-dev libpq-dev libssl-dev rapidjson-dev \
       libboost-program-options-dev libboost-log-dev libboost-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

@@ -5,6 +5,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka>=2.0)
 
 find_package(PostgreSQL REQUIRED)
+# SHA-256 (lib/db); libpq and librdkafka link libcrypto already.
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 set(Boost_NO_WARN_NEW_VERSIONS ON)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options log log_setup)

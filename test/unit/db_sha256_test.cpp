@@ -36,29 +36,5 @@ TEST(Sha256, PaddingBoundariesAndHighBytes) {
   EXPECT_EQ(sha256_hex("Chlo\xc3\xa9"), "c579754fc7b2d111d81dfe88976689da76b7828952690200284d451dd768945c");
 }
 
-TEST(Sha256, IncrementalEqualsOneShot) {
-  std::string data;
-  for (int i = 0; i < 300; ++i) {
-    data.push_back(static_cast<char>(i * 7 + 3));
-  }
-  for (std::size_t length : {0U, 1U, 55U, 56U, 63U, 64U, 65U, 127U, 128U, 300U}) {
-    const std::string_view text = std::string_view(data).substr(0, length);
-    for (std::size_t split : {0U, 1U, 31U, 64U}) {
-      const std::size_t at = std::min(split, text.size());
-      Sha256 hasher;
-      hasher.update(text.substr(0, at));
-      hasher.update(text.substr(at));
-      const auto digest = hasher.finish();
-      std::string hex;
-      for (const auto byte : digest) {
-        constexpr std::string_view k_digits = "0123456789abcdef";
-        hex.push_back(k_digits[byte >> 4U]);
-        hex.push_back(k_digits[byte & 0x0FU]);
-      }
-      EXPECT_EQ(hex, sha256_hex(text)) << "length " << length << " split " << split;
-    }
-  }
-}
-
 } // namespace
 } // namespace foodpipe::db
