@@ -1,7 +1,7 @@
 #pragma once
 
 // Money between integer cents and PostgreSQL numeric text, without binary
-// floating point (DESIGN rule 3). Pure functions; thread-safe.
+// floating point (rule 3 of docs/architecture.md). Pure functions; thread-safe.
 
 #include <cstdint>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
 
-// OrderStore: the consumer's exactly-once write path (DESIGN rules 1 and 2).
+// OrderStore: the consumer's exactly-once write path (rules 1 and 2 of docs/architecture.md).
 // One batch = ONE PostgreSQL transaction holding, in this order:
 //
 //   1. the offsets: per partition (ascending), a conditional

@@ -38,7 +38,7 @@ TEST(Fnv1a, MatchesPublishedVectors) {
   EXPECT_EQ(fnv1a("foobar"), 0x85944171F73967E8ULL);
 }
 
-// The bytes of a seeded run are a contract (DESIGN rule 4): the same seed, run
+// The bytes of a seeded run are a contract (rule 4 of docs/architecture.md): the same seed, run
 // id and clock must give the same messages on every machine and in every
 // release. If this test fails, the generator, the PRNG, the reference data or
 // the encoder changed what `produce --seed` sends; that breaks re-sending old
