@@ -10,6 +10,7 @@
 
 #include "core/log.hpp"
 #include "kafka/error.hpp"
+#include "kafka/reader.hpp"
 
 namespace foodpipe::kafka {
 
@@ -230,18 +231,9 @@ std::optional<std::int64_t> Consumer::cached_log_end(const std::string& topic, s
   return high;
 }
 
-std::pair<std::int64_t, std::int64_t> Consumer::query_watermarks(const std::string& topic, std::int32_t partition,
-                                                                 std::chrono::milliseconds timeout) {
-  std::int64_t low = 0;
-  std::int64_t high = 0;
-  const auto err = rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &low, &high,
-                                                    static_cast<int>(timeout.count()));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw KafkaError("cannot read the log end of " + topic + "/" + std::to_string(partition) + ": " +
-                         rd_kafka_err2str(err),
-                     err);
-  }
-  return {low, high};
+Watermarks Consumer::query_watermarks(const std::string& topic, std::int32_t partition,
+                                     std::chrono::milliseconds timeout) {
+  return kafka::query_watermarks(m_handle.get(), topic, partition, timeout);
 }
 
 void Consumer::commit_async(const std::string& topic, const std::map<std::int32_t, std::int64_t>& next_offsets) {

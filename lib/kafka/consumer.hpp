@@ -44,6 +44,7 @@
 #include "kafka/config.hpp"
 #include "kafka/handles.hpp"
 #include "kafka/message.hpp"
+#include "kafka/reader.hpp"
 
 namespace foodpipe::kafka {
 
@@ -92,8 +93,8 @@ public:
   // The low and high watermarks, asked of the partition's leader (once, at
   // start: librdkafka 2.0 may wait past `timeout` while a dead leader is
   // still in the metadata). Throws KafkaError.
-  [[nodiscard]] std::pair<std::int64_t, std::int64_t> query_watermarks(const std::string& topic, std::int32_t partition,
-                                                                      std::chrono::milliseconds timeout);
+  [[nodiscard]] Watermarks query_watermarks(const std::string& topic, std::int32_t partition,
+                                           std::chrono::milliseconds timeout);
 
   // Sets the assignment (the whole of it, eager protocol) with each partition's
   // start offset. With hold=true the partitions are paused right away: the

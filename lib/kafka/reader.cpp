@@ -41,20 +41,29 @@ Reader::~Reader() {
   }
 }
 
-Watermarks Reader::watermarks(const std::string& topic, std::int32_t partition, std::chrono::milliseconds timeout) {
-  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
+Watermarks query_watermarks(rd_kafka_t* handle, const std::string& topic, std::int32_t partition,
+                            std::chrono::milliseconds timeout) {
   Watermarks marks;
-  const auto err = rd_kafka_query_watermark_offsets(m_handle.get(), topic.c_str(), partition, &marks.low, &marks.high,
+  const auto err = rd_kafka_query_watermark_offsets(handle, topic.c_str(), partition, &marks.low, &marks.high,
                                                     static_cast<int>(timeout.count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-      throw KafkaError(unreachable_message(m_settings.bootstrap_servers, m_events), err, false, true);
-    }
     throw KafkaError("cannot read the offsets of " + topic + "/" + std::to_string(partition) + ": " +
                          rd_kafka_err2str(err),
                      err);
   }
   return marks;
+}
+
+Watermarks Reader::watermarks(const std::string& topic, std::int32_t partition, std::chrono::milliseconds timeout) {
+  m_events.await_usable_broker(m_handle.get(), m_settings.bootstrap_servers, timeout);
+  try {
+    return query_watermarks(m_handle.get(), topic, partition, timeout);
+  } catch (const KafkaError& error) {
+    if (error.code() == RD_KAFKA_RESP_ERR__TRANSPORT || error.code() == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      throw KafkaError(unreachable_message(m_settings.bootstrap_servers, m_events), error.code(), false, true);
+    }
+    throw;
+  }
 }
 
 std::optional<Watermarks> Reader::try_watermarks(const std::string& topic, std::int32_t partition,

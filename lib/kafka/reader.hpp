@@ -41,6 +41,12 @@ struct Watermarks {
   std::int64_t high = 0;
 };
 
+// The watermarks of one partition as its leader reports them, asked through
+// any client handle of lib/kafka's (rd_kafka_query_watermark_offsets).
+// Throws KafkaError "cannot read the offsets of topic/partition: why".
+[[nodiscard]] Watermarks query_watermarks(rd_kafka_t* handle, const std::string& topic, std::int32_t partition,
+                                          std::chrono::milliseconds timeout);
+
 struct PartitionRange {
   std::int32_t partition = 0;
   std::int64_t from = 0; // first offset to read

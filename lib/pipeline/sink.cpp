@@ -235,9 +235,9 @@ void Sink::record_log_end() {
   kafka::Admin admin(m_options.kafka);
   const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
   for (const auto& partition : metadata.topics.at(0).partitions) {
-    const auto [low, high] = m_consumer->query_watermarks(m_options.topic, partition.id, m_options.connect_timeout);
-    m_log_start[partition.id] = low;
-    m_log_end[partition.id] = high;
+    const auto marks = m_consumer->query_watermarks(m_options.topic, partition.id, m_options.connect_timeout);
+    m_log_start[partition.id] = marks.low;
+    m_log_end[partition.id] = marks.high;
   }
   // A stored offset past the log end means the log was recreated or truncated
   // under it: that partition is not caught up until it has been re-read.
