@@ -106,17 +106,7 @@ protected:
       args.insert(args.end(), {"--config", config, "--db", m_db.uri()});
       args.insert(args.end(), extra.begin(), extra.end());
       const auto [result, took] = run_timed(args);
-      EXPECT_EQ(result.exit_code, 1) << shown << "\n" << result.out << result.err;
-      EXPECT_LT(took, 10s) << shown;
-      const auto& said = args[0] == "doctor" ? result.out : result.err;
-      if (args[0] == "doctor") {
-        EXPECT_EQ(result.err, "") << shown;
-      } else {
-        const auto problems = test::problem_lines(result.err);
-        EXPECT_EQ(problems.size(), 1U) << shown << ":\n" << result.err;
-        EXPECT_EQ(problems.empty() ? "" : problems[0].substr(0, 17), "foodpipe: error: ") << shown << ":\n"
-                                                                                         << result.err;
-      }
+      const auto said = test::refusal_text(shown, args[0], result, took);
       for (const auto& words : expected) {
         EXPECT_NE(said.find(words), std::string::npos) << shown << " should say '" << words << "':\n" << said;
       }

@@ -370,6 +370,20 @@ std::vector<std::string> problem_lines(const std::string& err) {
   return found;
 }
 
+std::string refusal_text(const std::string& shown, const std::string& command, const CommandResult& result,
+                         std::chrono::steady_clock::duration took) {
+  EXPECT_EQ(result.exit_code, 1) << shown << "\n" << result.out << result.err;
+  EXPECT_LT(took, std::chrono::seconds(10)) << shown;
+  if (command == "doctor") {
+    EXPECT_EQ(result.err, "") << shown;
+    return result.out;
+  }
+  const auto problems = problem_lines(result.err);
+  EXPECT_EQ(problems.size(), 1U) << shown << ":\n" << result.err;
+  EXPECT_EQ(problems.empty() ? "" : problems[0].substr(0, 17), "foodpipe: error: ") << shown << ":\n" << result.err;
+  return result.err;
+}
+
 rapidjson::Document parse_json(const std::string& text) {
   rapidjson::Document doc;
   doc.Parse(text.c_str());

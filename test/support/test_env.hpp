@@ -6,6 +6,7 @@
 // A service that cannot be reached makes the test FAIL with a message naming
 // the address and compose/up; nothing here ever skips.
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -125,6 +126,14 @@ std::string percent_encoded(const std::string& text, bool lower_hex = false);
 // "foodpipe: error: " line, and any log record at warning or error level (a
 // retry loop's, librdkafka's).
 std::vector<std::string> problem_lines(const std::string& err);
+
+// Checks that a command a service refused (a wrong password, an untrusted
+// certificate) failed as foodpipe promises: exit 1 within 10 s, and the reason
+// in one "foodpipe: error: " line on stderr, or, for doctor (`command`), in
+// its report with stderr empty. Returns where the reason was said. `shown`
+// names the command in failure messages.
+std::string refusal_text(const std::string& shown, const std::string& command, const CommandResult& result,
+                         std::chrono::steady_clock::duration took);
 
 // Parses a command's --json output; a parse error fails the calling test
 // (EXPECT, naming the text) and leaves an empty document.
