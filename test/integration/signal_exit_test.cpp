@@ -167,7 +167,9 @@ TEST_P(SignalExitTest, SeedDbWaitingForTheMigrationLockExits128PlusTheSignal) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, SignalExitTest, ::testing::Values(SIGINT, SIGTERM),
-                         [](const ::testing::TestParamInfo<int>& info) { return std::string(signal_name(info.param)); });
+                         [](const ::testing::TestParamInfo<int>& signal) {
+                           return std::string(signal_name(signal.param));
+                         });
 
 } // namespace
 } // namespace foodpipe
