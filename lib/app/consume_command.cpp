@@ -194,7 +194,8 @@ Command make_consume_command() {
     if (from.text != "earliest" && from.text != "latest") {
       throw UsageError(from.describe() + ": expected earliest or latest");
     }
-    options.from = from.text;
+    options.from = from.text == "latest" ? pipeline::SinkOptions::StartFrom::latest
+                                         : pipeline::SinkOptions::StartFrom::earliest;
     options.batch_size = parse_count(value("batch-size"), k_batch_size_range);
     options.batch_time = std::chrono::milliseconds(parse_count(value("batch-ms"), k_batch_ms_range));
     options.max_message_bytes = parse_count(value("max-message-bytes"), k_message_bytes_range);

@@ -337,9 +337,11 @@ void Sink::drop_database(const std::string& why) {
 // Rebalances. Eager protocol: every rebalance revokes everything first.
 
 std::map<std::int32_t, std::int64_t> Sink::start_offsets(const StoredOffsets& stored) {
+  const auto no_offset =
+      m_options.from == SinkOptions::StartFrom::latest ? kafka::k_offset_end : kafka::k_offset_beginning;
   std::map<std::int32_t, std::int64_t> starts;
   for (const auto& [partition, offset] : stored) {
-    starts[partition] = offset.value_or(m_options.from == "latest" ? kafka::k_offset_end : kafka::k_offset_beginning);
+    starts[partition] = offset.value_or(no_offset);
   }
   return starts;
 }
@@ -1016,9 +1018,6 @@ std::uint64_t SinkReport::dead_letters() const {
 SinkReport run_sink(const SinkOptions& options, const SinkProgressCallback& progress) {
   if (options.batch_size == 0) {
     throw UsageError("--batch-size must be at least 1");
-  }
-  if (options.from != "earliest" && options.from != "latest") {
-    throw UsageError("--from " + options.from + ": expected earliest or latest");
   }
   if (options.group.empty() || options.topic.empty()) {
     throw UsageError("--group and --topic must not be empty");

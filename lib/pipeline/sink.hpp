@@ -42,7 +42,9 @@ struct SinkOptions {
   std::string db_conninfo;
   std::string topic = "food-orders";
   std::string group = "order-processors";
-  std::string from = "earliest";                 // where a partition with no stored offset starts
+  // Where a partition with no stored offset starts: its log start or its end.
+  enum class StartFrom { earliest, latest };
+  StartFrom from = StartFrom::earliest;
   std::size_t batch_size = 5000;
   std::chrono::milliseconds batch_time{50};
   std::size_t max_message_bytes = 256 * 1024;
