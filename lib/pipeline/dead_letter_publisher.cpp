@@ -30,7 +30,7 @@ DeadLetterPublisher::DeadLetterPublisher(const kafka::ClientSettings& settings, 
                         {"message.timeout.ms", "30000"}},
       [this](kafka::MessageView message) {
         const auto id = reinterpret_cast<std::uintptr_t>(message.opaque());
-        on_delivery(id, message.ok(), message.too_large(), message.error_name());
+        on_delivery(id, message.ok(), message.too_large(), message.ok() ? std::string() : message.error_name());
       });
 }
 
