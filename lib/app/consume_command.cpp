@@ -15,7 +15,7 @@
 #include "app/settings.hpp"
 #include "core/log.hpp"
 #include "pipeline/metrics.hpp"
-#include "pipeline/sink.hpp"
+#include "pipeline/consume.hpp"
 
 namespace foodpipe::app {
 namespace {
@@ -28,7 +28,7 @@ constexpr CountRange k_max_messages_range{1};
 constexpr SecondsRange k_idle_timeout_range{std::chrono::milliseconds(0), k_max_duration};
 
 // Consumed, rate, outcomes, lag, and whether it is waiting for the database.
-void show(ProgressLine& line, const pipeline::SinkProgress& p) {
+void show(ProgressLine& line, const pipeline::ConsumeProgress& p) {
   const double elapsed = seconds_of(p.elapsed);
   const double rate = elapsed > 0 ? static_cast<double>(p.consumed) / elapsed : 0.0;
   const std::string lag = p.lag ? std::to_string(*p.lag) : std::string("?");
@@ -44,7 +44,7 @@ void show(ProgressLine& line, const pipeline::SinkProgress& p) {
                {"lag", lag}});
 }
 
-void print_text(const pipeline::SinkReport& r, std::ostream& out) {
+void print_text(const pipeline::ConsumeReport& r, std::ostream& out) {
   const double elapsed = seconds_of(r.elapsed);
   char line[256];
   std::snprintf(line, sizeof line,
@@ -70,7 +70,7 @@ void print_text(const pipeline::SinkReport& r, std::ostream& out) {
   out << "stopped by " << r.stopped_by << '\n';
 }
 
-void print_json(const pipeline::SinkReport& r, std::ostream& out) {
+void print_json(const pipeline::ConsumeReport& r, std::ostream& out) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   const double elapsed = seconds_of(r.elapsed);
@@ -184,7 +184,7 @@ Command make_consume_command() {
     add_metrics_options(desc);
   };
   command.run = [](const Context& context, const po::variables_map& vm) {
-    pipeline::SinkOptions options;
+    pipeline::ConsumeOptions options;
     options.kafka = {context.bootstrap_servers, context.kafka_properties};
     options.db_conninfo = context.db_conninfo;
     options.group = vm["group"].as<std::string>();
@@ -194,8 +194,8 @@ Command make_consume_command() {
     if (from.text != "earliest" && from.text != "latest") {
       throw UsageError(from.describe() + ": expected earliest or latest");
     }
-    options.from = from.text == "latest" ? pipeline::SinkOptions::StartFrom::latest
-                                         : pipeline::SinkOptions::StartFrom::earliest;
+    options.from = from.text == "latest" ? pipeline::ConsumeOptions::StartFrom::latest
+                                         : pipeline::ConsumeOptions::StartFrom::earliest;
     options.batch_size = parse_count(value("batch-size"), k_batch_size_range);
     options.batch_time = std::chrono::milliseconds(parse_count(value("batch-ms"), k_batch_ms_range));
     options.max_message_bytes = parse_count(value("max-message-bytes"), k_message_bytes_range);
@@ -212,7 +212,7 @@ Command make_consume_command() {
       options.metrics = &metrics.emplace(endpoint.registry());
     }
     endpoint.start(); // a port in use fails here, before any work
-    const auto report = pipeline::run_sink(options, [&line](const auto& p) { show(line, p); });
+    const auto report = pipeline::run_consume(options, [&line](const auto& p) { show(line, p); });
     line.finish();
     if (context.json) {
       print_json(report, std::cout);

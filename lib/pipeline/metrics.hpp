@@ -1,6 +1,6 @@
 #pragma once
 
-// The metrics the produce and sink jobs update, registered under their
+// The metrics the produce and consume jobs update, registered under their
 // Prometheus names (docs/metrics.md lists them). A job given none (the
 // default) updates nothing; one given a set updates it from its own thread
 // while a scraper reads the registry from another.

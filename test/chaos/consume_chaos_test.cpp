@@ -1145,7 +1145,7 @@ TEST_F(ConsumeChaosTest, SigtermWhileTheDatabaseDoesNotAnswerExitsPromptly) {
 }
 
 // 11. The server commits a batch but the acknowledgement never arrives (the
-// connection dies in between). The data is right either way (the sink
+// connection dies in between). The data is right either way (the consume job
 // re-reads from the stored offsets); what it reports, and --max-messages,
 // must account for the batch that did commit.
 TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostIsAccountedFor) {

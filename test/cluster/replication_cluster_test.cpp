@@ -175,7 +175,9 @@ TEST(ClusterReplication, ConsumeGivesTheDeadLetterTopicItCreatesTheTopicsCopies)
   ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
   EXPECT_NE(consumed.err.find("created the dead-letter topic"), std::string::npos) << consumed.err;
   const auto dlq = topic + ".dlq";
-  const auto partitions = partitions_of(dlq);
+  // Created moments ago: each broker learns of it from the controller at its own pace.
+  std::vector<kafka::PartitionInfo> partitions;
+  ASSERT_TRUE(wait_until([&] { return !(partitions = partitions_of(dlq)).empty(); }, 30s)) << dlq;
   ASSERT_EQ(partitions.size(), 3U);
   for (const auto& partition : partitions) {
     EXPECT_EQ(partition.replicas.size(), 3U) << partition.id;

@@ -1,6 +1,6 @@
 #pragma once
 
-// The sink job behind `foodpipe consume`: a consumer-group member that
+// The job behind `foodpipe consume`: a consumer-group member that
 // materialises orders into PostgreSQL with an exactly-once effect.
 //
 // Each batch's orders, dead letters and the next offset of every partition it
@@ -37,7 +37,7 @@ namespace foodpipe::pipeline {
 
 struct ConsumerMetrics; // pipeline/metrics.hpp
 
-struct SinkOptions {
+struct ConsumeOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
   std::string topic = "food-orders";
@@ -54,10 +54,10 @@ struct SinkOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{10'000};
-  ConsumerMetrics* metrics = nullptr;            // optional; must outlive run_sink
+  ConsumerMetrics* metrics = nullptr;            // optional; must outlive run_consume
 };
 
-struct SinkProgress {
+struct ConsumeProgress {
   std::uint64_t consumed = 0;
   std::uint64_t applied = 0;
   std::uint64_t duplicates = 0;
@@ -67,7 +67,7 @@ struct SinkProgress {
   std::chrono::steady_clock::duration elapsed{};
 };
 
-struct SinkReport {
+struct ConsumeReport {
   std::uint64_t consumed = 0;      // messages committed one way or another (applied, duplicate, dead letter)
   std::uint64_t applied = 0;
   std::uint64_t duplicates = 0;
@@ -84,13 +84,13 @@ struct SinkReport {
   [[nodiscard]] std::uint64_t dead_letters() const;
 };
 
-using SinkProgressCallback = std::function<void(const SinkProgress&)>;
+using ConsumeProgressCallback = std::function<void(const ConsumeProgress&)>;
 
 // Runs until a stop condition or foodpipe::stop_requested(). Throws
 // UsageError for impossible options, KafkaError for fatal Kafka problems
 // (unreachable brokers, a topic that does not appear within connect_timeout,
 // authentication), DbError for a database problem no retry can fix (schema
 // missing, permissions), also when it happens inside a rebalance.
-[[nodiscard]] SinkReport run_sink(const SinkOptions& options, const SinkProgressCallback& progress = {});
+[[nodiscard]] ConsumeReport run_consume(const ConsumeOptions& options, const ConsumeProgressCallback& progress = {});
 
 } // namespace foodpipe::pipeline

@@ -1,4 +1,4 @@
-#include "pipeline/sink.hpp"
+#include "pipeline/consume.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 // batch's transaction (well under the store's idle_in_transaction timeout).
 constexpr auto k_dead_letter_wait = 10s;
 
-// Where the sink stands on one assigned partition.
+// Where the job stands on one assigned partition.
 struct PartitionState {
   bool ready = false;                   // its start offset is known and the fetcher is there
   std::optional<std::int64_t> stored;   // next_offset in the database (nullopt: no row yet)
@@ -59,18 +59,18 @@ struct PartitionState {
   [[nodiscard]] bool moved() const { return position && (position != stored || read_from || !skipped.empty()); }
 };
 
-class Sink final : public kafka::RebalanceHandler {
+class ConsumeJob final : public kafka::RebalanceHandler {
 public:
-  Sink(const SinkOptions& options, const SinkProgressCallback& progress)
+  ConsumeJob(const ConsumeOptions& options, const ConsumeProgressCallback& progress)
       : m_options(options), m_progress(progress), m_backoff(options.backoff_initial, options.backoff_max) {
     m_limits.max_message_bytes = options.max_message_bytes;
   }
   // The consumer goes first: closing it may run on_revoke, which needs the rest.
-  ~Sink() override { m_consumer.reset(); }
-  Sink(const Sink&) = delete;
-  Sink& operator=(const Sink&) = delete;
+  ~ConsumeJob() override { m_consumer.reset(); }
+  ConsumeJob(const ConsumeJob&) = delete;
+  ConsumeJob& operator=(const ConsumeJob&) = delete;
 
-  SinkReport run();
+  ConsumeReport run();
 
   void on_assign(const std::vector<std::int32_t>& partitions) override;
   void on_revoke(const std::vector<std::int32_t>& partitions) override;
@@ -104,8 +104,8 @@ private:
   void report_progress(bool force);
   [[nodiscard]] bool batch_due() const;
 
-  SinkOptions m_options;
-  SinkProgressCallback m_progress;
+  ConsumeOptions m_options;
+  ConsumeProgressCallback m_progress;
   domain::DecodeLimits m_limits;
   Backoff m_backoff;
 
@@ -141,7 +141,7 @@ private:
   void settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored);
   void count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result);
 
-  SinkReport m_report;
+  ConsumeReport m_report;
   Clock::time_point m_started{};
   Clock::time_point m_last_message{};
   Clock::time_point m_next_progress{};
@@ -155,7 +155,7 @@ std::uint64_t remaining(const std::optional<std::uint64_t>& max, std::uint64_t d
 // Start-up checks: reachable brokers, a broker this librdkafka can group with,
 // an existing topic.
 
-void Sink::check_cluster() {
+void ConsumeJob::check_cluster() {
   kafka::Admin admin(m_options.kafka);
   (void)admin.metadata(m_options.connect_timeout);
 
@@ -204,7 +204,7 @@ void Sink::check_cluster() {
 // partition count and replication factor, and the min.insync.replicas foodpipe
 // gives such a factor (2 of 3: one broker may fail). Not being allowed to create it is
 // only a warning: the batch then waits, saying why, until someone does.
-void Sink::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo& source) {
+void ConsumeJob::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo& source) {
   const std::string dlq = m_options.topic + ".dlq";
   const auto metadata = admin.metadata(m_options.connect_timeout, dlq);
   if (!metadata.topics.empty() && metadata.topics[0].ok() &&
@@ -231,7 +231,7 @@ void Sink::ensure_dead_letter_topic(kafka::Admin& admin, const kafka::TopicInfo&
   }
 }
 
-void Sink::record_log_end() {
+void ConsumeJob::record_log_end() {
   kafka::Admin admin(m_options.kafka);
   const auto metadata = admin.metadata(m_options.connect_timeout, m_options.topic);
   for (const auto& partition : metadata.topics.at(0).partitions) {
@@ -252,7 +252,7 @@ void Sink::record_log_end() {
 // The database's offsets are the ones that count; Kafka's committed offsets only
 // mirror them for Kafka's tools. An operator who moved Kafka's (e.g. with
 // kafka-consumer-groups --reset-offsets) learns here that they are not followed.
-void Sink::compare_with_kafka_offsets() {
+void ConsumeJob::compare_with_kafka_offsets() {
   try {
     kafka::GroupAdmin admin(m_options.kafka);
     const auto metadata = admin.admin().metadata(m_options.connect_timeout, m_options.topic);
@@ -290,7 +290,7 @@ void Sink::compare_with_kafka_offsets() {
 // ---------------------------------------------------------------------------
 // The database connection: (re)connects lazily, never faster than the backoff.
 
-bool Sink::ensure_database() {
+bool ConsumeJob::ensure_database() {
   if (m_store && m_db && m_db->is_open()) {
     return true;
   }
@@ -317,7 +317,7 @@ bool Sink::ensure_database() {
   }
 }
 
-void Sink::drop_database(const std::string& why) {
+void ConsumeJob::drop_database(const std::string& why) {
   m_store.reset();
   m_db.reset();
   m_waiting_for_db = true;
@@ -336,9 +336,9 @@ void Sink::drop_database(const std::string& why) {
 // ---------------------------------------------------------------------------
 // Rebalances. Eager protocol: every rebalance revokes everything first.
 
-std::map<std::int32_t, std::int64_t> Sink::start_offsets(const StoredOffsets& stored) {
+std::map<std::int32_t, std::int64_t> ConsumeJob::start_offsets(const StoredOffsets& stored) {
   const auto no_offset =
-      m_options.from == SinkOptions::StartFrom::latest ? kafka::k_offset_end : kafka::k_offset_beginning;
+      m_options.from == ConsumeOptions::StartFrom::latest ? kafka::k_offset_end : kafka::k_offset_beginning;
   std::map<std::int32_t, std::int64_t> starts;
   for (const auto& [partition, offset] : stored) {
     starts[partition] = offset.value_or(no_offset);
@@ -346,7 +346,7 @@ std::map<std::int32_t, std::int64_t> Sink::start_offsets(const StoredOffsets& st
   return starts;
 }
 
-void Sink::on_assign(const std::vector<std::int32_t>& partitions) {
+void ConsumeJob::on_assign(const std::vector<std::int32_t>& partitions) {
   ++m_report.rebalances;
   if (m_options.metrics != nullptr) {
     m_options.metrics->rebalances.inc();
@@ -372,7 +372,7 @@ void Sink::on_assign(const std::vector<std::int32_t>& partitions) {
 
 // The stored next offsets of these partitions (nullopt inside: no row yet), or
 // nullopt when the database cannot be asked right now.
-std::optional<Sink::StoredOffsets> Sink::try_load_offsets(const std::vector<std::int32_t>& partitions) {
+std::optional<ConsumeJob::StoredOffsets> ConsumeJob::try_load_offsets(const std::vector<std::int32_t>& partitions) {
   try {
     if (!ensure_database()) {
       return std::nullopt;
@@ -394,7 +394,7 @@ std::optional<Sink::StoredOffsets> Sink::try_load_offsets(const std::vector<std:
   }
 }
 
-void Sink::count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result) {
+void ConsumeJob::count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result) {
   ++m_report.batches;
   m_report.consumed += messages;
   m_report.skipped_offsets += skipped;
@@ -418,7 +418,7 @@ void Sink::count_committed(std::uint64_t messages, std::uint64_t skipped, const 
 // The batch committed exactly when every partition it touched is stored at
 // the batch's next offset (no one else can have moved them there: the update
 // was conditional on the offsets the batch started from).
-void Sink::settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored) {
+void ConsumeJob::settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored) {
   if (!m_ambiguous) {
     return;
   }
@@ -436,7 +436,7 @@ void Sink::settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& s
   m_ambiguous.reset();
 }
 
-void Sink::adopt(const StoredOffsets& stored) {
+void ConsumeJob::adopt(const StoredOffsets& stored) {
   for (const auto& [partition, offset] : stored) {
     auto& state = m_partitions[partition];
     state = PartitionState{};
@@ -447,7 +447,7 @@ void Sink::adopt(const StoredOffsets& stored) {
   }
 }
 
-void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
+void ConsumeJob::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
   if (m_flushing) {
     // flush() notices and drops its batch: the next owner re-reads it from
     // the offsets in the database.
@@ -471,7 +471,7 @@ void Sink::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
 
 // Partitions that are held (database unknown at assignment, or rewound after a
 // stale or ambiguous batch) get their start offset from the database.
-void Sink::resolve_partitions() {
+void ConsumeJob::resolve_partitions() {
   std::vector<std::int32_t> waiting;
   const auto now = Clock::now();
   for (const auto& [partition, state] : m_partitions) {
@@ -494,7 +494,7 @@ void Sink::resolve_partitions() {
 // Forgets what is in flight for these partitions and makes them start again
 // from the database's offsets: after a stale batch (someone else owns them) or
 // a commit whose outcome is unknown (the connection died during COMMIT).
-void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& why) {
+void ConsumeJob::rewind(const std::set<std::int32_t>& partitions, const std::string& why) {
   std::vector<std::int32_t> held;
   for (const auto partition : partitions) {
     if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
@@ -515,7 +515,7 @@ void Sink::rewind(const std::set<std::int32_t>& partitions, const std::string& w
 // ---------------------------------------------------------------------------
 // Messages and batches.
 
-void Sink::handle(kafka::Message message) {
+void ConsumeJob::handle(kafka::Message message) {
   if (!message.ok()) {
     if (message.partition_eof()) {
       handle_end_of_partition(message.partition(), message.offset());
@@ -559,7 +559,7 @@ void Sink::handle(kafka::Message message) {
 
 // The fetcher reached the end of what can be read now. Its position is past
 // any markers and holes at the tail: the partition is caught up there.
-void Sink::handle_end_of_partition(std::int32_t partition, std::int64_t offset) {
+void ConsumeJob::handle_end_of_partition(std::int32_t partition, std::int64_t offset) {
   const auto it = m_partitions.find(partition);
   if (it == m_partitions.end() || !it->second.ready || offset < 0 ||
       m_batch.size() >= remaining(m_options.max_messages, m_report.consumed)) {
@@ -577,7 +577,7 @@ void Sink::handle_end_of_partition(std::int32_t partition, std::int64_t offset) 
   }
 }
 
-void Sink::note_offset_moved() {
+void ConsumeJob::note_offset_moved() {
   if (!pending()) {
     m_batch_started = Clock::now();
   }
@@ -587,7 +587,7 @@ void Sink::note_offset_moved() {
 // The broker says the partition's next offset is not in its log. The fetcher
 // has stopped; it is sent to the log start, and the first message or EOF from
 // there says what was lost (resume_after_out_of_range).
-void Sink::handle_out_of_range(std::int32_t partition, std::int64_t offset) {
+void ConsumeJob::handle_out_of_range(std::int32_t partition, std::int64_t offset) {
   const auto it = m_partitions.find(partition);
   if (it == m_partitions.end() || !it->second.ready) {
     return;
@@ -606,12 +606,12 @@ void Sink::handle_out_of_range(std::int32_t partition, std::int64_t offset) {
   restart_fetchers();
 }
 
-// Sets the whole assignment again, each partition where the sink stands on it:
+// Sets the whole assignment again, each partition where the job stands on it:
 // a ready one at its position, one whose offset left the log at the log start,
 // one not ready paused (until resolve_partitions knows its start). librdkafka
 // 2.0 cannot seek a partition whose fetcher an offset reset stopped; a new
 // assignment restarts every fetcher (what they had pre-fetched is fetched again).
-void Sink::restart_fetchers() {
+void ConsumeJob::restart_fetchers() {
   std::map<std::int32_t, std::int64_t> offsets;
   std::vector<std::int32_t> held;
   for (const auto& [id, state] : m_partitions) {
@@ -631,7 +631,7 @@ void Sink::restart_fetchers() {
 
 // `first`: the offset of the first message (or the EOF) read from the log
 // start after the stored offset was found outside the log.
-void Sink::resume_after_out_of_range(std::int32_t partition, PartitionState& state, std::int64_t first) {
+void ConsumeJob::resume_after_out_of_range(std::int32_t partition, PartitionState& state, std::int64_t first) {
   const std::int64_t gone = *state.out_of_range;
   state.out_of_range.reset();
   // The fetch that brought `first` also brought the log start; holes before
@@ -665,7 +665,7 @@ void Sink::resume_after_out_of_range(std::int32_t partition, PartitionState& sta
   note_offset_moved();
 }
 
-bool Sink::batch_due() const {
+bool ConsumeJob::batch_due() const {
   if (!pending()) {
     return false;
   }
@@ -674,7 +674,7 @@ bool Sink::batch_due() const {
          Clock::now() - m_batch_started >= m_options.batch_time;
 }
 
-DeadLetterPublisher::Timestamps Sink::message_timestamps() const {
+DeadLetterPublisher::Timestamps ConsumeJob::message_timestamps() const {
   DeadLetterPublisher::Timestamps timestamps;
   for (const auto& message : m_batch) {
     timestamps[{message.partition(), message.offset()}] = message.timestamp().ms;
@@ -686,7 +686,7 @@ DeadLetterPublisher::Timestamps Sink::message_timestamps() const {
 // transaction. Returns false when the batch was given up (single attempt
 // failed, revoked, or stopping); its messages are then re-read from the stored
 // offsets.
-bool Sink::flush(bool single_attempt) {
+bool ConsumeJob::flush(bool single_attempt) {
   if (!pending()) {
     return true;
   }
@@ -829,7 +829,7 @@ bool Sink::flush(bool single_attempt) {
   }
 }
 
-std::vector<std::int32_t> Sink::ready_partitions() const {
+std::vector<std::int32_t> ConsumeJob::ready_partitions() const {
   std::vector<std::int32_t> ready;
   for (const auto& [partition, state] : m_partitions) {
     if (state.ready) {
@@ -839,7 +839,7 @@ std::vector<std::int32_t> Sink::ready_partitions() const {
   return ready;
 }
 
-void Sink::wait_polling(std::chrono::milliseconds how_long) {
+void ConsumeJob::wait_polling(std::chrono::milliseconds how_long) {
   const auto until = Clock::now() + how_long;
   while (Clock::now() < until && !stop_requested() && !m_revoked_while_flushing) {
     if (auto message = m_consumer->poll(100ms)) {
@@ -849,7 +849,7 @@ void Sink::wait_polling(std::chrono::milliseconds how_long) {
   }
 }
 
-bool Sink::reached_end() {
+bool ConsumeJob::reached_end() {
   if (!m_options.until_end || Clock::now() < m_next_end_check) {
     return false;
   }
@@ -877,7 +877,7 @@ bool Sink::reached_end() {
   });
 }
 
-void Sink::report_progress(bool force) {
+void ConsumeJob::report_progress(bool force) {
   if (!m_progress && m_options.metrics == nullptr) {
     return;
   }
@@ -886,7 +886,7 @@ void Sink::report_progress(bool force) {
     return;
   }
   m_next_progress = now + 1s;
-  SinkProgress progress;
+  ConsumeProgress progress;
   progress.consumed = m_report.consumed;
   progress.applied = m_report.applied;
   progress.duplicates = m_report.duplicates;
@@ -917,7 +917,7 @@ void Sink::report_progress(bool force) {
   }
 }
 
-SinkReport Sink::run() {
+ConsumeReport ConsumeJob::run() {
   m_started = Clock::now();
   m_last_message = m_started;
   check_cluster();
@@ -1007,7 +1007,7 @@ SinkReport Sink::run() {
 
 } // namespace
 
-std::uint64_t SinkReport::dead_letters() const {
+std::uint64_t ConsumeReport::dead_letters() const {
   std::uint64_t total = 0;
   for (const auto& [reason, count] : dead_letters_by_reason) {
     total += count;
@@ -1015,15 +1015,15 @@ std::uint64_t SinkReport::dead_letters() const {
   return total;
 }
 
-SinkReport run_sink(const SinkOptions& options, const SinkProgressCallback& progress) {
+ConsumeReport run_consume(const ConsumeOptions& options, const ConsumeProgressCallback& progress) {
   if (options.batch_size == 0) {
     throw UsageError("--batch-size must be at least 1");
   }
   if (options.group.empty() || options.topic.empty()) {
     throw UsageError("--group and --topic must not be empty");
   }
-  Sink sink(options, progress);
-  return sink.run();
+  ConsumeJob job(options, progress);
+  return job.run();
 }
 
 } // namespace foodpipe::pipeline
