@@ -150,6 +150,11 @@ void render_samples(std::string& out, const std::string& name, const std::string
   append_sample(out, name + "_count", labels, std::to_string(snapshot.count));
 }
 
+void render_samples(std::string& out, const std::string& name, const std::string& labels,
+                    const Sampled& series) {
+  append_sample(out, name, labels, format_value(series.value()));
+}
+
 // ---------------------------------------------------------------------------
 
 template <typename Series>
@@ -194,6 +199,23 @@ Gauge& Registry::gauge(const std::string& name, const std::string& help) {
 
 Histogram& Registry::histogram(const std::string& name, const std::string& help, std::vector<double> upper_bounds) {
   return histogram_family(name, help, {}, std::move(upper_bounds)).with({});
+}
+
+// A family of one series, made at once: it is reported from the start.
+void Registry::add_sampled(const std::string& name, const std::string& help, std::string_view type,
+                           std::function<double()> read) {
+  auto make = [read = std::move(read)] { return std::make_unique<Sampled>(read); };
+  (void)add(std::make_unique<Family<Sampled>>(name, help, type, std::vector<std::string>{}, std::move(make)))
+      .with({});
+}
+
+void Registry::counter_function(const std::string& name, const std::string& help,
+                                std::function<double()> read) {
+  add_sampled(name, help, "counter", std::move(read));
+}
+
+void Registry::gauge_function(const std::string& name, const std::string& help, std::function<double()> read) {
+  add_sampled(name, help, "gauge", std::move(read));
 }
 
 std::string Registry::render() const {

@@ -83,6 +83,18 @@ private:
 // Bucket bounds for durations in seconds, from 0.5 ms to 10 s.
 [[nodiscard]] std::vector<double> seconds_buckets();
 
+// A value read when the registry is rendered rather than kept up to date by
+// the code it describes (the process's CPU time and memory, which the kernel
+// keeps). `read` runs on the thread that renders, once per scrape.
+class Sampled {
+public:
+  explicit Sampled(std::function<double()> read) : m_read(std::move(read)) {}
+  [[nodiscard]] double value() const { return m_read(); }
+
+private:
+  std::function<double()> m_read;
+};
+
 using LabelValues = std::vector<std::string>;
 
 // One metric name with its help text, type and label names; its series are
@@ -120,6 +132,8 @@ private:
 void render_samples(std::string& out, const std::string& name, const std::string& labels, const Counter& series);
 void render_samples(std::string& out, const std::string& name, const std::string& labels, const Gauge& series);
 void render_samples(std::string& out, const std::string& name, const std::string& labels, const Histogram& series);
+void render_samples(std::string& out, const std::string& name, const std::string& labels,
+                    const Sampled& series);
 
 template <typename Series>
 class Family final : public FamilyBase {
@@ -188,12 +202,19 @@ public:
   Gauge& gauge(const std::string& name, const std::string& help);
   Histogram& histogram(const std::string& name, const std::string& help, std::vector<double> upper_bounds);
 
+  // A metric without labels whose value `read` returns at each render(): a
+  // counter (`read` must never go down, e.g. CPU seconds) or a gauge.
+  void counter_function(const std::string& name, const std::string& help, std::function<double()> read);
+  void gauge_function(const std::string& name, const std::string& help, std::function<double()> read);
+
   // Every family in registration order, in the text exposition format.
   [[nodiscard]] std::string render() const;
 
 private:
   template <typename Series>
   Family<Series>& add(std::unique_ptr<Family<Series>> family);
+  void add_sampled(const std::string& name, const std::string& help, std::string_view type,
+                   std::function<double()> read);
 
   std::vector<std::unique_ptr<FamilyBase>> m_families;
 };

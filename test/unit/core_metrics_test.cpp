@@ -41,6 +41,34 @@ TEST(MetricsTest, RendersCountersAndGaugesExactly) {
             "foodpipe_producer_in_flight 3\n");
 }
 
+TEST(MetricsTest, SampledMetricsAreReadAtEachRender) {
+  Registry registry;
+  double cpu = 0.25;
+  int reads = 0;
+  registry.counter_function("process_cpu_seconds_total", "CPU time.", [&] {
+    ++reads;
+    return cpu;
+  });
+  registry.gauge_function("process_resident_memory_bytes", "Resident memory.", [] { return 4096.0; });
+  EXPECT_EQ(reads, 0) << "nothing is read before a scrape";
+
+  const std::string tail = "# HELP process_resident_memory_bytes Resident memory.\n"
+                           "# TYPE process_resident_memory_bytes gauge\n"
+                           "process_resident_memory_bytes 4096\n";
+  EXPECT_EQ(registry.render(), "# HELP process_cpu_seconds_total CPU time.\n"
+                               "# TYPE process_cpu_seconds_total counter\n"
+                               "process_cpu_seconds_total 0.25\n" +
+                                   tail);
+  cpu = 1.5;
+  EXPECT_EQ(registry.render(), "# HELP process_cpu_seconds_total CPU time.\n"
+                               "# TYPE process_cpu_seconds_total counter\n"
+                               "process_cpu_seconds_total 1.5\n" +
+                                   tail);
+  EXPECT_EQ(reads, 2);
+  EXPECT_THROW(registry.gauge_function("process_cpu_seconds_total", "again", [] { return 0.0; }),
+               std::invalid_argument);
+}
+
 TEST(MetricsTest, AFamilyWithNoSeriesYetStillDeclaresItself) {
   Registry registry;
   (void)registry.gauge_family("foodpipe_consumer_lag", "Messages behind.", {"partition"});
