@@ -20,6 +20,13 @@ extern "C" void error_callback(rd_kafka_t* /*handle*/, int code, const char* rea
   log::debug("kafka", reason != nullptr ? reason : "", {{"error", rd_kafka_err2name(error)}});
 }
 
+// Served inside rd_kafka_poll/rd_kafka_consumer_poll, on the polling thread.
+// Returning 0 lets librdkafka free the document.
+extern "C" int statistics_callback(rd_kafka_t* /*handle*/, char* json, size_t json_len, void* opaque) {
+  static_cast<ClientEvents*>(opaque)->deliver_statistics(std::string_view(json, json_len));
+  return 0;
+}
+
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
 // librdkafka's transport errors read "localhost:9092/bootstrap: Connect to
@@ -58,6 +65,29 @@ void ClientEvents::attach(rd_kafka_conf_t* conf, void* owner) {
   m_owner = owner;
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_error_cb(conf, &error_callback);
+}
+
+void ClientEvents::attach_statistics(rd_kafka_conf_t* conf, StatisticsHandler handler) {
+  m_on_statistics = std::move(handler);
+  rd_kafka_conf_set_stats_cb(conf, &statistics_callback);
+}
+
+void ClientEvents::deliver_statistics(std::string_view json) noexcept {
+  if (!m_on_statistics) {
+    return;
+  }
+  try {
+    m_on_statistics(parse_statistics(json));
+  } catch (const std::exception& error) {
+    // Metrics are an aid: a document this version cannot read must not stop
+    // the work, nor fill the log every interval.
+    if (!m_statistics_failed) {
+      m_statistics_failed = true;
+      log::warning("kafka", "cannot use librdkafka's statistics", {{"error", error.what()}});
+    }
+  } catch (...) {
+    m_statistics_failed = true; // nothing may unwind into librdkafka
+  }
 }
 
 ClientEvents* ClientEvents::of(const rd_kafka_t* handle) noexcept {

@@ -12,6 +12,7 @@
 
 #include "kafka/error.hpp"
 #include "kafka/fwd.hpp"
+#include "kafka/statistics.hpp"
 
 namespace foodpipe::kafka {
 
@@ -26,6 +27,14 @@ public:
   void attach(rd_kafka_conf_t* conf, void* owner = nullptr);
 
   [[nodiscard]] void* owner() const noexcept { return m_owner; }
+
+  // Installs librdkafka's statistics callback on `conf` (after attach()):
+  // each document is parsed and handed to `handler`. The caller sets
+  // statistics.interval.ms (librdkafka emits nothing while it is 0).
+  void attach_statistics(rd_kafka_conf_t* conf, StatisticsHandler handler);
+  // Parses one document and calls the handler; a document that does not
+  // parse is logged once and skipped. Never throws: librdkafka calls it.
+  void deliver_statistics(std::string_view json) noexcept;
 
   // The ClientEvents attached to a handle's conf, or nullptr.
   [[nodiscard]] static ClientEvents* of(const rd_kafka_t* handle) noexcept;
@@ -68,6 +77,8 @@ private:
   int m_refusal_code = errc::none;
   std::atomic<bool> m_broker_usable{false};
   void* m_owner = nullptr;
+  StatisticsHandler m_on_statistics;
+  bool m_statistics_failed = false; // a bad document was logged already
 };
 
 // What a broker connection failure reported by librdkafka's log (facility

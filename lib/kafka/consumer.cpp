@@ -74,7 +74,8 @@ void check_owned_properties(const Properties& properties) {
 
 } // namespace
 
-Consumer::Consumer(const ClientSettings& settings, const std::string& group, RebalanceHandler& handler)
+Consumer::Consumer(const ClientSettings& settings, const std::string& group, RebalanceHandler& handler,
+                   StatisticsHandler on_statistics)
     : m_settings(settings), m_handler(handler) {
   check_owned_properties(settings.properties);
   Properties defaults{{"group.id", group}};
@@ -93,8 +94,14 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, Reb
   // 1 MB per partition by default: every fetch response then lands megabytes
   // at once, over the queue bound.
   defaults.emplace_back("max.partition.fetch.bytes", "262144");
+  if (on_statistics) {
+    defaults.emplace_back("statistics.interval.ms", std::to_string(k_statistics_interval.count()));
+  }
   ConfPtr conf = make_conf(settings, defaults);
   m_events.attach(conf.get(), this);
+  if (on_statistics) {
+    m_events.attach_statistics(conf.get(), std::move(on_statistics));
+  }
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::Callbacks::rebalance);
   m_handle = make_client(ClientKind::consumer, std::move(conf), "the consumer");
   // One queue for messages, rebalances and errors: everything arrives in poll().

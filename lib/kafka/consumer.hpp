@@ -45,6 +45,7 @@
 #include "kafka/handles.hpp"
 #include "kafka/message.hpp"
 #include "kafka/reader.hpp"
+#include "kafka/statistics.hpp"
 
 namespace foodpipe::kafka {
 
@@ -64,8 +65,10 @@ public:
   // Throws UsageError for refused properties, among them -X settings that
   // would break the contract above (auto commit, offset store, partition EOF,
   // auto.offset.reset, isolation.level), and KafkaError when the client
-  // cannot be created.
-  Consumer(const ClientSettings& settings, const std::string& group, RebalanceHandler& handler);
+  // cannot be created. on_statistics: when set, gets librdkafka's statistics
+  // every k_statistics_interval, inside poll() (kafka/statistics.hpp).
+  Consumer(const ClientSettings& settings, const std::string& group, RebalanceHandler& handler,
+           StatisticsHandler on_statistics = {});
   // Leaves the group without committing (close() is the orderly way); never throws.
   ~Consumer();
   Consumer(const Consumer&) = delete;

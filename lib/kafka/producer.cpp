@@ -11,12 +11,19 @@
 namespace foodpipe::kafka {
 
 Producer::Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery,
-                   std::optional<Headers> common_headers)
+                   std::optional<Headers> common_headers, StatisticsHandler on_statistics)
     : m_settings(settings),
       m_on_delivery(std::move(on_delivery)),
       m_common_headers(common_headers ? common_headers->release() : nullptr) {
-  ConfPtr conf = make_conf(settings, defaults);
+  Properties all_defaults = defaults;
+  if (on_statistics) {
+    all_defaults.emplace_back("statistics.interval.ms", std::to_string(k_statistics_interval.count()));
+  }
+  ConfPtr conf = make_conf(settings, all_defaults);
   m_events.attach(conf.get(), this);
+  if (on_statistics) {
+    m_events.attach_statistics(conf.get(), std::move(on_statistics));
+  }
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::delivery_trampoline);
   m_handle = make_client(ClientKind::producer, std::move(conf), "the producer");
 }

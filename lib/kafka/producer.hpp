@@ -30,6 +30,7 @@
 #include "kafka/config.hpp"
 #include "kafka/handles.hpp"
 #include "kafka/message.hpp"
+#include "kafka/statistics.hpp"
 
 namespace foodpipe::kafka {
 
@@ -48,10 +49,11 @@ public:
 
   // defaults: the caller's properties (acks, idempotence, ...) applied before
   // the user's -X ones. common_headers: headers that every message carries;
-  // produce() then takes none of its own. Throws UsageError for refused
-  // properties.
+  // produce() then takes none of its own. on_statistics: when set, gets
+  // librdkafka's statistics every k_statistics_interval (kafka/statistics.hpp).
+  // Throws UsageError for refused properties.
   Producer(const ClientSettings& settings, const Properties& defaults, DeliveryHandler on_delivery,
-           std::optional<Headers> common_headers = std::nullopt);
+           std::optional<Headers> common_headers = std::nullopt, StatisticsHandler on_statistics = {});
   // Destroys the handle without flushing (close() is the orderly way).
   ~Producer();
   Producer(const Producer&) = delete;
