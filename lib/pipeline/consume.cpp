@@ -465,7 +465,7 @@ void ConsumeJob::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
   m_held.clear();
   m_partitions.clear();
   if (m_options.metrics != nullptr) {
-    m_options.metrics->set_lag({});
+    m_options.metrics->set_lag(m_options.topic, m_options.group, {});
   }
 }
 
@@ -909,7 +909,7 @@ void ConsumeJob::report_progress(bool force) {
     progress.lag = lag;
   }
   if (auto* metrics = m_options.metrics) {
-    metrics->set_lag(lag_by_partition);
+    metrics->set_lag(m_options.topic, m_options.group, lag_by_partition);
     metrics->waiting_for_database.set(m_waiting_for_db ? 1 : 0);
   }
   if (m_progress) {
@@ -930,7 +930,13 @@ ConsumeReport ConsumeJob::run() {
   }
 
   m_dlq = std::make_unique<DeadLetterPublisher>(m_options.kafka, m_options.topic, m_options.group);
-  m_consumer = std::make_unique<kafka::Consumer>(m_options.kafka, m_options.group, *this);
+  // librdkafka's statistics only when someone can scrape them.
+  kafka::StatisticsHandler on_statistics;
+  if (auto* metrics = m_options.metrics) {
+    on_statistics = [metrics](const kafka::Statistics& statistics) { metrics->update(statistics); };
+  }
+  m_consumer =
+      std::make_unique<kafka::Consumer>(m_options.kafka, m_options.group, *this, std::move(on_statistics));
   if (m_options.until_end) {
     record_log_end();
   }

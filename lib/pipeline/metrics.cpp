@@ -1,8 +1,46 @@
 #include "pipeline/metrics.hpp"
 
+#include <set>
 #include <string>
 
 namespace foodpipe::pipeline {
+
+namespace {
+
+// Drops the series of brokers the statistics no longer list (e.g. one taken
+// out of the cluster).
+void keep_only(metrics::Family<metrics::Gauge>& family, const std::set<std::string>& brokers) {
+  family.remove_if(
+      [&brokers](const metrics::LabelValues& values) { return brokers.count(values.at(0)) == 0; });
+}
+
+} // namespace
+
+BrokerMetrics::BrokerMetrics(metrics::Registry& registry)
+    : rtt_avg(registry.gauge_family("foodpipe_kafka_broker_rtt_avg_seconds",
+                                    "Mean round-trip time of requests to the broker over librdkafka's last "
+                                    "statistics interval.",
+                                    {"broker"})),
+      rtt_p99(registry.gauge_family("foodpipe_kafka_broker_rtt_p99_seconds",
+                                    "99th percentile round-trip time of requests to the broker over "
+                                    "librdkafka's last statistics interval.",
+                                    {"broker"})) {}
+
+void BrokerMetrics::update(const kafka::Statistics& statistics) {
+  std::set<std::string> listed;
+  for (const auto& broker : statistics.brokers) {
+    const auto id = std::to_string(broker.id);
+    listed.insert(id);
+    if (broker.rtt_avg_seconds) {
+      rtt_avg.with({id}).set(*broker.rtt_avg_seconds);
+    }
+    if (broker.rtt_p99_seconds) {
+      rtt_p99.with({id}).set(*broker.rtt_p99_seconds);
+    }
+  }
+  keep_only(rtt_avg, listed);
+  keep_only(rtt_p99, listed);
+}
 
 // Commit and delivery times both span ~1 ms (a small batch, linger.ms) to
 // seconds (a slow database, a broker failover).
@@ -18,7 +56,18 @@ ProducerMetrics::ProducerMetrics(metrics::Registry& registry)
                                "Messages handed to the producer that have no delivery report yet.")),
       delivery_latency(registry.histogram("foodpipe_producer_delivery_latency_seconds",
                                           "Time from enqueue to the delivery report of delivered messages.",
-                                          metrics::seconds_buckets())) {}
+                                          metrics::seconds_buckets())),
+      brokers(registry),
+      queue_messages(registry.gauge("foodpipe_kafka_producer_queue_messages",
+                                    "Messages in librdkafka's producer queues (no delivery report yet).")),
+      queue_bytes(registry.gauge("foodpipe_kafka_producer_queue_bytes",
+                                 "Bytes of the messages in librdkafka's producer queues.")) {}
+
+void ProducerMetrics::update(const kafka::Statistics& statistics) {
+  brokers.update(statistics);
+  queue_messages.set(static_cast<double>(statistics.producer_queue_messages));
+  queue_bytes.set(static_cast<double>(statistics.producer_queue_bytes));
+}
 
 ConsumerMetrics::ConsumerMetrics(metrics::Registry& registry)
     : messages(registry.counter_family(
@@ -50,9 +99,14 @@ ConsumerMetrics::ConsumerMetrics(metrics::Registry& registry)
       lag(registry.gauge_family("foodpipe_consumer_lag",
                                 "Messages between the offset stored in the database and the log end, per assigned "
                                 "partition.",
-                                {"partition"})),
+                                {"topic", "group", "partition"})),
       waiting_for_database(registry.gauge("foodpipe_consumer_waiting_for_database",
-                                          "1 while consumption is paused until the database is back, else 0.")) {}
+                                          "1 while consumption is paused until the database is back, else 0.")),
+      brokers(registry),
+      fetch_queue_messages(registry.gauge("foodpipe_kafka_consumer_fetch_queue_messages",
+                                          "Messages fetched from the brokers and not taken by the consumer yet.")),
+      fetch_queue_bytes(registry.gauge("foodpipe_kafka_consumer_fetch_queue_bytes",
+                                       "Bytes of the messages fetched and not taken by the consumer yet.")) {}
 
 void ConsumerMetrics::count_batch(std::uint64_t applied_count, std::uint64_t duplicate_count,
                                   std::uint64_t dead_letter_count) {
@@ -62,13 +116,21 @@ void ConsumerMetrics::count_batch(std::uint64_t applied_count, std::uint64_t dup
   dead_letters.inc(dead_letter_count);
 }
 
-void ConsumerMetrics::set_lag(const std::map<std::int32_t, std::int64_t>& partitions) {
-  lag.remove_if([&partitions](const metrics::LabelValues& values) {
-    return partitions.count(static_cast<std::int32_t>(std::stoi(values.at(0)))) == 0;
+void ConsumerMetrics::set_lag(const std::string& topic, const std::string& group,
+                              const std::map<std::int32_t, std::int64_t>& partitions) {
+  lag.remove_if([&](const metrics::LabelValues& values) {
+    return values.at(0) != topic || values.at(1) != group ||
+           partitions.count(static_cast<std::int32_t>(std::stoi(values.at(2)))) == 0;
   });
   for (const auto& [partition, behind] : partitions) {
-    lag.with({std::to_string(partition)}).set(static_cast<double>(behind));
+    lag.with({topic, group, std::to_string(partition)}).set(static_cast<double>(behind));
   }
+}
+
+void ConsumerMetrics::update(const kafka::Statistics& statistics) {
+  brokers.update(statistics);
+  fetch_queue_messages.set(static_cast<double>(statistics.fetch_queue_messages));
+  fetch_queue_bytes.set(static_cast<double>(statistics.fetch_queue_bytes));
 }
 
 } // namespace foodpipe::pipeline

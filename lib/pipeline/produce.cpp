@@ -215,7 +215,12 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   };
   kafka::Headers headers(3);
   headers.add("schema-version", k_schema_version).add("content-type", k_content_type).add("run-id", report.run_id);
-  kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery, std::move(headers));
+  kafka::StatisticsHandler on_statistics; // librdkafka's statistics only when someone can scrape them
+  if (metrics != nullptr) {
+    on_statistics = [metrics](const kafka::Statistics& statistics) { metrics->update(statistics); };
+  }
+  kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery, std::move(headers),
+                           std::move(on_statistics));
 
   const auto start = Clock::now();
   const domain::RateSchedule schedule(options.rate, start);
