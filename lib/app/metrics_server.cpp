@@ -1,13 +1,17 @@
 #include "app/metrics_server.hpp"
 
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app/number.hpp"
@@ -28,8 +32,63 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr auto k_idle_timeout = std::chrono::seconds(10);
+// Each connection holds a file descriptor, and the process shares its limit
+// (often 1024) with librdkafka and libpq: a scraper needs one or two
+// connections, so a few dozen is plenty, and idle ones go quickly. Without
+// both, ~1,100 idle connections used up the descriptors.
+constexpr std::size_t k_max_connections = 32;
+// To receive a whole request (also the next one on a kept-alive connection),
+// and to send the answer to a slow reader.
+constexpr auto k_request_timeout = std::chrono::seconds(3);
+constexpr auto k_write_timeout = std::chrono::seconds(10);
+// After a failed accept (e.g. EMFILE: no descriptor left), wait before the
+// next one: the error would repeat at once, in a tight loop.
+constexpr auto k_accept_retry = std::chrono::milliseconds(200);
+constexpr auto k_warning_interval = std::chrono::seconds(10);
 constexpr std::string_view k_path = "/metrics";
+
+// A warning that may happen thousands of times a second (one per refused or
+// failed connection) is logged at most once per k_warning_interval, with how
+// many times it happened since the last line.
+class ThrottledWarning {
+public:
+  explicit ThrottledWarning(std::string message) : m_message(std::move(message)) {}
+
+  void happened(const std::string& detail_key, const std::string& detail) {
+    ++m_count;
+    const auto now = std::chrono::steady_clock::now();
+    if (m_logged && now - m_last < k_warning_interval) {
+      return;
+    }
+    log::warning("metrics", m_message, {{detail_key, detail}, {"times", std::to_string(m_count)}});
+    m_logged = true;
+    m_last = now;
+    m_count = 0;
+  }
+
+private:
+  std::string m_message;
+  bool m_logged = false;
+  std::chrono::steady_clock::time_point m_last;
+  std::uint64_t m_count = 0;
+};
+
+// The open connections, counted on the server's one thread. A session holds a
+// Slot for its lifetime.
+struct ConnectionCount {
+  std::size_t open = 0;
+
+  class Slot {
+  public:
+    explicit Slot(ConnectionCount& count) : m_count(&count) { ++m_count->open; }
+    ~Slot() { --m_count->open; }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+  private:
+    ConnectionCount* m_count;
+  };
+};
 
 // The answer to one request. Beast has parsed it; this only routes.
 http::response<http::string_body> respond(const http::request<http::string_body>& request,
@@ -71,12 +130,12 @@ http::response<http::string_body> respond(const http::request<http::string_body>
 // One connection: read a request, answer, repeat while the client keeps it alive.
 class Session : public std::enable_shared_from_this<Session> {
 public:
-  Session(tcp::socket socket, std::function<std::string()> render)
-      : m_stream(std::move(socket)), m_render(std::move(render)) {}
+  Session(tcp::socket socket, const std::function<std::string()>& render, ConnectionCount& count)
+      : m_slot(count), m_stream(std::move(socket)), m_render(render) {}
 
   void read() {
     m_request = {};
-    m_stream.expires_after(k_idle_timeout);
+    m_stream.expires_after(k_request_timeout);
     http::async_read(m_stream, m_buffer, m_request,
                      [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
   }
@@ -93,6 +152,7 @@ private:
       return;
     }
     m_response = respond(m_request, m_render);
+    m_stream.expires_after(k_write_timeout);
     http::async_write(m_stream, m_response,
                       [self = shared_from_this()](beast::error_code write_error, std::size_t) {
                         if (write_error) {
@@ -111,8 +171,9 @@ private:
     m_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  ConnectionCount::Slot m_slot;
   beast::tcp_stream m_stream;
-  std::function<std::string()> m_render;
+  const std::function<std::string()>& m_render; // the server's, which outlives its sessions
   beast::flat_buffer m_buffer;
   http::request<http::string_body> m_request;
   http::response<http::string_body> m_response;
@@ -153,27 +214,100 @@ double process_start_time_seconds() {
   return boot_time + std::stod(field) / static_cast<double>(ticks);
 }
 
+constexpr double k_unknown = std::numeric_limits<double>::quiet_NaN();
+
+// User and system CPU time of the whole process (every thread, librdkafka's
+// included), in seconds.
+double process_cpu_seconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) {
+    return k_unknown;
+  }
+  const auto seconds = [](const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Resident set size in bytes: the second field of /proc/self/statm, in pages.
+double process_resident_memory_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double size_pages = 0;
+  double resident_pages = 0;
+  const long page = sysconf(_SC_PAGESIZE);
+  if (!(statm >> size_pages >> resident_pages) || page <= 0) {
+    return k_unknown;
+  }
+  return resident_pages * static_cast<double>(page);
+}
+
+// Open file descriptors (the entries of /proc/self/fd, counting the one that
+// lists them): what the connection limit protects.
+double process_open_fds() {
+  std::error_code error;
+  std::filesystem::directory_iterator entries("/proc/self/fd", error);
+  if (error) {
+    return k_unknown;
+  }
+  double count = 0;
+  for (auto it = std::filesystem::begin(entries); it != std::filesystem::end(entries); it.increment(error)) {
+    if (error) {
+      return k_unknown;
+    }
+    ++count;
+  }
+  return count;
+}
+
+// The soft limit on open file descriptors (RLIMIT_NOFILE).
+double process_max_fds() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return k_unknown;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<double>::infinity()
+                                         : static_cast<double>(limit.rlim_cur);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------
 
 struct MetricsServer::Impl {
+  // Declared before io: sessions destroyed with the io_context give their
+  // slots back to it.
+  ConnectionCount connections;
+  std::function<std::string()> render;
   net::io_context io{1};
   tcp::acceptor acceptor{io};
-  std::function<std::string()> render;
+  net::steady_timer accept_retry{io};
+  ThrottledWarning accept_failed{"cannot accept a metrics connection; retrying"};
+  ThrottledWarning over_limit{"too many open metrics connections; closing new ones at once"};
   std::thread thread;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code error, tcp::socket socket) {
+      if (error == net::error::operation_aborted || !acceptor.is_open()) {
+        return;
+      }
       if (error) {
-        if (error != net::error::operation_aborted) {
-          log::warning("metrics", "accept failed", {{"error", error.message()}});
-        }
-        if (!acceptor.is_open()) {
-          return;
-        }
+        accept_failed.happened("error", error.message());
+        accept_retry.expires_after(k_accept_retry);
+        accept_retry.async_wait([this](beast::error_code wait_error) {
+          if (!wait_error) {
+            accept();
+          }
+        });
+        return;
+      }
+      if (connections.open >= k_max_connections) {
+        // Accepted only to be closed: left in the listen queue it would be
+        // served later, after the idle ones, and a scraper would wait.
+        beast::error_code ignored;
+        socket.close(ignored);
+        over_limit.happened("limit", std::to_string(k_max_connections));
       } else {
-        std::make_shared<Session>(std::move(socket), render)->read();
+        std::make_shared<Session>(std::move(socket), render, connections)->read();
       }
       accept();
     });
@@ -275,6 +409,14 @@ MetricsEndpoint::MetricsEndpoint(const Context& context, const po::variables_map
       .set(1);
   m_registry.gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.")
       .set(process_start_time_seconds());
+  // The names and meanings of Prometheus' own clients, so that dashboards
+  // made for other processes work; read from the kernel at each scrape.
+  m_registry.counter_function("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                              process_cpu_seconds);
+  m_registry.gauge_function("process_resident_memory_bytes", "Resident memory size in bytes.",
+                            process_resident_memory_bytes);
+  m_registry.gauge_function("process_open_fds", "Number of open file descriptors.", process_open_fds);
+  m_registry.gauge_function("process_max_fds", "Maximum number of open file descriptors.", process_max_fds);
 }
 
 MetricsEndpoint::~MetricsEndpoint() = default;

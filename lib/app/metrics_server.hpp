@@ -22,8 +22,11 @@ namespace foodpipe::app {
 namespace po = boost::program_options;
 
 // Serves `render()` at GET (and HEAD) /metrics; any other path is 404, any
-// other method on /metrics is 405. Connections may be kept alive; an idle or
-// slow one is dropped after 10 s.
+// other method on /metrics is 405. Connections may be kept alive; one that
+// has not sent a whole request within 3 s (idle, or slow) is closed, and at
+// most 32 are open at once: a connection over the limit is closed as soon as
+// it is accepted. A failed accept (no file descriptor left) is retried after
+// a pause, and these events are logged at most once per 10 s.
 class MetricsServer {
 public:
   // Binds and listens at once (port 0: any free port; see port()), so a port
@@ -50,8 +53,9 @@ private:
 void add_metrics_options(po::options_description& desc);
 
 // What produce and consume share: a registry holding the process metrics
-// (foodpipe_build_info, process_start_time_seconds) and, when --metrics-port
-// was given, the server for it.
+// (foodpipe_build_info, process_start_time_seconds, process_cpu_seconds_total,
+// process_resident_memory_bytes, process_open_fds, process_max_fds) and, when
+// --metrics-port was given, the server for it.
 //
 //   MetricsEndpoint endpoint(context, vm);
 //   std::optional<pipeline::ProducerMetrics> metrics;
