@@ -5,11 +5,22 @@
 // use is an error before any work).
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -203,6 +214,14 @@ void expect_well_formed_histogram(const Exposition& e, const std::string& name) 
 
 void expect_process_metrics(const Exposition& e) {
   EXPECT_EQ(e.with_prefix("foodpipe_build_info{version=\"").size(), 1U);
+  EXPECT_EQ(e.types.at("process_cpu_seconds_total"), "counter");
+  EXPECT_GT(e.at("process_cpu_seconds_total"), 0);
+  EXPECT_LT(e.at("process_cpu_seconds_total"), 3600);
+  EXPECT_EQ(e.types.at("process_resident_memory_bytes"), "gauge");
+  EXPECT_GT(e.at("process_resident_memory_bytes"), 1 << 20) << "a foodpipe with librdkafka holds megabytes";
+  EXPECT_LT(e.at("process_resident_memory_bytes"), 4.0 * (1 << 30));
+  EXPECT_GE(e.at("process_open_fds"), 3);
+  EXPECT_LE(e.at("process_open_fds"), e.at("process_max_fds"));
   const auto now = static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count());
@@ -216,7 +235,8 @@ TEST(Metrics, ProducerCountersEqualTheSummary) {
   // 1000 orders at 250/s: four seconds to scrape while it runs, then it
   // lingers so the final values can be read before it exits.
   test::BackgroundFoodpipe produce({"produce", "--topic", topic, "--rate", "250", "--count", "1000", "--seed", "9",
-                                    "--json", "--quiet", "--metrics-port", "0", "--metrics-linger", "60"});
+                                    "--json", "--quiet", "--metrics-port", "0", "--metrics-linger", "60", "-X",
+                                    "statistics.interval.ms=500"});
   const auto port = wait_for_port(produce);
   ASSERT_NE(port, 0);
 
@@ -270,6 +290,17 @@ TEST(Metrics, ProducerCountersEqualTheSummary) {
   EXPECT_NEAR(mean_s * 1000.0, summary["latency_ms"]["avg"].GetDouble(), 0.01);
   EXPECT_EQ(e.types.at("foodpipe_producer_in_flight"), "gauge");
   EXPECT_EQ(e.at("foodpipe_producer_in_flight"), 0);
+  // librdkafka's statistics, every 0.5 s for four seconds: the one broker's
+  // round-trip time, and its queue (which cannot have held more than was sent).
+  EXPECT_EQ(e.types.at("foodpipe_kafka_producer_queue_messages"), "gauge");
+  EXPECT_LE(e.at("foodpipe_kafka_producer_queue_messages"), 1000);
+  EXPECT_GE(e.at("foodpipe_kafka_producer_queue_bytes"), 0);
+  EXPECT_EQ(e.with_prefix("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"").size(), 1U);
+  EXPECT_GT(e.at("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"1\"}"), 0);
+  EXPECT_LT(e.at("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"1\"}"), 10);
+  EXPECT_GE(e.at("foodpipe_kafka_broker_rtt_p99_seconds{broker=\"1\"}"),
+            e.at("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"1\"}") / 2)
+      << "p99 comes from a histogram of coarse buckets, the mean is exact";
   expect_process_metrics(e);
 }
 
@@ -366,7 +397,9 @@ TEST_F(ConsumerMetrics, CountersLagAndCommitTimesEqualTheSummary) {
     if (caught_up) {
       EXPECT_EQ(e.types.at("foodpipe_consumer_lag"), "gauge");
       for (const auto* partition : {"0", "1", "2"}) {
-        EXPECT_TRUE(e.has(std::string("foodpipe_consumer_lag{partition=\"") + partition + "\"}")) << partition;
+        const auto key = "foodpipe_consumer_lag{topic=\"" + m_topic + "\",group=\"" + m_group +
+                         "\",partition=\"" + partition + "\"}";
+        EXPECT_TRUE(e.has(key)) << key;
       }
       EXPECT_EQ(e.at("foodpipe_consumer_waiting_for_database"), 0);
     }
@@ -437,6 +470,192 @@ TEST_F(ConsumerMetrics, OffsetsRemovedByRetentionAreCounted) {
   EXPECT_EQ(e.count("foodpipe_consumer_skipped_offsets_total"), unread);
   EXPECT_EQ(e.count("foodpipe_consumer_dead_letters_truncated_total"),
             summary["dead_letters_truncated"].GetUint64());
+}
+
+// Many idle TCP connections to the metrics port while consume works: they
+// used to hold a file descriptor each until the process, which shares its
+// limit with librdkafka and libpq, had none left, and accept() then failed in
+// a tight loop with a warning each time. Now at most 32 are kept, and only
+// for 3 s without a request.
+
+// The open file descriptors of a process, from /proc/<pid>/fd.
+int open_fds(int pid) {
+  std::error_code error;
+  int count = 0;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", error), end;
+       !error && it != end; it.increment(error)) {
+    ++count;
+  }
+  return count;
+}
+
+// Sets the soft limit on open files; returns the one before.
+rlim_t set_open_file_limit(rlim_t wanted) {
+  rlimit limit{};
+  EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const auto before = limit.rlim_cur;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &limit), 0) << std::strerror(errno);
+  return before;
+}
+
+// A TCP connection to 127.0.0.1:port that sends nothing; -1 (with a test
+// failure) when it cannot be made within 5 s.
+int idle_connection(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ADD_FAILURE() << "socket: " << std::strerror(errno);
+    return -1;
+  }
+  timeval timeout{5, 0}; // connect() gives up after SO_SNDTIMEO
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ADD_FAILURE() << "connect: " << std::strerror(errno);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// How many of `fds` the other end has closed (readable with EOF or an error).
+std::size_t closed_by_peer(const std::vector<int>& fds) {
+  std::vector<pollfd> polled;
+  for (const int fd : fds) {
+    polled.push_back({fd, POLLIN | POLLRDHUP, 0});
+  }
+  poll(polled.data(), polled.size(), 0);
+  std::size_t closed = 0;
+  for (const auto& entry : polled) {
+    closed += (entry.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0 ? 1U : 0U;
+  }
+  return closed;
+}
+
+std::size_t count_lines(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end;
+    count += text.substr(start, end - start).find(part) != std::string::npos ? 1U : 0U;
+    start = end + 1;
+  }
+  return count;
+}
+
+TEST_F(ConsumerMetrics, ThousandIdleConnectionsNeitherExhaustDescriptorsNorStopTheWork) {
+  constexpr int k_orders = 3000;
+  constexpr int k_connections = 1100;
+  // The usual default limit, which 1,100 connections exceed; the children
+  // inherit it, the test takes its own back for its side of the connections.
+  const auto own_limit = set_open_file_limit(1024);
+  test::BackgroundFoodpipe consume({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                    "--max-messages", std::to_string(k_orders), "--json", "--quiet",
+                                    "--metrics-port", "0", "--metrics-linger", "60", "-X",
+                                    "statistics.interval.ms=1000"});
+  // 3000 orders at 200/s: fifteen seconds of work during which the connections come.
+  test::BackgroundFoodpipe produce({"produce", "--topic", m_topic, "--rate", "200", "--count",
+                                    std::to_string(k_orders), "--seed", "13", "--json", "--quiet"});
+  set_open_file_limit(own_limit);
+  const auto port = wait_for_port(consume);
+  ASSERT_NE(port, 0);
+  // The descriptors of a consumer at work: in the group, writing batches.
+  bool working = false;
+  const auto start_deadline = std::chrono::steady_clock::now() + 60s;
+  while (!working && std::chrono::steady_clock::now() < start_deadline && !died(consume)) {
+    const auto e = scrape(port);
+    EXPECT_EQ(e.at("process_max_fds"), 1024);
+    working = e.at("foodpipe_consumer_batches_total") > 0;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(working) << consume.stderr_so_far();
+  const int fds_before = open_fds(consume.pid());
+  ASSERT_GT(fds_before, 0);
+
+  std::vector<int> connections;
+  int most_fds = 0;
+  for (int i = 0; i < k_connections; ++i) {
+    const int fd = idle_connection(port);
+    if (fd < 0) {
+      break;
+    }
+    connections.push_back(fd);
+    if (i % 50 == 0) {
+      most_fds = std::max(most_fds, open_fds(consume.pid()));
+    }
+  }
+  EXPECT_EQ(connections.size(), static_cast<std::size_t>(k_connections));
+
+  // The server closes its side of every one, the client's side staying open:
+  // those over the limit at once, the others once idle for 3 s.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (closed_by_peer(connections) < connections.size() && std::chrono::steady_clock::now() < deadline) {
+    most_fds = std::max(most_fds, open_fds(consume.pid()));
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(closed_by_peer(connections), connections.size()) << "the server must close idle connections";
+  // 32 connections and the listener over what the pipeline holds, and a
+  // little room for librdkafka's own connections coming and going.
+  EXPECT_LE(most_fds, fds_before + 32 + 8) << "before: " << fds_before;
+
+  // Scrapes work again while the idle connections are still open on this
+  // side, and show the lag with its topic and group while the partitions are
+  // assigned, and librdkafka's round-trip time once its statistics came.
+  const auto labels =
+      "foodpipe_consumer_lag{topic=\"" + m_topic + "\",group=\"" + m_group + "\",partition=\"";
+  bool seen = false;
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (!seen && std::chrono::steady_clock::now() < until) {
+    const auto e = scrape(port);
+    seen = e.with_prefix(labels).size() == 3 && e.has("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"1\"}");
+    if (seen) {
+      EXPECT_EQ(e.types.at("foodpipe_consumer_lag"), "gauge");
+      EXPECT_EQ(e.with_prefix("foodpipe_consumer_lag{").size(), 3U) << "no lag without topic and group";
+      EXPECT_EQ(e.types.at("foodpipe_kafka_broker_rtt_avg_seconds"), "gauge");
+      EXPECT_GT(e.at("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"1\"}"), 0);
+      EXPECT_TRUE(e.has("foodpipe_kafka_broker_rtt_p99_seconds{broker=\"1\"}"));
+      EXPECT_EQ(e.types.at("foodpipe_kafka_consumer_fetch_queue_messages"), "gauge");
+      EXPECT_GE(e.at("foodpipe_kafka_consumer_fetch_queue_messages"), 0);
+      expect_process_metrics(e);
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(seen) << "expected lag labelled with topic and group on 3 partitions, and a round-trip time";
+  for (const int fd : connections) {
+    close(fd);
+  }
+
+  const auto produced = produce.wait(120);
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_EQ(parse_json(produced.out)["delivered"].GetUint64(), static_cast<std::uint64_t>(k_orders));
+  wait_for_log(consume, "(still serving metrics)", 120s);
+
+  // After the work, the group left: the last round-trip time stays.
+  const auto e = scrape(port);
+  EXPECT_TRUE(e.with_prefix("foodpipe_consumer_lag{").empty());
+  EXPECT_GT(e.at("foodpipe_kafka_broker_rtt_avg_seconds{broker=\"1\"}"), 0);
+  expect_process_metrics(e);
+  EXPECT_EQ(e.at("process_max_fds"), 1024);
+  EXPECT_LE(e.at("process_open_fds"), fds_before + 8);
+
+  consume.signal(SIGTERM);
+  const auto result = consume.wait(60);
+  ASSERT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_EQ(summary["consumed"].GetUint64(), static_cast<std::uint64_t>(k_orders));
+  EXPECT_EQ(summary["applied"].GetUint64(), static_cast<std::uint64_t>(k_orders));
+  EXPECT_EQ(test::query_value(m_db.conninfo(), "SELECT count(*) FROM orders"), std::to_string(k_orders));
+
+  // The limit was met and said so, without a line per connection; accept()
+  // never failed.
+  EXPECT_GE(count_lines(result.err, "too many open metrics connections"), 1U) << result.err;
+  EXPECT_LE(count_lines(result.err, "too many open metrics connections"), 4U) << result.err;
+  EXPECT_EQ(count_lines(result.err, "cannot accept"), 0U) << result.err;
+  EXPECT_LE(test::problem_lines(result.err).size(), 4U) << result.err;
 }
 
 } // namespace

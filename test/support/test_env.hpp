@@ -77,6 +77,8 @@ public:
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
   void signal(int signal_number) const;
+  // The process id (-1 once wait() has reaped it), e.g. to read /proc/<pid>.
+  [[nodiscard]] int pid() const noexcept { return m_pid; }
   // Waits for the exit (at most `timeout_s`, then SIGKILL) and returns status and output.
   CommandResult wait(int timeout_s = 120);
   // What it has written so far.
