@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "core/backoff.hpp"
@@ -1016,11 +1017,9 @@ std::uint64_t ConsumeReport::dead_letters() const {
 }
 
 ConsumeReport run_consume(const ConsumeOptions& options, const ConsumeProgressCallback& progress) {
-  if (options.batch_size == 0) {
-    throw UsageError("--batch-size must be at least 1");
-  }
-  if (options.group.empty() || options.topic.empty()) {
-    throw UsageError("--group and --topic must not be empty");
+  // The command checked its flags; these are the job's own preconditions.
+  if (options.batch_size == 0 || options.group.empty() || options.topic.empty()) {
+    throw std::invalid_argument("run_consume: batch_size, group and topic must not be 0 or empty");
   }
   ConsumeJob job(options, progress);
   return job.run();

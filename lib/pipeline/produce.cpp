@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "core/buffer_pool.hpp"
@@ -135,11 +136,9 @@ private:
 } // namespace
 
 ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress) {
-  if (options.rate < 0) {
-    throw UsageError("--rate must be 0 (as fast as possible) or a positive number of orders per second");
-  }
-  if (options.partitions < 1) {
-    throw UsageError("--partitions must be at least 1");
+  // The command checked its flags; these are the job's own preconditions.
+  if (options.rate < 0 || options.partitions < 1 || options.topic.empty()) {
+    throw std::invalid_argument("run_produce: rate < 0, partitions < 1 or an empty topic");
   }
 
   ProduceReport report;

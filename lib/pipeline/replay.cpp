@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <memory>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -240,14 +241,9 @@ std::optional<std::int64_t> parse_replay_time(const std::string& text, std::chro
 }
 
 ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress) {
-  if (options.topic.empty()) {
-    throw UsageError("--topic must not be empty");
-  }
-  if (options.to_topic && options.to_topic->empty()) {
-    throw UsageError("--to-topic must not be empty");
-  }
-  if (options.batch_size == 0) {
-    throw UsageError("--batch-size must be at least 1");
+  // The command checked its flags; these are the job's own preconditions.
+  if (options.topic.empty() || (options.to_topic && options.to_topic->empty()) || options.batch_size == 0) {
+    throw std::invalid_argument("run_replay: an empty topic or to_topic, or batch_size 0");
   }
   const auto started = Clock::now();
   ReplayReport report;

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "core/defaults.hpp"
 #include "kafka/config.hpp"
 
 namespace foodpipe::pipeline {
@@ -65,18 +66,18 @@ struct ReplayEnd {
 struct ReplayOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
-  std::string topic = "food-orders";
+  std::string topic{defaults::k_topic};
   std::vector<std::int32_t> partitions; // empty: all of the topic's
   ReplayStart start;
   ReplayEnd end;
   std::optional<std::string> to_topic;  // nullopt: into the database
   std::optional<std::string> reason;    // keep only messages with this reason-code header
   bool dry_run = false;
-  std::size_t batch_size = 5000;
-  std::size_t max_message_bytes = 256 * 1024; // as consume's
+  std::size_t batch_size = defaults::k_batch_size;
+  std::size_t max_message_bytes = defaults::k_max_message_bytes; // as consume's
   // Recorded in dead_letters.consumer_group for what the replay dead-letters.
   std::string dead_letter_group = "foodpipe-replay";
-  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds timeout{defaults::k_connect_timeout};
 };
 
 struct ReplayRange {
@@ -133,9 +134,10 @@ struct ReplayProgress {
 
 using ReplayProgressCallback = std::function<void(const ReplayProgress&)>;
 
-// Runs the replay (or, with dry_run, only works out the ranges). Throws
-// UsageError for impossible options (an unknown partition, a start after the
-// end), KafkaError and DbError when a service fails. Each gone range is logged
+// Runs the replay (or, with dry_run, only works out the ranges). Expects a
+// topic, a to_topic (when given) and batch_size >= 1 (std::invalid_argument
+// otherwise: the command checks its flags before). Throws UsageError for a
+// partition the topic does not have, KafkaError and DbError when a service fails. Each gone range is logged
 // as one warning line when found.
 [[nodiscard]] ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress = {});
 

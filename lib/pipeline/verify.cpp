@@ -1,6 +1,7 @@
 #include "pipeline/verify.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/signals.hpp"
@@ -28,8 +29,9 @@ std::uint64_t VerifyReport::skipped_offsets() const noexcept {
 }
 
 VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallback& progress) {
+  // The command checked its flags; this is the job's own precondition.
   if (options.topic.empty() || options.group.empty()) {
-    throw UsageError("--topic and --group must not be empty");
+    throw std::invalid_argument("run_verify: an empty topic or group");
   }
   const auto started = Clock::now();
   VerifyReport report;
