@@ -675,8 +675,12 @@ void ConsumeJob::resume_after_out_of_range(std::int32_t partition, PartitionStat
   note_offset_moved();
 }
 
+// The clock is read only for a pending batch, as before the rule moved out.
 bool ConsumeJob::batch_due() const {
-  return pipeline::batch_due(pending(), m_batch.size(), m_options.batch_size,
+  if (!pending()) {
+    return false;
+  }
+  return pipeline::batch_due(true, m_batch.size(), m_options.batch_size,
                              remaining(m_options.max_messages, m_report.consumed), Clock::now() - m_batch_started,
                              m_options.batch_time);
 }
@@ -972,7 +976,9 @@ ConsumeReport ConsumeJob::run() {
       message = std::move(m_held.front());
       m_held.pop_front();
     } else {
-      message = m_consumer->poll(poll_wait(pending(), Clock::now() - m_batch_started, m_options.batch_time));
+      const bool waiting_batch = pending();
+      const auto age = waiting_batch ? Clock::now() - m_batch_started : Clock::duration::zero();
+      message = m_consumer->poll(poll_wait(waiting_batch, age, m_options.batch_time));
     }
     if (message) {
       handle(std::move(message));
