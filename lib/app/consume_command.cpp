@@ -13,6 +13,7 @@
 #include "app/number.hpp"
 #include "app/progress.hpp"
 #include "app/settings.hpp"
+#include "core/defaults.hpp"
 #include "core/log.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/consume.hpp"
@@ -166,18 +167,23 @@ Command make_consume_command() {
   command.options = [](po::options_description& desc, po::positional_options_description&) {
     // clang-format off
     desc.add_options()
-      ("group", po::value<std::string>()->default_value("order-processors")->value_name("G"), "consumer group")
-      ("topic", po::value<std::string>()->default_value("food-orders")->value_name("T"), "topic to consume")
+      ("group", po::value<std::string>()->default_value(std::string(defaults::k_group))->value_name("G"),
+         "consumer group")
+      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("T"),
+         "topic to consume")
       ("from", po::value<std::string>()->default_value("earliest")->value_name("WHERE"),
          "earliest or latest: where a partition with no stored offset starts")
-      ("batch-size", po::value<std::string>()->default_value("5000")->value_name("N"), "messages per transaction at most")
+      ("batch-size",
+         po::value<std::string>()->default_value(std::to_string(defaults::k_batch_size))->value_name("N"),
+         "messages per transaction at most")
       ("batch-ms", po::value<std::string>()->default_value("50")->value_name("MS"), "close a batch after this long")
-      ("max-message-bytes", po::value<std::string>()->default_value("262144")->value_name("B"),
+      ("max-message-bytes",
+         po::value<std::string>()->default_value(std::to_string(defaults::k_max_message_bytes))->value_name("B"),
          "larger messages are dead-lettered as too_large")
       ("until-end", po::bool_switch(), "stop once the group's stored offsets reach the log end (as of start) of every partition")
       ("max-messages", po::value<std::string>()->value_name("N"), "stop after N messages")
       ("idle-timeout", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds without messages")
-      ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"),
+      ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
          "seconds to wait for the brokers and the topic")
       ("quiet,q", po::bool_switch(), "no progress output");
     // clang-format on
@@ -205,6 +211,10 @@ Command make_consume_command() {
     }
     options.idle_timeout = parse_seconds(value("idle-timeout"), k_idle_timeout_range);
     options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
+    // Checked after every other flag, as the job itself used to check it.
+    if (options.group.empty() || options.topic.empty()) {
+      throw UsageError("--group and --topic must not be empty");
+    }
     ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
     MetricsEndpoint endpoint(context, vm);
     std::optional<pipeline::ConsumerMetrics> metrics;

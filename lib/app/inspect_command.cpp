@@ -17,6 +17,7 @@
 #include "app/settings.hpp"
 #include "app/table.hpp"
 #include "app/text.hpp"
+#include "core/defaults.hpp"
 #include "domain/timestamp.hpp"
 #include "domain/utf8.hpp"
 #include "pipeline/inspect.hpp"
@@ -1010,8 +1011,10 @@ Command make_inspect_command() {
     desc.add_options()
       ("view", po::value<std::string>()->value_name("VIEW"), "topic, group, db, dlq, order, messages (positional)")
       ("order-id", po::value<std::string>()->value_name("ID"), "the order of 'inspect order' (positional)")
-      ("topic", po::value<std::string>()->default_value("food-orders")->value_name("T"), "the orders topic")
-      ("group", po::value<std::string>()->default_value("order-processors")->value_name("G"), "the consumer group")
+      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("T"),
+         "the orders topic")
+      ("group", po::value<std::string>()->default_value(std::string(defaults::k_group))->value_name("G"),
+         "the consumer group")
       ("max-lag", po::value<std::string>()->value_name("N"), "group: exit 1 when the total lag is above N")
       ("reason", po::value<std::string>()->value_name("CODE"), "dlq: only dead letters with this reason code")
       ("limit", po::value<std::string>()->default_value("20")->value_name("N"),
@@ -1020,7 +1023,7 @@ Command make_inspect_command() {
       ("offset", po::value<std::string>()->default_value("0")->value_name("N"),
          "messages: first offset; negative (--offset=-5) counts back from the log end")
       ("count", po::value<std::string>()->default_value("10")->value_name("C"), "messages: how many at most")
-      ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"),
+      ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
          "seconds to wait for the brokers and the database")
       ("verify", po::bool_switch(), "audit the group's stored progress against the topic")
       ("strict", po::bool_switch(), "--verify: also exit 1 when offsets were removed by retention before consumption")

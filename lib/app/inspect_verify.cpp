@@ -241,7 +241,11 @@ ExitCode run_inspect_verify(const Context& ctx, const po::variables_map& vm) {
   options.topic = option_text(vm, "topic", options.topic);
   options.group = option_text(vm, "group", options.group);
   options.limit = parse_count("limit", option_text(vm, "limit", "20"), {1, 100'000});
-  options.timeout = parse_seconds("connect-timeout", option_text(vm, "connect-timeout", "10"), k_connect_timeout_range);
+  options.timeout = parse_seconds("connect-timeout", option_text(vm, "connect-timeout", connect_timeout_default()),
+                                  k_connect_timeout_range);
+  if (options.topic.empty() || options.group.empty()) {
+    throw UsageError("--topic and --group must not be empty");
+  }
   const bool quiet = vm.count("quiet") != 0U && !vm["quiet"].empty() && vm["quiet"].as<bool>();
   const bool strict = vm.count("strict") != 0U && !vm["strict"].empty() && vm["strict"].as<bool>();
   ProgressLine line(ctx.stderr_is_terminal, quiet, "verify");

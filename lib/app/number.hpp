@@ -12,6 +12,8 @@
 #include <limits>
 #include <string>
 
+#include "core/defaults.hpp"
+
 namespace foodpipe::app {
 
 // The longest duration any option accepts (--duration, --idle-timeout,
@@ -59,6 +61,10 @@ struct SecondsRange {
 
 // --connect-timeout of every command: more than 0, at most k_max_timeout.
 inline constexpr SecondsRange k_connect_timeout_range{std::chrono::milliseconds(1), k_max_timeout};
+// Its default as --help shows it: whole seconds.
+[[nodiscard]] inline std::string connect_timeout_default() {
+  return std::to_string(defaults::k_connect_timeout.count());
+}
 
 // A whole number in range ("0", "1000000"; no sign, no fraction, no exponent).
 [[nodiscard]] std::uint64_t parse_count(const OptionValue& value, CountRange range = {});

@@ -13,6 +13,7 @@
 #include "app/number.hpp"
 #include "app/settings.hpp"
 #include "app/table.hpp"
+#include "core/defaults.hpp"
 #include "pipeline/offsets.hpp"
 #include "pipeline/replay.hpp"
 
@@ -226,8 +227,10 @@ Command make_offsets_command() {
   command.options = [](po::options_description& desc, po::positional_options_description&) {
     // clang-format off
     desc.add_options()
-      ("group", po::value<std::string>()->default_value("order-processors")->value_name("G"), "consumer group")
-      ("topic", po::value<std::string>()->default_value("food-orders")->value_name("T"), "topic")
+      ("group", po::value<std::string>()->default_value(std::string(defaults::k_group))->value_name("G"),
+         "consumer group")
+      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("T"),
+         "topic")
       ("to-earliest", po::bool_switch(), "move to the log start")
       ("to-latest", po::bool_switch(), "move to the log end")
       ("to-offset", po::value<std::string>()->value_name("N"), "move to offset N (clamped to the log)")
@@ -237,7 +240,7 @@ Command make_offsets_command() {
          "only partition P; repeat or give a comma list (default: all)")
       ("dry-run", po::bool_switch(), "show what would change; change nothing (the default)")
       ("execute", po::bool_switch(), "apply: write the database and Kafka")
-      ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"),
+      ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
          "seconds to wait for the brokers and the database");
     // clang-format on
   };

@@ -14,6 +14,7 @@
 #include "app/progress.hpp"
 #include "app/replication_options.hpp"
 #include "app/settings.hpp"
+#include "core/defaults.hpp"
 #include "core/log.hpp"
 #include "domain/generator.hpp"
 #include "domain/rate_schedule.hpp"
@@ -211,7 +212,8 @@ Command make_produce_command() {
   command.options = [](po::options_description& desc, po::positional_options_description&) {
     // clang-format off
     desc.add_options()
-      ("topic", po::value<std::string>()->default_value("food-orders")->value_name("NAME"), "topic to publish to")
+      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("NAME"),
+         "topic to publish to")
       ("partitions", po::value<std::string>()->default_value("3")->value_name("N"), "partitions when the topic is created")
       ("rate", po::value<std::string>()->default_value("10")->value_name("R"), "orders per second; 0 = as fast as possible")
       ("count", po::value<std::string>()->value_name("N"), "stop after N orders")
@@ -222,7 +224,8 @@ Command make_produce_command() {
       ("compression", po::value<std::string>()->default_value("snappy")->value_name("CODEC"), "none, gzip, snappy, lz4 or zstd")
       ("linger-ms", po::value<std::string>()->default_value("10")->value_name("MS"), "how long to wait to fill a batch")
       ("batch-size", po::value<std::string>()->value_name("BYTES"), "maximum batch size in bytes (librdkafka batch.size)")
-      ("connect-timeout", po::value<std::string>()->default_value("10")->value_name("S"), "seconds to wait for the brokers")
+      ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
+         "seconds to wait for the brokers")
       ("flush-timeout", po::value<std::string>()->default_value("30")->value_name("S"), "seconds to wait for outstanding deliveries at the end")
       ("quiet,q", po::bool_switch(), "no progress output");
     // clang-format on

@@ -11,6 +11,7 @@
 #include "app/number.hpp"
 #include "app/progress.hpp"
 #include "app/settings.hpp"
+#include "core/defaults.hpp"
 #include "domain/order_json.hpp"
 #include "pipeline/replay.hpp"
 
@@ -86,6 +87,13 @@ pipeline::ReplayOptions options_from(const Context& context, const po::variables
   options.dry_run = vm["dry-run"].as<bool>();
   options.batch_size = parse_count(option_value(context, vm, "batch-size"), {1, 1'000'000});
   options.max_message_bytes = parse_count(option_value(context, vm, "max-message-bytes"), {1, 1'000'000'000});
+  // Checked after every other flag, as the job itself used to check them.
+  if (options.topic.empty()) {
+    throw UsageError("--topic must not be empty");
+  }
+  if (options.to_topic && options.to_topic->empty()) {
+    throw UsageError("--to-topic must not be empty");
+  }
   return options;
 }
 
@@ -259,7 +267,7 @@ Command make_replay_command() {
   command.options = [](po::options_description& desc, po::positional_options_description&) {
     // clang-format off
     desc.add_options()
-      ("topic", po::value<std::string>()->default_value("food-orders")->value_name("T"),
+      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("T"),
          "topic to read (a .dlq topic works too)")
       ("partition", po::value<std::vector<std::string>>()->composing()->value_name("P"),
          "partition to read; repeat for more (default: all)")
@@ -273,8 +281,11 @@ Command make_replay_command() {
       ("reason", po::value<std::string>()->value_name("R"),
          "only messages whose reason-code header is R (dead letters on a .dlq topic)")
       ("dry-run", po::bool_switch(), "print the ranges and counts per partition; change nothing")
-      ("batch-size", po::value<std::string>()->default_value("5000")->value_name("N"), "messages per transaction")
-      ("max-message-bytes", po::value<std::string>()->default_value("262144")->value_name("B"),
+      ("batch-size",
+         po::value<std::string>()->default_value(std::to_string(defaults::k_batch_size))->value_name("N"),
+         "messages per transaction")
+      ("max-message-bytes",
+         po::value<std::string>()->default_value(std::to_string(defaults::k_max_message_bytes))->value_name("B"),
          "larger messages are dead-lettered as too_large (as in consume)")
       ("quiet,q", po::bool_switch(), "no progress output");
     // clang-format on

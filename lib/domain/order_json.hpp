@@ -24,6 +24,7 @@
 #include <string_view>
 #include <variant>
 
+#include "core/defaults.hpp"
 #include "domain/money.hpp"
 #include "domain/order.hpp"
 
@@ -70,7 +71,7 @@ inline constexpr std::int32_t k_max_quantity = 1000;   // per line item
 inline constexpr Money k_max_amount = Money::from_cents(9'999'999'999);
 
 struct DecodeLimits {
-  std::size_t max_message_bytes = 256 * 1024;
+  std::size_t max_message_bytes = defaults::k_max_message_bytes;
 };
 
 // An Order or the Rejection that explains why there is none.

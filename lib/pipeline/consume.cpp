@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "core/backoff.hpp"
@@ -23,6 +24,7 @@
 #include "kafka/group_admin.hpp"
 #include "kafka/message.hpp"
 #include "kafka/replication.hpp"
+#include "pipeline/consume_rules.hpp"
 #include "pipeline/dead_letter_publisher.hpp"
 #include "pipeline/metrics.hpp"
 
@@ -71,6 +73,9 @@ public:
   ConsumeJob& operator=(const ConsumeJob&) = delete;
 
   ConsumeReport run();
+  void start();
+  [[nodiscard]] const char* stop_reason();
+  ConsumeReport finish();
 
   void on_assign(const std::vector<std::int32_t>& partitions) override;
   void on_revoke(const std::vector<std::int32_t>& partitions) override;
@@ -95,6 +100,19 @@ private:
   void note_offset_moved();
   [[nodiscard]] bool pending() const { return !m_batch.empty() || m_offsets_moved; }
   bool flush(bool single_attempt);
+  // One batch's database work: its rows and the offsets it moves.
+  struct BatchWrite {
+    db::Batch batch;
+    std::map<std::int32_t, std::int64_t> next_offsets;
+    std::set<std::int32_t> touched;
+    std::uint64_t skipped = 0;
+  };
+  enum class Attempt { committed, given_up, failed }; // failed: may be tried again
+  [[nodiscard]] BatchWrite prepare_write() const;
+  Attempt write_once(BatchWrite& write);
+  [[nodiscard]] bool deliver_dead_letters(const db::WriteResult& result);
+  void committed(const BatchWrite& write, const db::WriteResult& result);
+  bool give_up_batch();
   void rewind(const std::set<std::int32_t>& partitions, const std::string& why);
   [[nodiscard]] DeadLetterPublisher::Timestamps message_timestamps() const;
   bool reached_end();
@@ -146,10 +164,6 @@ private:
   Clock::time_point m_last_message{};
   Clock::time_point m_next_progress{};
 };
-
-std::uint64_t remaining(const std::optional<std::uint64_t>& max, std::uint64_t done) {
-  return max ? (*max > done ? *max - done : 0) : UINT64_MAX;
-}
 
 // ---------------------------------------------------------------------------
 // Start-up checks: reachable brokers, a broker this librdkafka can group with,
@@ -242,11 +256,7 @@ void ConsumeJob::record_log_end() {
   // A stored offset past the log end means the log was recreated or truncated
   // under it: that partition is not caught up until it has been re-read.
   auto probe = db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5));
-  for (const auto& [partition, next] : db::OrderStore(probe).load_offsets(m_options.group, m_options.topic)) {
-    if (const auto end = m_log_end.find(partition); end != m_log_end.end() && next > end->second) {
-      m_stale_at_start[partition] = next;
-    }
-  }
+  m_stale_at_start = stale_offsets(m_log_end, db::OrderStore(probe).load_offsets(m_options.group, m_options.topic));
 }
 
 // The database's offsets are the ones that count; Kafka's committed offsets only
@@ -665,13 +675,14 @@ void ConsumeJob::resume_after_out_of_range(std::int32_t partition, PartitionStat
   note_offset_moved();
 }
 
+// The clock is read only for a pending batch, as before the rule moved out.
 bool ConsumeJob::batch_due() const {
   if (!pending()) {
     return false;
   }
-  return m_batch.size() >= m_options.batch_size ||
-         m_batch.size() >= remaining(m_options.max_messages, m_report.consumed) ||
-         Clock::now() - m_batch_started >= m_options.batch_time;
+  return pipeline::batch_due(true, m_batch.size(), m_options.batch_size,
+                             remaining(m_options.max_messages, m_report.consumed), Clock::now() - m_batch_started,
+                             m_options.batch_time);
 }
 
 DeadLetterPublisher::Timestamps ConsumeJob::message_timestamps() const {
@@ -697,128 +708,21 @@ bool ConsumeJob::flush(bool single_attempt) {
     ~Reset() { flag = false; }
   } reset{m_flushing};
 
-  db::Batch batch;
-  batch.group = m_options.group;
-  batch.topic = m_options.topic;
-  for (const auto& message : m_batch) {
-    db::add_message(batch, message.partition(), message.offset(), message.optional_key(), message.optional_value(),
-                    m_limits);
-  }
-  // Every partition whose position moved: by its messages, or past offsets
-  // without one.
-  std::map<std::int32_t, std::int64_t> next_offsets;
-  std::set<std::int32_t> touched;
-  std::uint64_t skipped = 0;
-  for (const auto& [partition, state] : m_partitions) {
-    if (!state.ready || !state.moved()) {
-      continue;
-    }
-    batch.offsets.push_back({partition, state.stored, *state.position, state.read_from});
-    next_offsets[partition] = *state.position;
-    touched.insert(partition);
-    for (const auto& range : state.skipped) {
-      batch.skipped.push_back(range);
-      skipped += static_cast<std::uint64_t>(range.to - range.from);
-    }
-  }
-  const auto give_up = [this] {
-    m_batch.clear();
-    m_offsets_moved = false;
-    m_dlq->forget();
-    return false;
-  };
-
+  auto write = prepare_write();
   for (;;) {
     if (m_revoked_while_flushing) {
-      return give_up();
+      return give_up_batch();
     }
-    std::optional<db::WriteResult> written;
-    try {
-      if (ensure_database()) {
-        const auto write_started = Clock::now();
-        written = m_store->write(batch);
-        auto& result = *written;
-        if (result.stale) {
-          ++m_report.stale_batches;
-          if (m_options.metrics != nullptr) {
-            m_options.metrics->stale_batches.inc();
-          }
-          give_up();
-          rewind(touched, "another consumer moved the stored offsets (this one lost the partitions)");
-          return false;
-        }
-        const auto truncated_before = m_dlq->truncated();
-        const auto outcome = m_dlq->publish(result.dead_letters, message_timestamps(), k_dead_letter_wait,
-                                            [] { return !stop_requested(); });
-        if (const auto cut = m_dlq->truncated() - truncated_before; cut > 0) {
-          m_report.dead_letters_truncated += cut;
-          if (m_options.metrics != nullptr) {
-            m_options.metrics->dead_letters_truncated.inc(cut);
-          }
-        }
-        if (outcome == DeadLetterPublisher::Outcome::gave_up) {
-          m_store->rollback();
-          return give_up();
-        }
-        if (outcome == DeadLetterPublisher::Outcome::failed) {
-          throw kafka::KafkaError("could not deliver every dead letter to " + m_dlq->topic() +
-                                      " (is the topic there? create it with 'compose/kafka-tool topics --create "
-                                      "--topic " + m_dlq->topic() + "')",
-                                  kafka::errc::message_timed_out, false, true);
-        }
-        m_store->commit();
-        m_dlq->forget();
-        if (m_options.metrics != nullptr) {
-          m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - write_started).count());
-        }
-
-        for (const auto& [partition, next] : next_offsets) {
-          if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
-            it->second.stored = next;
-            it->second.read_from.reset();
-            it->second.skipped.clear();
-          }
-        }
-        count_committed(m_batch.size(), skipped, result);
-        m_batch.clear();
-        m_offsets_moved = false;
-        // Only so that Kafka's own tools show the group's lag.
-        m_consumer->commit_async(m_options.topic, next_offsets);
-        // The batch came out of the pre-fetch queue: have it refilled now, not
-        // up to a second later, so that a small queue (little memory) keeps
-        // the writer fed.
-        m_consumer->nudge_fetcher();
-        return true;
-      }
-    } catch (const db::DbError& error) {
-      if (!error.is_transient()) {
-        if (m_store) {
-          m_store->rollback();
-        }
-        throw;
-      }
-      if (written && !written->stale) {
-        // The connection died after the write: the COMMIT may or may not
-        // have happened. The stored offsets decide, so re-read from them.
-        m_ambiguous = AmbiguousCommit{next_offsets, m_batch.size(), skipped, std::move(*written)};
-        give_up();
-        drop_database(error.what());
-        rewind(touched, "the outcome of a commit is unknown");
-        return false;
-      }
-      drop_database(error.what());
-    } catch (const kafka::KafkaError& error) {
-      if (error.fatal()) {
-        throw;
-      }
-      if (m_store) {
-        m_store->rollback();
-      }
-      log::warning("consume", "dead-letter topic unavailable; retrying the batch", {{"error", error.what()}});
-      m_next_db_attempt = Clock::now() + m_backoff.next();
+    switch (write_once(write)) {
+    case Attempt::committed:
+      return true;
+    case Attempt::given_up:
+      return false;
+    case Attempt::failed:
+      break;
     }
     if (single_attempt || stop_requested()) {
-      return give_up();
+      return give_up_batch();
     }
     // Keep the group membership alive while waiting, without taking more work.
     m_consumer->pause(m_options.topic, m_consumer->assignment());
@@ -827,6 +731,146 @@ bool ConsumeJob::flush(bool single_attempt) {
       m_consumer->resume(m_options.topic, ready_partitions());
     }
   }
+}
+
+ConsumeJob::BatchWrite ConsumeJob::prepare_write() const {
+  BatchWrite write;
+  write.batch.group = m_options.group;
+  write.batch.topic = m_options.topic;
+  for (const auto& message : m_batch) {
+    db::add_message(write.batch, message.partition(), message.offset(), message.optional_key(),
+                    message.optional_value(), m_limits);
+  }
+  // Every partition whose position moved: by its messages, or past offsets
+  // without one.
+  for (const auto& [partition, state] : m_partitions) {
+    if (!state.ready || !state.moved()) {
+      continue;
+    }
+    write.batch.offsets.push_back({partition, state.stored, *state.position, state.read_from});
+    write.next_offsets[partition] = *state.position;
+    write.touched.insert(partition);
+    for (const auto& range : state.skipped) {
+      write.batch.skipped.push_back(range);
+      write.skipped += static_cast<std::uint64_t>(range.to - range.from);
+    }
+  }
+  return write;
+}
+
+// Forgets the batch; its messages are re-read from the stored offsets.
+bool ConsumeJob::give_up_batch() {
+  m_batch.clear();
+  m_offsets_moved = false;
+  m_dlq->forget();
+  return false;
+}
+
+// One attempt at the batch's transaction. A database or dead-letter topic
+// that is away for now is `failed` (the backoff says when to try again).
+ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
+  std::optional<db::WriteResult> written;
+  try {
+    if (!ensure_database()) {
+      return Attempt::failed;
+    }
+    const auto write_started = Clock::now();
+    written = m_store->write(write.batch);
+    auto& result = *written;
+    if (result.stale) {
+      ++m_report.stale_batches;
+      if (m_options.metrics != nullptr) {
+        m_options.metrics->stale_batches.inc();
+      }
+      give_up_batch();
+      rewind(write.touched, "another consumer moved the stored offsets (this one lost the partitions)");
+      return Attempt::given_up;
+    }
+    if (!deliver_dead_letters(result)) {
+      m_store->rollback();
+      give_up_batch();
+      return Attempt::given_up;
+    }
+    m_store->commit();
+    m_dlq->forget();
+    if (m_options.metrics != nullptr) {
+      m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - write_started).count());
+    }
+    committed(write, result);
+    return Attempt::committed;
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      if (m_store) {
+        m_store->rollback();
+      }
+      throw;
+    }
+    if (written && !written->stale) {
+      // The connection died after the write: the COMMIT may or may not
+      // have happened. The stored offsets decide, so re-read from them.
+      m_ambiguous = AmbiguousCommit{write.next_offsets, m_batch.size(), write.skipped, std::move(*written)};
+      give_up_batch();
+      drop_database(error.what());
+      rewind(write.touched, "the outcome of a commit is unknown");
+      return Attempt::given_up;
+    }
+    drop_database(error.what());
+  } catch (const kafka::KafkaError& error) {
+    if (error.fatal()) {
+      throw;
+    }
+    if (m_store) {
+      m_store->rollback();
+    }
+    log::warning("consume", "dead-letter topic unavailable; retrying the batch", {{"error", error.what()}});
+    m_next_db_attempt = Clock::now() + m_backoff.next();
+  }
+  return Attempt::failed;
+}
+
+// Publishes the batch's dead letters to <topic>.dlq and waits for them, inside
+// the open transaction. False when it gave up (stopping); throws a non-fatal
+// KafkaError when they could not all be delivered.
+bool ConsumeJob::deliver_dead_letters(const db::WriteResult& result) {
+  const auto truncated_before = m_dlq->truncated();
+  const auto outcome = m_dlq->publish(result.dead_letters, message_timestamps(), k_dead_letter_wait,
+                                      [] { return !stop_requested(); });
+  if (const auto cut = m_dlq->truncated() - truncated_before; cut > 0) {
+    m_report.dead_letters_truncated += cut;
+    if (m_options.metrics != nullptr) {
+      m_options.metrics->dead_letters_truncated.inc(cut);
+    }
+  }
+  if (outcome == DeadLetterPublisher::Outcome::gave_up) {
+    return false;
+  }
+  if (outcome == DeadLetterPublisher::Outcome::failed) {
+    throw kafka::KafkaError("could not deliver every dead letter to " + m_dlq->topic() +
+                                " (is the topic there? create it with 'compose/kafka-tool topics --create "
+                                "--topic " + m_dlq->topic() + "')",
+                            kafka::errc::message_timed_out, false, true);
+  }
+  return true;
+}
+
+// The batch committed: its offsets are the stored ones now.
+void ConsumeJob::committed(const BatchWrite& write, const db::WriteResult& result) {
+  for (const auto& [partition, next] : write.next_offsets) {
+    if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
+      it->second.stored = next;
+      it->second.read_from.reset();
+      it->second.skipped.clear();
+    }
+  }
+  count_committed(m_batch.size(), write.skipped, result);
+  m_batch.clear();
+  m_offsets_moved = false;
+  // Only so that Kafka's own tools show the group's lag.
+  m_consumer->commit_async(m_options.topic, write.next_offsets);
+  // The batch came out of the pre-fetch queue: have it refilled now, not
+  // up to a second later, so that a small queue (little memory) keeps
+  // the writer fed.
+  m_consumer->nudge_fetcher();
 }
 
 std::vector<std::int32_t> ConsumeJob::ready_partitions() const {
@@ -867,14 +911,7 @@ bool ConsumeJob::reached_end() {
     drop_database(error.what());
     return false;
   }
-  // Every partition, whoever consumed it: an empty one counts as reached.
-  return std::all_of(m_log_end.begin(), m_log_end.end(), [&](const auto& entry) {
-    const auto& [partition, end] = entry;
-    const auto it = stored.find(partition);
-    const auto at = it == stored.end() ? m_log_start[partition] : it->second;
-    const auto stale = m_stale_at_start.find(partition);
-    return at >= end && (stale == m_stale_at_start.end() || at != stale->second);
-  });
+  return reached_log_end(m_log_end, m_log_start, m_stale_at_start, stored);
 }
 
 void ConsumeJob::report_progress(bool force) {
@@ -920,6 +957,43 @@ void ConsumeJob::report_progress(bool force) {
 ConsumeReport ConsumeJob::run() {
   m_started = Clock::now();
   m_last_message = m_started;
+  start();
+  for (;;) {
+    if (const char* reason = stop_reason()) {
+      m_report.stopped_by = reason;
+      break;
+    }
+    resolve_partitions();
+    if (m_ambiguous) {
+      // Nothing new is taken until we know whether the last batch counted
+      // (--max-messages and the summary depend on it).
+      wait_polling(100ms);
+      continue;
+    }
+
+    kafka::Message message;
+    if (!m_held.empty()) {
+      message = std::move(m_held.front());
+      m_held.pop_front();
+    } else {
+      const bool waiting_batch = pending();
+      const auto age = waiting_batch ? Clock::now() - m_batch_started : Clock::duration::zero();
+      message = m_consumer->poll(poll_wait(waiting_batch, age, m_options.batch_time));
+    }
+    if (message) {
+      handle(std::move(message));
+    }
+    if (batch_due()) {
+      flush(/*single_attempt=*/false);
+    }
+    m_dlq->poll();
+    report_progress(false);
+  }
+  return finish();
+}
+
+// Checks the cluster and the database, then joins the group.
+void ConsumeJob::start() {
   check_cluster();
 
   // The database must be reachable and migrated before joining the group.
@@ -944,58 +1018,29 @@ ConsumeReport ConsumeJob::run() {
   m_consumer->subscribe(m_options.topic);
   log::info("consume", "joined the group",
             {{"group", m_options.group}, {"topic", m_options.topic}, {"database", db::redact_conninfo(m_options.db_conninfo)}});
+}
 
-  for (;;) {
-    if (stop_requested()) {
-      m_report.stopped_by = "signal";
-      break;
-    }
-    if (m_options.max_messages && m_report.consumed >= *m_options.max_messages) {
-      m_report.stopped_by = "max-messages";
-      break;
-    }
-    if (!pending() && reached_end()) {
-      m_report.stopped_by = "end";
-      break;
-    }
-    if (m_options.idle_timeout.count() > 0 && !pending() && m_held.empty() &&
-        Clock::now() - m_last_message >= m_options.idle_timeout) {
-      m_report.stopped_by = "idle";
-      break;
-    }
-    resolve_partitions();
-    if (m_ambiguous) {
-      // Nothing new is taken until we know whether the last batch counted
-      // (--max-messages and the summary depend on it).
-      wait_polling(100ms);
-      continue;
-    }
-
-    kafka::Message message;
-    if (!m_held.empty()) {
-      message = std::move(m_held.front());
-      m_held.pop_front();
-    } else {
-      auto wait = 100ms;
-      if (pending()) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_options.batch_time -
-                                                                                  (Clock::now() - m_batch_started));
-        wait = std::clamp(left, 0ms, 100ms);
-      }
-      message = m_consumer->poll(wait);
-    }
-    if (message) {
-      handle(std::move(message));
-    }
-    if (batch_due()) {
-      flush(/*single_attempt=*/false);
-    }
-    m_dlq->poll();
-    report_progress(false);
+// Why the job stops now (ConsumeReport::stopped_by), or null to go on.
+const char* ConsumeJob::stop_reason() {
+  if (stop_requested()) {
+    return "signal";
   }
+  if (m_options.max_messages && m_report.consumed >= *m_options.max_messages) {
+    return "max-messages";
+  }
+  if (!pending() && reached_end()) {
+    return "end";
+  }
+  if (m_options.idle_timeout.count() > 0 && !pending() && m_held.empty() &&
+      Clock::now() - m_last_message >= m_options.idle_timeout) {
+    return "idle";
+  }
+  return nullptr;
+}
 
-  // Finish (or give up) the batch in flight, then leave the group so the
-  // partitions move on at once.
+// Finishes (or gives up) the batch in flight, then leaves the group so the
+// partitions move on at once.
+ConsumeReport ConsumeJob::finish() {
   if (pending()) {
     flush(/*single_attempt=*/stop_requested());
   }
@@ -1022,11 +1067,9 @@ std::uint64_t ConsumeReport::dead_letters() const {
 }
 
 ConsumeReport run_consume(const ConsumeOptions& options, const ConsumeProgressCallback& progress) {
-  if (options.batch_size == 0) {
-    throw UsageError("--batch-size must be at least 1");
-  }
-  if (options.group.empty() || options.topic.empty()) {
-    throw UsageError("--group and --topic must not be empty");
+  // The command checked its flags; these are the job's own preconditions.
+  if (options.batch_size == 0 || options.group.empty() || options.topic.empty()) {
+    throw std::invalid_argument("run_consume: batch_size, group and topic must not be 0 or empty");
   }
   ConsumeJob job(options, progress);
   return job.run();

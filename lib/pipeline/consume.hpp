@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 
+#include "core/defaults.hpp"
 #include "core/histogram.hpp"
 #include "kafka/config.hpp"
 
@@ -40,18 +41,18 @@ struct ConsumerMetrics; // pipeline/metrics.hpp
 struct ConsumeOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
-  std::string topic = "food-orders";
-  std::string group = "order-processors";
+  std::string topic{defaults::k_topic};
+  std::string group{defaults::k_group};
   // Where a partition with no stored offset starts: its log start or its end.
   enum class StartFrom { earliest, latest };
   StartFrom from = StartFrom::earliest;
-  std::size_t batch_size = 5000;
+  std::size_t batch_size = defaults::k_batch_size;
   std::chrono::milliseconds batch_time{50};
-  std::size_t max_message_bytes = 256 * 1024;
+  std::size_t max_message_bytes = defaults::k_max_message_bytes;
   bool until_end = false;                        // stop when the group's stored offsets reach the log end as of start
   std::optional<std::uint64_t> max_messages;
   std::chrono::milliseconds idle_timeout{0};     // 0 = never
-  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds connect_timeout{defaults::k_connect_timeout};
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{10'000};
   ConsumerMetrics* metrics = nullptr;            // optional; must outlive run_consume
@@ -86,8 +87,9 @@ struct ConsumeReport {
 
 using ConsumeProgressCallback = std::function<void(const ConsumeProgress&)>;
 
-// Runs until a stop condition or foodpipe::stop_requested(). Throws
-// UsageError for impossible options, KafkaError for fatal Kafka problems
+// Runs until a stop condition or foodpipe::stop_requested(). Expects
+// batch_size >= 1 and a group and topic (std::invalid_argument otherwise: the
+// command checks its flags before). Throws KafkaError for fatal Kafka problems
 // (unreachable brokers, a topic that does not appear within connect_timeout,
 // authentication), DbError for a database problem no retry can fix (schema
 // missing, permissions), also when it happens inside a rebalance.

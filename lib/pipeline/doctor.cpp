@@ -117,15 +117,16 @@ PostgresFindings check_postgres(const DoctorOptions& options) {
   return findings;
 }
 
-} // namespace
+// What the replication warnings name, users' topics first.
+struct ReplicationNames {
+  std::vector<std::string> offline; // topic/partition
+  std::vector<std::string> under;   // topic (n of m)
+  std::size_t under_partitions = 0;
+  std::vector<std::string> low;     // topic (factor)
+};
 
-void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& findings) {
-  // A broker that is down is missing from the metadata but still named among
-  // the replicas: the cluster's size counts it.
-  std::set<std::int32_t> live;
-  for (const auto& broker : metadata.brokers) {
-    live.insert(broker.id);
-  }
+// Brokers named among the replicas that are not `live` (listed in the metadata).
+std::set<std::int32_t> missing_brokers(const kafka::ClusterMetadata& metadata, const std::set<std::int32_t>& live) {
   std::set<std::int32_t> missing;
   for (const auto& topic : metadata.topics) {
     for (const auto& partition : topic.partitions) {
@@ -136,14 +137,63 @@ void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& fi
       }
     }
   }
+  return missing;
+}
+
+void add_replication_warnings(const std::set<std::int32_t>& missing, const ReplicationNames& names,
+                              std::size_t cluster_size, KafkaFindings& findings) {
+  const auto& [offline, under, under_partitions, low] = names;
+  if (!missing.empty()) {
+    std::vector<std::string> ids;
+    for (const auto id : missing) {
+      ids.push_back(std::to_string(id));
+    }
+    findings.warnings.push_back(
+        std::string(missing.size() == 1 ? "broker " : "brokers ") + first_few(ids) +
+        (missing.size() == 1 ? " holds" : " hold") +
+        " replicas but is not in the cluster's metadata: down or fenced; start it again (compose/broker "
+        "start for the local cluster)");
+  }
+  if (!offline.empty()) {
+    findings.warnings.push_back(
+        count_text(offline.size(), "partition") + " offline (no leader): " + first_few(offline) +
+        "; nothing can be read or written there until a broker holding a replica is back: restart the "
+        "stopped brokers (compose/broker start for the local cluster)");
+  }
+  if (!under.empty()) {
+    findings.warnings.push_back(
+        count_text(under_partitions, "partition") +
+        " under-replicated (fewer replicas in sync than assigned) in " + count_text(under.size(), "topic") +
+        ": " + first_few(under) +
+        "; a broker is down or falling behind: bring it back (Kafka refills the ISR by itself); "
+        "foodpipe inspect topic --topic T shows which");
+  }
+  if (!low.empty()) {
+    findings.warnings.push_back(
+        count_text(low.size(), "topic") + " with a replication factor below " +
+        std::to_string(findings.expected_replication_factor) + ", what a cluster of " +
+        count_text(cluster_size, "broker") + " can give: " + first_few(low) +
+        "; losing one broker loses or stops them: recreate them (foodpipe produce chooses the cluster's "
+        "default) or add replicas with kafka-reassign-partitions");
+  }
+}
+
+} // namespace
+
+void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& findings) {
+  // A broker that is down is missing from the metadata but still named among
+  // the replicas: the cluster's size counts it.
+  std::set<std::int32_t> live;
+  for (const auto& broker : metadata.brokers) {
+    live.insert(broker.id);
+  }
+  const auto missing = missing_brokers(metadata, live);
   findings.missing_brokers.assign(missing.begin(), missing.end());
   const auto cluster_size = live.size() + missing.size();
   findings.expected_replication_factor = kafka::default_replication_factor(static_cast<int>(cluster_size));
 
-  std::vector<std::string> offline;       // topic/partition
-  std::vector<std::string> under;         // topic (n of m)
-  std::size_t under_partitions = 0;
-  std::vector<std::string> low;           // topic (factor)
+  ReplicationNames named;
+  auto& [offline, under, under_partitions, low] = named;
   for (const auto& topic : metadata.topics) {
     if (!topic.ok()) {
       continue;
@@ -189,39 +239,7 @@ void check_replication(const kafka::ClusterMetadata& metadata, KafkaFindings& fi
     std::sort(names->begin(), names->end(), users_first);
   }
 
-  if (!missing.empty()) {
-    std::vector<std::string> ids;
-    for (const auto id : missing) {
-      ids.push_back(std::to_string(id));
-    }
-    findings.warnings.push_back(
-        std::string(missing.size() == 1 ? "broker " : "brokers ") + first_few(ids) +
-        (missing.size() == 1 ? " holds" : " hold") +
-        " replicas but is not in the cluster's metadata: down or fenced; start it again (compose/broker "
-        "start for the local cluster)");
-  }
-  if (!offline.empty()) {
-    findings.warnings.push_back(
-        count_text(offline.size(), "partition") + " offline (no leader): " + first_few(offline) +
-        "; nothing can be read or written there until a broker holding a replica is back: restart the "
-        "stopped brokers (compose/broker start for the local cluster)");
-  }
-  if (!under.empty()) {
-    findings.warnings.push_back(
-        count_text(under_partitions, "partition") +
-        " under-replicated (fewer replicas in sync than assigned) in " + count_text(under.size(), "topic") +
-        ": " + first_few(under) +
-        "; a broker is down or falling behind: bring it back (Kafka refills the ISR by itself); "
-        "foodpipe inspect topic --topic T shows which");
-  }
-  if (!low.empty()) {
-    findings.warnings.push_back(
-        count_text(low.size(), "topic") + " with a replication factor below " +
-        std::to_string(findings.expected_replication_factor) + ", what a cluster of " +
-        count_text(cluster_size, "broker") + " can give: " + first_few(low) +
-        "; losing one broker loses or stops them: recreate them (foodpipe produce chooses the cluster's "
-        "default) or add replicas with kafka-reassign-partitions");
-  }
+  add_replication_warnings(missing, named, cluster_size, findings);
 }
 
 DoctorReport run_doctor(const DoctorOptions& options) {

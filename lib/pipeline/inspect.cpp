@@ -9,6 +9,7 @@
 #include "db/migrator.hpp"
 #include "kafka/error.hpp"
 #include "kafka/reader.hpp"
+#include "pipeline/range_plan.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
@@ -333,17 +334,13 @@ std::vector<KafkaMessage> read_messages(const InspectOptions& options, const Mes
   }
   kafka::Reader reader(options.kafka);
   const auto marks = reader.watermarks(options.topic, request.partition, options.connect_timeout);
-  // Like kcat -o -N: N offsets before the end. Offsets below the log start
-  // were deleted by retention; reading begins at the first one still there.
   // The count is of messages: offsets without one (transaction markers,
   // aborted or compacted records) are passed over up to the log end.
-  const auto wanted = request.offset < 0 ? marks.high + request.offset : request.offset;
-  const auto from = std::max(wanted, marks.low);
-  if (marks.high <= from) {
+  const auto range = messages_range(request.partition, request.offset, marks);
+  if (!range) {
     return {};
   }
-  return read_range(reader, options.topic, {request.partition, from, marks.high}, request.count,
-                    options.connect_timeout);
+  return read_range(reader, options.topic, *range, request.count, options.connect_timeout);
 }
 
 OrderView inspect_order(const InspectOptions& options, const std::string& order_id) {

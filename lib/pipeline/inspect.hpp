@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/defaults.hpp"
 #include "db/inspect_queries.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/config.hpp"
@@ -27,9 +28,9 @@ namespace foodpipe::pipeline {
 struct InspectOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
-  std::string topic = "food-orders";
-  std::string group = "order-processors";
-  std::chrono::milliseconds connect_timeout{10'000};
+  std::string topic{defaults::k_topic};
+  std::string group{defaults::k_group};
+  std::chrono::milliseconds connect_timeout{defaults::k_connect_timeout};
 };
 
 // ---- inspect topic ---------------------------------------------------------

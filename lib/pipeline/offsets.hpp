@@ -57,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include "core/defaults.hpp"
 #include "kafka/config.hpp"
 
 namespace foodpipe::pipeline {
@@ -66,15 +67,15 @@ enum class OffsetTarget { earliest, latest, offset, datetime, shift };
 struct OffsetsOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
-  std::string group = "order-processors";
-  std::string topic = "food-orders";
+  std::string group{defaults::k_group};
+  std::string topic{defaults::k_topic};
   OffsetTarget target = OffsetTarget::earliest;
   std::int64_t offset = 0;              // OffsetTarget::offset (>= 0)
   std::int64_t time_ms = 0;             // OffsetTarget::datetime, milliseconds since the epoch
   std::int64_t shift = 0;               // OffsetTarget::shift, either sign
   std::vector<std::int32_t> partitions; // empty: all of the topic's
   bool execute = false;
-  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds timeout{defaults::k_connect_timeout};
 };
 
 struct PartitionOffsets {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "core/buffer_pool.hpp"
@@ -132,59 +133,88 @@ private:
   std::uint64_t m_line_number = 0;
 };
 
-} // namespace
-
-ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress) {
-  if (options.rate < 0) {
-    throw UsageError("--rate must be 0 (as fast as possible) or a positive number of orders per second");
+// Reaches the cluster first, so that an unreachable broker fails within
+// --connect-timeout with its address rather than after message.timeout.ms;
+// creates the topics when asked.
+void prepare_cluster(const ProduceOptions& options, ProduceReport& report) {
+  kafka::Admin admin(options.kafka);
+  const auto cluster = admin.metadata(options.connect_timeout);
+  if (!options.create_topics) {
+    return;
   }
-  if (options.partitions < 1) {
-    throw UsageError("--partitions must be at least 1");
-  }
+  // Checked against the cluster even when both topics exist: a request
+  // it cannot hold is a mistake worth saying before anything is sent.
+  const auto& replication = report.replication.emplace(kafka::choose_replication(
+      static_cast<int>(cluster.brokers.size()), options.replication, options.kafka.bootstrap_servers));
+  log::info("produce", "replication of created topics",
+            {{"replication_factor", std::to_string(replication.replication_factor)},
+             {"min_insync_replicas", std::to_string(replication.min_insync_replicas)},
+             {"brokers", std::to_string(replication.brokers)},
+             {"requested", requested_text(replication)}});
+  ensure_topics(admin, options, replication, report);
+}
 
-  ProduceReport report;
-  report.topic = options.topic;
-
-  // Reach the cluster first, so that an unreachable broker fails within
-  // --connect-timeout with its address rather than after message.timeout.ms.
-  {
-    kafka::Admin admin(options.kafka);
-    const auto cluster = admin.metadata(options.connect_timeout);
-    if (options.create_topics) {
-      // Checked against the cluster even when both topics exist: a request
-      // it cannot hold is a mistake worth saying before anything is sent.
-      const auto& replication = report.replication.emplace(kafka::choose_replication(
-          static_cast<int>(cluster.brokers.size()), options.replication, options.kafka.bootstrap_servers));
-      log::info("produce", "replication of created topics",
-                {{"replication_factor", std::to_string(replication.replication_factor)},
-                 {"min_insync_replicas", std::to_string(replication.min_insync_replicas)},
-                 {"brokers", std::to_string(replication.brokers)},
-                 {"requested", requested_text(replication)}});
-      ensure_topics(admin, options, replication, report);
+// Where the orders come from: the generator, or the lines of --from-file
+// (decoded first: an invalid line is counted and logged, not sent).
+class OrderSource {
+public:
+  OrderSource(const ProduceOptions& options, ProduceReport& report) : m_report(report) {
+    m_limits.max_message_bytes = options.max_message_bytes;
+    if (options.from_file) {
+      m_lines = std::make_unique<LineReader>(*options.from_file);
+      report.run_id = options.run_id.value_or(domain::random_run_id());
+    } else {
+      const auto seed = options.seed.value_or(domain::random_seed());
+      report.seed = seed;
+      report.run_id = options.run_id.value_or(domain::random_run_id());
+      m_generator = std::make_unique<domain::OrderGenerator>(seed, report.run_id);
+      log::info("produce", "generating orders",
+                {{"seed", std::to_string(seed)}, {"run_id", report.run_id}, {"topic", options.topic}});
     }
   }
 
-  std::unique_ptr<domain::OrderGenerator> generator;
-  std::unique_ptr<LineReader> lines;
-  if (options.from_file) {
-    lines = std::make_unique<LineReader>(*options.from_file);
-    report.run_id = options.run_id.value_or(domain::random_run_id());
-  } else {
-    const auto seed = options.seed.value_or(domain::random_seed());
-    report.seed = seed;
-    report.run_id = options.run_id.value_or(domain::random_run_id());
-    generator = std::make_unique<domain::OrderGenerator>(seed, report.run_id);
-    log::info("produce", "generating orders",
-              {{"seed", std::to_string(seed)}, {"run_id", report.run_id}, {"topic", options.topic}});
+  enum class Next { order, skip, end };
+
+  // The next order's value and key (the customer id); `key` points into the
+  // order or `value`, valid until the next call.
+  Next next(std::string& value, std::string_view& key) {
+    if (!m_lines) {
+      value.clear();
+      key = m_generator->next_encoded(value);
+      return Next::order;
+    }
+    if (!m_lines->next(value)) {
+      return Next::end;
+    }
+    if (value.empty()) {
+      return Next::skip;
+    }
+    auto decoded = domain::decode(value, m_limits);
+    if (!decoded) {
+      ++m_report.invalid_lines;
+      log::error("produce", "invalid order line; not sent",
+                 {{"line", std::to_string(m_lines->line_number())},
+                  {"reason", std::string(domain::to_string(decoded.rejection().code))},
+                  {"detail", decoded.rejection().detail}});
+      return Next::skip;
+    }
+    m_order = std::move(decoded).order();
+    key = m_order.customer_id;
+    return Next::order;
   }
 
-  // The values are lent to librdkafka, not copied: each message's buffer
-  // (its opaque, its size the message's) comes back with its delivery report,
-  // for a later message.
-  // Declared before the producer, so that it outlives every message.
-  BufferPool buffers;
-  ProducerMetrics* const metrics = options.metrics;
-  const auto on_delivery = [&report, &buffers, metrics](kafka::MessageView message) {
+private:
+  ProduceReport& m_report;
+  domain::DecodeLimits m_limits;
+  std::unique_ptr<domain::OrderGenerator> m_generator;
+  std::unique_ptr<LineReader> m_lines;
+  domain::Order m_order;
+};
+
+// Counts each delivery report and gives its value's buffer back to the pool.
+kafka::Producer::DeliveryHandler delivery_handler(ProduceReport& report, BufferPool& buffers,
+                                                  ProducerMetrics* metrics) {
+  return [&report, &buffers, metrics](kafka::MessageView message) {
     const auto size = message.value().size();
     buffers.give_back({static_cast<const char*>(message.opaque()), size});
     if (message.ok()) {
@@ -213,115 +243,174 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
       metrics->in_flight.add(-1);
     }
   };
-  kafka::Headers headers(3);
-  headers.add("schema-version", k_schema_version).add("content-type", k_content_type).add("run-id", report.run_id);
-  kafka::StatisticsHandler on_statistics; // librdkafka's statistics only when someone can scrape them
-  if (metrics != nullptr) {
-    on_statistics = [metrics](const kafka::Statistics& statistics) { metrics->update(statistics); };
-  }
-  kafka::Producer producer(options.kafka, producer_defaults(options), on_delivery, std::move(headers),
-                           std::move(on_statistics));
+}
 
-  const auto start = Clock::now();
-  const domain::RateSchedule schedule(options.rate, start);
+// How many orders the run sends: --count, or what the rate allows in
+// --duration, whichever is fewer; nullopt for no bound but time or a signal.
+std::optional<std::uint64_t> send_target(const ProduceOptions& options, const domain::RateSchedule& schedule,
+                                         Clock::time_point start) {
   std::optional<std::uint64_t> target = options.count;
   if (options.duration.count() > 0 && !schedule.unlimited()) {
     const auto by_duration = schedule.sent_allowed(start + options.duration);
     target = target ? std::min(*target, by_duration) : by_duration;
   }
-  const auto deadline = options.duration.count() > 0 ? start + options.duration : Clock::time_point::max();
+  return target;
+}
 
-  auto next_progress = start + std::chrono::seconds(1);
-  const auto report_progress = [&](Clock::time_point now) {
-    if (progress && now >= next_progress) {
-      progress({report.sent, report.delivered, report.failed, report.invalid_lines, now - start, target});
-      next_progress = now + std::chrono::seconds(1);
+// Calls the progress callback about once a second (and once at the end).
+class ProgressTicker {
+public:
+  ProgressTicker(const ProgressCallback& callback, const ProduceReport& report, Clock::time_point start,
+                 std::optional<std::uint64_t> target)
+      : m_callback(callback), m_report(report), m_start(start), m_next(start + std::chrono::seconds(1)),
+        m_target(target) {}
+
+  void tick(Clock::time_point now) {
+    if (m_callback && now >= m_next) {
+      show(now - m_start);
+      m_next = now + std::chrono::seconds(1);
     }
-  };
+  }
+  void show(Clock::duration elapsed) const {
+    if (m_callback) {
+      m_callback({m_report.sent, m_report.delivered, m_report.failed, m_report.invalid_lines, elapsed, m_target});
+    }
+  }
 
-  domain::Order order;
+private:
+  const ProgressCallback& m_callback;
+  const ProduceReport& m_report;
+  Clock::time_point m_start;
+  Clock::time_point m_next;
+  std::optional<std::uint64_t> m_target;
+};
+
+// The send loop's parts, for send_orders.
+struct SendRun {
+  const ProduceOptions& options;
+  ProduceReport& report;
+  kafka::Producer& producer;
+  BufferPool& buffers;
+  OrderSource& source;
+  const domain::RateSchedule& schedule;
+  std::optional<std::uint64_t> target;
+  Clock::time_point deadline;
+  ProgressTicker& ticker;
+};
+
+// Waits, serving delivery reports, until message `number` is due on the
+// schedule. False when a stop was requested meanwhile.
+bool wait_until_due(const SendRun& run, std::uint64_t number, Clock::time_point now) {
+  const auto due = run.schedule.due(number);
+  while (now < due && !stop_requested()) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
+    run.producer.poll(std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
+    now = Clock::now();
+    run.ticker.tick(now);
+  }
+  return !stop_requested();
+}
+
+// Sends until the target, the deadline, the end of --from-file or a stop
+// request, counting into the report.
+void send_orders(const SendRun& run) {
+  auto& report = run.report;
+  const auto& schedule = run.schedule;
+  const auto start = schedule.start();
   std::string value; // the encoded order or the file's line
-  domain::DecodeLimits limits;
-  limits.max_message_bytes = options.max_message_bytes;
   const std::function<bool()> should_stop = [] { return stop_requested(); };
   // Only a rate or a --duration needs the clock on every turn. A clock read is
   // not free (on this project's VMs it traps to the hypervisor, about 0.1 us:
   // docs/performance.md), so a run bounded by --count alone skips it.
-  const bool paced = !schedule.unlimited() || options.duration.count() > 0;
+  const bool paced = !schedule.unlimited() || run.options.duration.count() > 0;
 
   for (;;) {
     if (stop_requested()) {
       report.interrupted = true;
       break;
     }
-    if (target && report.sent >= *target) {
+    if (run.target && report.sent >= *run.target) {
       break;
     }
-    auto now = paced ? Clock::now() : start;
+    const auto now = paced ? Clock::now() : start;
     // With a rate, --duration is already the exact target count (a late
     // wake-up must not drop the last message); unlimited runs stop on time.
-    if (schedule.unlimited() && now >= deadline) {
+    if (schedule.unlimited() && now >= run.deadline) {
       break;
     }
     // The absolute schedule: message n+1 goes at start + (n+1)/rate, however
     // late the previous one was, so the rate never drifts.
-    if (!schedule.unlimited()) {
-      const auto due = schedule.due(report.sent + 1);
-      while (now < due && !stop_requested()) {
-        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
-        producer.poll(std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100)));
-        now = Clock::now();
-        report_progress(now);
-      }
-      if (stop_requested()) {
-        report.interrupted = true;
-        break;
-      }
+    if (!schedule.unlimited() && !wait_until_due(run, report.sent + 1, now)) {
+      report.interrupted = true;
+      break;
     }
 
     std::string_view key; // the customer id
-    if (lines) {
-      if (!lines->next(value)) {
-        break;
-      }
-      if (value.empty()) {
-        continue;
-      }
-      auto decoded = domain::decode(value, limits);
-      if (!decoded) {
-        ++report.invalid_lines;
-        log::error("produce", "invalid order line; not sent",
-                   {{"line", std::to_string(lines->line_number())},
-                    {"reason", std::string(domain::to_string(decoded.rejection().code))},
-                    {"detail", decoded.rejection().detail}});
-        continue;
-      }
-      order = std::move(decoded).order();
-      key = order.customer_id;
-    } else {
-      value.clear();
-      key = generator->next_encoded(value);
+    const auto next = run.source.next(value, key);
+    if (next == OrderSource::Next::end) {
+      break;
+    }
+    if (next == OrderSource::Next::skip) {
+      continue;
     }
 
     // The opaque is the buffer too: a report's payload is not promised for an empty value.
-    const std::string_view lent = buffers.fill(value);
-    if (!producer.produce(options.topic, key, lent, nullptr, const_cast<char*>(lent.data()),
-                          should_stop, kafka::Producer::Value::lend)) {
-      buffers.give_back(lent);
+    const std::string_view lent = run.buffers.fill(value);
+    if (!run.producer.produce(run.options.topic, key, lent, nullptr, const_cast<char*>(lent.data()), should_stop,
+                              kafka::Producer::Value::lend)) {
+      run.buffers.give_back(lent);
       report.interrupted = true;
       break;
     }
     ++report.sent;
-    if (metrics != nullptr) {
-      metrics->in_flight.add(1);
+    if (run.options.metrics != nullptr) {
+      run.options.metrics->in_flight.add(1);
     }
     // Serve delivery reports regularly; librdkafka only calls back from poll().
     if ((report.sent & 0xFF) == 0 || !schedule.unlimited()) {
-      producer.poll(std::chrono::milliseconds(0));
-      producer.throw_if_fatal();
-      report_progress(Clock::now());
+      run.producer.poll(std::chrono::milliseconds(0));
+      run.producer.throw_if_fatal();
+      run.ticker.tick(Clock::now());
     }
   }
+}
+
+} // namespace
+
+ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress) {
+  // The command checked its flags; these are the job's own preconditions.
+  if (options.rate < 0 || options.partitions < 1 || options.topic.empty()) {
+    throw std::invalid_argument("run_produce: rate < 0, partitions < 1 or an empty topic");
+  }
+
+  ProduceReport report;
+  report.topic = options.topic;
+  prepare_cluster(options, report);
+  OrderSource source(options, report);
+
+  // The values are lent to librdkafka, not copied: each message's buffer
+  // (its opaque, its size the message's) comes back with its delivery report,
+  // for a later message.
+  // Declared before the producer, so that it outlives every message.
+  BufferPool buffers;
+  kafka::Headers headers(3);
+  headers.add("schema-version", k_schema_version).add("content-type", k_content_type).add("run-id", report.run_id);
+  kafka::StatisticsHandler on_statistics; // librdkafka's statistics only when someone can scrape them
+  if (options.metrics != nullptr) {
+    on_statistics = [metrics = options.metrics](const kafka::Statistics& statistics) {
+      metrics->update(statistics);
+    };
+  }
+  kafka::Producer producer(options.kafka, producer_defaults(options),
+                           delivery_handler(report, buffers, options.metrics), std::move(headers),
+                           std::move(on_statistics));
+
+  const auto start = Clock::now();
+  const domain::RateSchedule schedule(options.rate, start);
+  const auto target = send_target(options, schedule, start);
+  const auto deadline = options.duration.count() > 0 ? start + options.duration : Clock::time_point::max();
+  ProgressTicker ticker(progress, report, start, target);
+  send_orders({options, report, producer, buffers, source, schedule, target, deadline, ticker});
 
   log::debug("produce", "flushing", {{"in_flight", std::to_string(producer.in_flight())}});
   const int purged = producer.close(options.flush_timeout);
@@ -331,9 +420,7 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   }
   report.elapsed = Clock::now() - start;
   producer.throw_if_fatal();
-  if (progress) {
-    progress({report.sent, report.delivered, report.failed, report.invalid_lines, report.elapsed, target});
-  }
+  ticker.show(report.elapsed);
   return report;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "core/defaults.hpp"
 #include "core/histogram.hpp"
 #include "kafka/config.hpp"
 #include "kafka/replication.hpp"
@@ -21,7 +22,7 @@ struct ProducerMetrics; // pipeline/metrics.hpp
 
 struct ProduceOptions {
   kafka::ClientSettings kafka;
-  std::string topic = "food-orders";
+  std::string topic{defaults::k_topic};
   int partitions = 3;              // when the topic has to be created
   bool create_topics = true;       // the topic and its <topic>.dlq
   kafka::ReplicationRequest replication; // for created topics; empty: the cluster's default
@@ -34,9 +35,9 @@ struct ProduceOptions {
   std::string compression = "snappy";
   int linger_ms = 10;
   std::optional<int> batch_size;                // bytes (librdkafka batch.size)
-  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds connect_timeout{defaults::k_connect_timeout};
   std::chrono::milliseconds flush_timeout{30'000};
-  std::size_t max_message_bytes = 256 * 1024;   // for --from-file validation
+  std::size_t max_message_bytes = defaults::k_max_message_bytes;   // for --from-file validation
   ProducerMetrics* metrics = nullptr;           // optional; must outlive run_produce
 };
 
@@ -71,8 +72,9 @@ struct ProduceReport {
 // Called about once a second from the producing thread.
 using ProgressCallback = std::function<void(const ProduceProgress&)>;
 
-// Throws UsageError for impossible options (also a replication the cluster
-// cannot hold: more replicas than brokers), KafkaError when the brokers cannot
+// Expects rate >= 0, partitions >= 1 and a topic (std::invalid_argument
+// otherwise: the command checks its flags before). Throws UsageError for a
+// replication the cluster cannot hold (more replicas than brokers), KafkaError when the brokers cannot
 // be reached within connect_timeout (naming them) or on a fatal producer
 // error, foodpipe::Error when --from-file cannot be read. Stops early, flushing,
 // when foodpipe::stop_requested().

@@ -1,9 +1,9 @@
 #include "pipeline/replay.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <memory>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -12,7 +12,6 @@
 #include "db/migrator.hpp"
 #include "db/order_store.hpp"
 #include "domain/order_json.hpp"
-#include "domain/timestamp.hpp"
 #include "kafka/error.hpp"
 #include "kafka/message.hpp"
 #include "kafka/producer.hpp"
@@ -38,9 +37,7 @@ void warn_gone(const ReplayOptions& options, const ReplaySpan& span, std::int64_
 std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader& reader,
                                      std::vector<ReplaySpan>& gone) {
   const auto existing = reader.partitions(options.topic, options.timeout);
-  std::vector<std::int32_t> chosen = options.partitions.empty() ? existing : options.partitions;
-  std::sort(chosen.begin(), chosen.end());
-  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  const auto chosen = replay_partitions(existing, options.partitions);
   for (const auto partition : chosen) {
     if (!std::binary_search(existing.begin(), existing.end(), partition)) {
       throw UsageError("--partition " + std::to_string(partition) + ": topic " + options.topic + " has partitions 0.." +
@@ -65,45 +62,15 @@ std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader
 
   std::vector<ReplayRange> ranges;
   for (const auto partition : chosen) {
-    const auto [low, high] = marks[partition];
-    ReplayRange range{partition, low, high};
-    switch (options.start.kind) {
-    case ReplayStart::Kind::beginning:
-      range.from = low;
-      break;
-    case ReplayStart::Kind::offset:
-      range.from = std::clamp(options.start.offset, low, high);
-      break;
-    case ReplayStart::Kind::time:
-      range.from = std::clamp(starts_by_time.at(partition), low, high);
-      break;
+    const auto plan = plan_replay_range(
+        partition, marks[partition], options.start, options.end,
+        options.start.kind == ReplayStart::Kind::time ? starts_by_time.at(partition) : 0,
+        options.end.kind == ReplayEnd::Kind::time ? ends_by_time.at(partition) : 0);
+    if (plan.gone) {
+      gone.push_back(*plan.gone);
+      warn_gone(options, gone.back(), marks[partition].low);
     }
-    switch (options.end.kind) {
-    case ReplayEnd::Kind::log_end:
-      range.to = high;
-      break;
-    case ReplayEnd::Kind::offset:
-      range.to = std::min(options.end.offset, high);
-      break;
-    case ReplayEnd::Kind::time:
-      range.to = std::min(ends_by_time.at(partition), high);
-      break;
-    case ReplayEnd::Kind::count: {
-      const auto left = static_cast<std::uint64_t>(high - range.from);
-      range.to = range.from + static_cast<std::int64_t>(std::min(options.end.count, left));
-      break;
-    }
-    }
-    range.to = std::max(range.to, range.from); // an end before the start: nothing to read
-    if (options.start.kind == ReplayStart::Kind::offset && options.start.offset < low) {
-      // Only what the end would have included: --to-offset below the log start gone entirely.
-      const auto end = options.end.kind == ReplayEnd::Kind::offset ? std::min(options.end.offset, low) : low;
-      if (end > options.start.offset) {
-        gone.push_back({partition, options.start.offset, end});
-        warn_gone(options, gone.back(), low);
-      }
-    }
-    ranges.push_back(range);
+    ranges.push_back(plan.range);
   }
   return ranges;
 }
@@ -198,127 +165,69 @@ private:
   std::size_t m_since_poll = 0;
 };
 
-} // namespace
-
-std::optional<std::int64_t> parse_replay_time(const std::string& text, std::chrono::system_clock::time_point now) {
-  if (text.size() >= 3 && text.front() == '-') {
-    std::int64_t amount = 0;
-    const char* first = text.data() + 1;
-    const char* last = text.data() + text.size() - 1;
-    const auto parsed = std::from_chars(first, last, amount);
-    if (parsed.ec != std::errc() || parsed.ptr != last || amount < 0) {
-      return std::nullopt;
+// Otherwise every message would wait for message.timeout.ms and fail where
+// the broker does not create topics on demand.
+void require_target_topic(const ReplayOptions& options, kafka::Reader& reader) {
+  try {
+    (void)reader.partitions(*options.to_topic, options.timeout);
+  } catch (const kafka::KafkaError& error) {
+    if (error.code() != kafka::errc::unknown_topic_or_partition) {
+      throw;
     }
-    std::int64_t unit_seconds = 0;
-    switch (text.back()) {
-    case 's':
-      unit_seconds = 1;
-      break;
-    case 'm':
-      unit_seconds = 60;
-      break;
-    case 'h':
-      unit_seconds = 3600;
-      break;
-    case 'd':
-      unit_seconds = 86400;
-      break;
-    default:
-      return std::nullopt;
-    }
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    return now_ms - amount * unit_seconds * 1000;
+    throw Error("--to-topic " + *options.to_topic + " does not exist at " + options.kafka.bootstrap_servers +
+                "; create it first (e.g. kafka-topics.sh --create --topic " + *options.to_topic + ")");
   }
-  auto time = domain::parse_timestamp(text);
-  if (!time) {
-    time = domain::parse_timestamp(text + "Z"); // ISO-8601 without an offset: UTC
-  }
-  if (!time) {
-    return std::nullopt;
-  }
-  return time->time_since_epoch().count();
 }
 
-ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress) {
-  if (options.topic.empty()) {
-    throw UsageError("--topic must not be empty");
-  }
-  if (options.to_topic && options.to_topic->empty()) {
-    throw UsageError("--to-topic must not be empty");
-  }
-  if (options.batch_size == 0) {
-    throw UsageError("--batch-size must be at least 1");
-  }
-  const auto started = Clock::now();
-  ReplayReport report;
-  report.dry_run = options.dry_run;
-
-  kafka::Reader reader(options.kafka);
-  report.ranges = plan_ranges(options, reader, report.gone);
-  if (options.to_topic) {
-    // Otherwise every message would wait for message.timeout.ms and fail
-    // where the broker does not create topics on demand.
-    try {
-      (void)reader.partitions(*options.to_topic, options.timeout);
-    } catch (const kafka::KafkaError& error) {
-      if (error.code() != kafka::errc::unknown_topic_or_partition) {
-        throw;
-      }
-      throw Error("--to-topic " + *options.to_topic + " does not exist at " + options.kafka.bootstrap_servers +
-                  "; create it first (e.g. kafka-topics.sh --create --topic " + *options.to_topic + ")");
+// Where the read messages go: the database or --to-topic.
+class Target {
+public:
+  Target(const ReplayOptions& options, ReplayReport& report) {
+    if (options.to_topic) {
+      m_topic = std::make_unique<TopicTarget>(options, report);
+    } else {
+      m_database = std::make_unique<DatabaseTarget>(options, report);
     }
   }
-  std::vector<kafka::PartitionRange> ranges;
-  for (const auto& range : report.ranges) {
-    report.planned += range.count();
-    ranges.push_back({range.partition, range.from, range.to});
+  void add(kafka::MessageView message) {
+    if (m_topic) {
+      m_topic->add(message);
+    } else {
+      m_database->add(message);
+    }
   }
-  if (options.dry_run || report.planned == 0) {
-    report.elapsed = Clock::now() - started;
-    return report;
+  void flush() {
+    if (m_topic) {
+      m_topic->flush();
+    } else {
+      m_database->flush();
+    }
   }
 
-  std::unique_ptr<DatabaseTarget> database;
-  std::unique_ptr<TopicTarget> topic;
-  if (options.to_topic) {
-    topic = std::make_unique<TopicTarget>(options, report);
-  } else {
-    database = std::make_unique<DatabaseTarget>(options, report);
-  }
-  log::info(k_component, "replaying",
-            {{"topic", options.topic},
-             {"offsets", std::to_string(report.planned)},
-             {"into", options.to_topic ? "topic " + *options.to_topic : std::string("the database")}});
+private:
+  std::unique_ptr<DatabaseTarget> m_database;
+  std::unique_ptr<TopicTarget> m_topic;
+};
 
-  auto next_progress = Clock::now() + 1s;
-  const auto outcome = reader.read(options.topic, ranges, [&](kafka::MessageView message) {
-    if (stop_requested()) {
-      report.interrupted = true;
+// Whether a read message is replayed; counts the ones passed over.
+bool replayed(const ReplayOptions& options, kafka::MessageView message, ReplayReport& report) {
+  if (message.header("payload-truncated") == std::optional<std::string_view>("true")) {
+    ++report.skipped_truncated;
+    return false;
+  }
+  if (options.reason) {
+    const auto reason = message.header("reason-code");
+    if (!reason || *reason != *options.reason) {
+      ++report.skipped_by_filter;
       return false;
     }
-    ++report.read;
-    if (message.header("payload-truncated") == std::optional<std::string_view>("true")) {
-      ++report.skipped_truncated;
-      return true;
-    }
-    if (options.reason) {
-      const auto reason = message.header("reason-code");
-      if (!reason || *reason != *options.reason) {
-        ++report.skipped_by_filter;
-        return true;
-      }
-    }
-    if (topic) {
-      topic->add(message);
-    } else {
-      database->add(message);
-    }
-    if (progress && (report.read & 1023U) == 0 && Clock::now() >= next_progress) {
-      next_progress = Clock::now() + 1s;
-      progress({report.read, report.planned, Clock::now() - started});
-    }
-    return true;
-  });
+  }
+  return true;
+}
+
+// What the read found besides messages: offsets without one, offsets gone
+// while reading, and planned offsets the log ended before.
+void count_outcome(const ReplayOptions& options, const kafka::ReadResult& outcome, ReplayReport& report) {
   for (const auto& range : outcome.ranges) {
     report.without_message += range.without_message();
     for (const auto& span : range.gone) {
@@ -334,13 +243,61 @@ ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallba
                     {"to", std::to_string(range.to)}});
     }
   }
+}
+
+} // namespace
+
+ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress) {
+  // The command checked its flags; these are the job's own preconditions.
+  if (options.topic.empty() || (options.to_topic && options.to_topic->empty()) || options.batch_size == 0) {
+    throw std::invalid_argument("run_replay: an empty topic or to_topic, or batch_size 0");
+  }
+  const auto started = Clock::now();
+  ReplayReport report;
+  report.dry_run = options.dry_run;
+
+  kafka::Reader reader(options.kafka);
+  report.ranges = plan_ranges(options, reader, report.gone);
+  if (options.to_topic) {
+    require_target_topic(options, reader);
+  }
+  std::vector<kafka::PartitionRange> ranges;
+  for (const auto& range : report.ranges) {
+    report.planned += range.count();
+    ranges.push_back({range.partition, range.from, range.to});
+  }
+  if (options.dry_run || report.planned == 0) {
+    report.elapsed = Clock::now() - started;
+    return report;
+  }
+
+  Target target(options, report);
+  log::info(k_component, "replaying",
+            {{"topic", options.topic},
+             {"offsets", std::to_string(report.planned)},
+             {"into", options.to_topic ? "topic " + *options.to_topic : std::string("the database")}});
+
+  auto next_progress = Clock::now() + 1s;
+  const auto outcome = reader.read(options.topic, ranges, [&](kafka::MessageView message) {
+    if (stop_requested()) {
+      report.interrupted = true;
+      return false;
+    }
+    ++report.read;
+    if (!replayed(options, message, report)) {
+      return true;
+    }
+    target.add(message);
+    if (progress && (report.read & 1023U) == 0 && Clock::now() >= next_progress) {
+      next_progress = Clock::now() + 1s;
+      progress({report.read, report.planned, Clock::now() - started});
+    }
+    return true;
+  });
+  count_outcome(options, outcome, report);
   // The batch in flight is finished even when interrupted: it is small, and
   // a write the database does not complete is rolled back by it.
-  if (topic) {
-    topic->flush();
-  } else {
-    database->flush();
-  }
+  target.flush();
   report.elapsed = Clock::now() - started;
   if (progress) {
     progress({report.read, report.planned, report.elapsed});

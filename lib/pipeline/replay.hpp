@@ -38,7 +38,9 @@
 #include <string>
 #include <vector>
 
+#include "core/defaults.hpp"
 #include "kafka/config.hpp"
+#include "pipeline/range_plan.hpp"
 
 namespace foodpipe::pipeline {
 
@@ -47,53 +49,21 @@ inline constexpr const char* k_replay_source_topic_header = "replay-source-topic
 inline constexpr const char* k_replay_source_partition_header = "replay-source-partition";
 inline constexpr const char* k_replay_source_offset_header = "replay-source-offset";
 
-struct ReplayStart {
-  enum class Kind { beginning, offset, time };
-  Kind kind = Kind::beginning;
-  std::int64_t offset = 0;  // Kind::offset
-  std::int64_t time_ms = 0; // Kind::time, milliseconds since the epoch
-};
-
-struct ReplayEnd {
-  enum class Kind { log_end, offset, time, count };
-  Kind kind = Kind::log_end;
-  std::int64_t offset = 0;  // Kind::offset: exclusive
-  std::int64_t time_ms = 0; // Kind::time: exclusive (messages before this time)
-  std::uint64_t count = 0;  // Kind::count: per partition
-};
-
 struct ReplayOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
-  std::string topic = "food-orders";
+  std::string topic{defaults::k_topic};
   std::vector<std::int32_t> partitions; // empty: all of the topic's
   ReplayStart start;
   ReplayEnd end;
   std::optional<std::string> to_topic;  // nullopt: into the database
   std::optional<std::string> reason;    // keep only messages with this reason-code header
   bool dry_run = false;
-  std::size_t batch_size = 5000;
-  std::size_t max_message_bytes = 256 * 1024; // as consume's
+  std::size_t batch_size = defaults::k_batch_size;
+  std::size_t max_message_bytes = defaults::k_max_message_bytes; // as consume's
   // Recorded in dead_letters.consumer_group for what the replay dead-letters.
   std::string dead_letter_group = "foodpipe-replay";
-  std::chrono::milliseconds timeout{10'000};
-};
-
-struct ReplayRange {
-  std::int32_t partition = 0;
-  std::int64_t from = 0;
-  std::int64_t to = 0; // exclusive
-  // Offsets in the range: an upper bound on its messages (some offsets may hold none).
-  [[nodiscard]] std::uint64_t count() const noexcept {
-    return to > from ? static_cast<std::uint64_t>(to - from) : 0U;
-  }
-};
-
-// Offsets [from, to) of one partition.
-struct ReplaySpan {
-  std::int32_t partition = 0;
-  std::int64_t from = 0;
-  std::int64_t to = 0; // exclusive
+  std::chrono::milliseconds timeout{defaults::k_connect_timeout};
 };
 
 struct ReplayReport {
@@ -133,16 +103,11 @@ struct ReplayProgress {
 
 using ReplayProgressCallback = std::function<void(const ReplayProgress&)>;
 
-// Runs the replay (or, with dry_run, only works out the ranges). Throws
-// UsageError for impossible options (an unknown partition, a start after the
-// end), KafkaError and DbError when a service fails. Each gone range is logged
+// Runs the replay (or, with dry_run, only works out the ranges). Expects a
+// topic, a to_topic (when given) and batch_size >= 1 (std::invalid_argument
+// otherwise: the command checks its flags before). Throws UsageError for a
+// partition the topic does not have, KafkaError and DbError when a service fails. Each gone range is logged
 // as one warning line when found.
 [[nodiscard]] ReplayReport run_replay(const ReplayOptions& options, const ReplayProgressCallback& progress = {});
-
-// Parses --from-time/--to-time: an RFC 3339 time ("2026-12-01T10:00:00Z",
-// "...+01:00"; without an offset it is UTC) or a time relative to `now`:
-// "-1h", "-30m", "-45s", "-2d" (a number and one unit). nullopt when neither.
-[[nodiscard]] std::optional<std::int64_t> parse_replay_time(const std::string& text,
-                                                            std::chrono::system_clock::time_point now);
 
 } // namespace foodpipe::pipeline

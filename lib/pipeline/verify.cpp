@@ -1,6 +1,8 @@
 #include "pipeline/verify.hpp"
 
 #include <algorithm>
+#include <map>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "core/signals.hpp"
@@ -10,12 +12,68 @@
 #include "domain/order_json.hpp"
 #include "kafka/message.hpp"
 #include "kafka/reader.hpp"
+#include "pipeline/range_plan.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+// Below the stored offset and still in the log: what the audit can see. One
+// range per partition with a stored offset; adds them to the report.
+std::vector<kafka::PartitionRange> plan_ranges(const VerifyOptions& options, kafka::Reader& reader,
+                                               const std::map<std::int32_t, std::int64_t>& stored,
+                                               VerifyReport& report) {
+  std::vector<kafka::PartitionRange> ranges;
+  for (const auto& [partition, next] : stored) {
+    const auto marks = reader.watermarks(options.topic, partition, options.timeout);
+    const auto range = verify_range(partition, marks, next);
+    VerifyPartition row;
+    row.partition = partition;
+    row.from = range.from;
+    row.to = range.to;
+    row.log_start = marks.low;
+    row.unread_from = next;
+    report.partitions.push_back(row);
+    ranges.push_back(range);
+  }
+  return ranges;
+}
+
+// Per partition: what the read found besides messages.
+void count_outcome(const kafka::ReadResult& outcome, VerifyReport& report) {
+  for (const auto& range : outcome.ranges) {
+    const auto it = std::find_if(report.partitions.begin(), report.partitions.end(),
+                                 [&range](const VerifyPartition& p) { return p.partition == range.partition; });
+    it->messages = range.messages;
+    it->without_message = range.without_message();
+    it->gone = range.gone_count();
+    it->unread_from = range.end;
+    report.without_message += it->without_message;
+    report.gone += it->gone;
+    if (range.ended == kafka::RangeEnd::log_end) {
+      report.unread += static_cast<std::uint64_t>(range.to - range.end);
+    }
+  }
+}
+
+// The verdicts of what was staged, and the first few problems by name.
+void classify(const VerifyOptions& options, db::OrderAudit& audit, VerifyReport& report) {
+  const auto counts = audit.classify();
+  report.ok = counts.ok;
+  report.duplicates = counts.duplicates;
+  report.dead_lettered = counts.dead_lettered;
+  report.missing = counts.missing;
+  report.different = counts.different;
+  report.refused_by_database = counts.refused;
+  if (report.missing + report.different > 0 && options.limit > 0) {
+    for (auto& problem : audit.problems(options.limit)) {
+      report.problems.push_back({std::move(problem.kind), problem.partition, problem.offset,
+                                 std::move(problem.order_id), std::move(problem.detail)});
+    }
+  }
+}
 
 } // namespace
 
@@ -28,8 +86,9 @@ std::uint64_t VerifyReport::skipped_offsets() const noexcept {
 }
 
 VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallback& progress) {
+  // The command checked its flags; this is the job's own precondition.
   if (options.topic.empty() || options.group.empty()) {
-    throw UsageError("--topic and --group must not be empty");
+    throw std::invalid_argument("run_verify: an empty topic or group");
   }
   const auto started = Clock::now();
   VerifyReport report;
@@ -49,20 +108,10 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
         {range.partition, range.from, range.to, std::move(range.reason), std::move(range.detected_at)});
   }
 
-  // Below the stored offset and still in the log: what the audit can see.
   kafka::Reader reader(options.kafka);
-  std::vector<kafka::PartitionRange> ranges;
+  const auto ranges = plan_ranges(options, reader, stored, report);
   std::uint64_t total = 0;
-  for (const auto& [partition, next] : stored) {
-    const auto marks = reader.watermarks(options.topic, partition, options.timeout);
-    VerifyPartition range;
-    range.partition = partition;
-    range.from = std::min(marks.low, next);
-    range.to = next;
-    range.log_start = marks.low;
-    range.unread_from = next;
-    report.partitions.push_back(range);
-    ranges.push_back({partition, range.from, range.to});
+  for (const auto& range : ranges) {
     total += static_cast<std::uint64_t>(range.to - range.from);
   }
 
@@ -102,19 +151,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
   });
   report.checked = staged;
   report.read_time = Clock::now() - started;
-  for (const auto& range : outcome.ranges) {
-    const auto it = std::find_if(report.partitions.begin(), report.partitions.end(),
-                                 [&range](const VerifyPartition& p) { return p.partition == range.partition; });
-    it->messages = range.messages;
-    it->without_message = range.without_message();
-    it->gone = range.gone_count();
-    it->unread_from = range.end;
-    report.without_message += it->without_message;
-    report.gone += it->gone;
-    if (range.ended == kafka::RangeEnd::log_end) {
-      report.unread += static_cast<std::uint64_t>(range.to - range.end);
-    }
-  }
+  count_outcome(outcome, report);
   if (report.interrupted) {
     report.elapsed = report.read_time;
     return report;
@@ -122,19 +159,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
 
   show("comparing", report.checked);
   const auto compare_started = Clock::now();
-  const auto counts = audit.classify();
-  report.ok = counts.ok;
-  report.duplicates = counts.duplicates;
-  report.dead_lettered = counts.dead_lettered;
-  report.missing = counts.missing;
-  report.different = counts.different;
-  report.refused_by_database = counts.refused;
-  if (report.missing + report.different > 0 && options.limit > 0) {
-    for (auto& problem : audit.problems(options.limit)) {
-      report.problems.push_back({std::move(problem.kind), problem.partition, problem.offset,
-                                 std::move(problem.order_id), std::move(problem.detail)});
-    }
-  }
+  classify(options, audit, report);
   report.compare_time = Clock::now() - compare_started;
   report.elapsed = Clock::now() - started;
   return report;

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "core/defaults.hpp"
 #include "kafka/config.hpp"
 
 namespace foodpipe::pipeline {
@@ -53,13 +54,13 @@ namespace foodpipe::pipeline {
 struct VerifyOptions {
   kafka::ClientSettings kafka;
   std::string db_conninfo;
-  std::string topic = "food-orders";
-  std::string group = "order-processors";
+  std::string topic{defaults::k_topic};
+  std::string group{defaults::k_group};
   std::size_t limit = 20;              // problems named in the report; all are counted
   // No size limit by default: a message consume refused as too_large has its
   // dead letter, and one a consume with a larger limit stored is still checked.
   std::size_t max_message_bytes = std::numeric_limits<std::size_t>::max();
-  std::chrono::milliseconds timeout{10'000};
+  std::chrono::milliseconds timeout{defaults::k_connect_timeout};
 };
 
 // One message that is not accounted for.
@@ -139,7 +140,9 @@ struct VerifyProgress {
 
 using VerifyProgressCallback = std::function<void(const VerifyProgress&)>;
 
-// Runs the audit. Stops early (report.interrupted) on SIGINT/SIGTERM. Throws
+// Runs the audit. Stops early (report.interrupted) on SIGINT/SIGTERM. Expects
+// a topic and a group (std::invalid_argument otherwise: the command checks its
+// flags before). Throws
 // Error when the group has no stored offsets for the topic or the database
 // has no (or an older) foodpipe schema, KafkaError and DbError when a
 // service fails.
