@@ -4,8 +4,8 @@
 #include <string>
 #include <tuple>
 
-#include "db/numeric.hpp"
 #include "db/transaction.hpp"
+#include "domain/money.hpp"
 #include "domain/reference_data.hpp"
 
 namespace foodpipe::db {
@@ -25,6 +25,12 @@ ON CONFLICT (item_id) DO UPDATE
 WHERE (menu_items.name, menu_items.category, menu_items.price)
       IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category, EXCLUDED.price)
 RETURNING (xmax = 0) AS inserted)sql";
+
+// A menu price as the text of numeric(10, 2): the text PostgreSQL reads for $4::numeric
+// and prints back for the column, so it also compares equal to what plan_reference_data() reads.
+std::string price_text(const domain::MenuItem& item) {
+  return domain::Money::from_cents(item.price_cents).to_string();
+}
 
 void count(const Result& result, UpsertCounts& counts) {
   if (result.empty()) {
@@ -78,8 +84,7 @@ ReferenceDataCounts load_reference_data(Connection& connection) {
           counts.customers);
   }
   for (const auto& item : domain::menu_items()) {
-    count(connection.exec_params(k_upsert_menu_item, {item.id, item.name, item.category,
-                                                      cents_to_numeric(item.price_cents)}),
+    count(connection.exec_params(k_upsert_menu_item, {item.id, item.name, item.category, price_text(item)}),
           counts.menu_items);
   }
   transaction.commit();
@@ -94,13 +99,12 @@ ReferenceDataCounts plan_reference_data(Connection& connection) {
   for (const auto& customer : domain::customers()) {
     plan_row(customers, customer.id, {customer.name, customer.email}, counts.customers);
   }
-  // numeric(10,2) prints with exactly two decimals, like cents_to_numeric.
+  // numeric(10,2) prints with exactly two decimals, like price_text().
   const Rows items = table_exists(connection, "menu_items")
                          ? read_rows(connection, "SELECT item_id, name, category, price FROM menu_items")
                          : Rows{};
   for (const auto& item : domain::menu_items()) {
-    plan_row(items, item.id, {item.name, item.category, cents_to_numeric(item.price_cents)},
-             counts.menu_items);
+    plan_row(items, item.id, {item.name, item.category, price_text(item)}, counts.menu_items);
   }
   return counts;
 }

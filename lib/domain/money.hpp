@@ -4,6 +4,13 @@
 // binary floating point: it is read from decimal text, computed in int64 cents
 // and written back as decimal text with exactly two fraction digits.
 //
+// That text is also PostgreSQL's numeric text, so this is the one place where
+// money meets text for the JSON messages and for the database alike: what
+// format() writes is valid input for a numeric column (a COPY field, or a text
+// parameter cast with $1::numeric), and parse() reads what the server prints for
+// numeric(10, 2) ("8.99") or an unconstrained numeric ("8.990"), which never
+// has an exponent or a '+'.
+//
 // A value type; every operation is thread-safe on distinct or const objects.
 
 #include <compare>

@@ -3,7 +3,9 @@
 // Order timestamps: UTC instants with millisecond resolution, written as
 // RFC 3339 / ISO-8601 "2026-11-28T07:30:00.123Z" and read from any reasonable
 // RFC 3339 form. Pure arithmetic: no locale, no time zone database, no libc
-// time functions, so the result never depends on the machine's settings.
+// time functions, so the result never depends on the machine's settings. The
+// calendar is <chrono>'s (year_month_day, sys_days); the text is read and
+// written by hand, because both run once per message.
 // All functions are thread-safe.
 
 #include <chrono>

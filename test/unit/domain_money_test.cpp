@@ -108,6 +108,34 @@ TEST(Money, FormatAndParseRoundTrip) {
   }
 }
 
+// PostgreSQL's numeric text, as lib/db sends it for $1::numeric and reads it back
+// (these cases come from the db::numeric helpers that Money replaced).
+TEST(Money, WritesTheTextANumericColumnTakes) {
+  EXPECT_EQ(Money::from_cents(1000).to_string(), "10.00");
+  EXPECT_EQ(Money::from_cents(-1234).to_string(), "-12.34");
+  EXPECT_EQ(Money::from_cents(9999999999).to_string(), "99999999.99"); // the largest numeric(10, 2)
+  EXPECT_EQ(Money::from_cents(-9999999999).to_string(), "-99999999.99");
+}
+
+TEST(Money, ReadsTheTextPostgresPrintsForNumeric) {
+  EXPECT_EQ(cents("8.99"), 899);
+  EXPECT_EQ(cents("8.9"), 890);
+  EXPECT_EQ(cents("8"), 800);
+  EXPECT_EQ(cents("-0.05"), -5);
+  EXPECT_EQ(cents("99999999.99"), 9999999999);
+  EXPECT_EQ(cents("-99999999.99"), -9999999999);
+  // An unconstrained numeric keeps the scale of what was stored: sum(price) or 8.990.
+  EXPECT_EQ(cents("8.990"), 899);
+  EXPECT_EQ(cents("0.000"), 0);
+  // PostgreSQL never prints a '+'; the old db helper let one through, Money does not.
+  EXPECT_EQ(error_of("+1.00"), MoneyError::syntax);
+  EXPECT_EQ(error_of("1.234"), MoneyError::too_precise);
+  EXPECT_EQ(error_of("1e3"), MoneyError::exponent);
+  EXPECT_EQ(error_of("1.a"), MoneyError::syntax);
+  EXPECT_EQ(error_of("abc"), MoneyError::syntax);
+  EXPECT_EQ(error_of("99999999999999999999"), MoneyError::overflow);
+}
+
 TEST(Money, AddsExactlyWhereBinaryFloatingPointDoesNot) {
   // 0.1 + 0.2 != 0.3 in double; in cents it is exact.
   EXPECT_EQ(*Money::parse("0.10") + *Money::parse("0.20"), *Money::parse("0.30"));
