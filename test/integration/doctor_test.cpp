@@ -48,11 +48,12 @@ std::string librdkafka_version() {
   return result.out.substr(from, result.out.find(',', from) - from);
 }
 
-// The PostgreSQL target as doctor describes a connection to `database`.
+// The PostgreSQL target as doctor describes a connection it made to `database` (the
+// server it reached, as in every "cannot connect to PostgreSQL at ..." message).
 std::string target_of(const std::string& database) {
   const char* host = std::getenv("FOODPIPE_TEST_DB_HOST");
   const std::string host_name = host != nullptr && *host != '\0' ? host : "127.0.0.1";
-  return "user=postgres dbname=" + database + " host=" + host_name + " port=5432";
+  return host_name + ":5432/" + database;
 }
 
 class DoctorTest : public ::testing::Test {
