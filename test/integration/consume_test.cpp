@@ -2,10 +2,12 @@
 // stored offsets, every reason code dead-lettered in the table and on the DLQ
 // topic, duplicates told apart from conflicts, text stored verbatim, SIGTERM.
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -181,27 +183,62 @@ TEST_F(ConsumeTest, BadMessagesAreDeadLetteredWithTheirReasonAndGoodOnesApplied)
   EXPECT_EQ(sql("SELECT count(*) FROM dead_letters WHERE consumer_group = '" + m_group + "'"),
             std::to_string(summary["dead_letters"].GetUint64()));
 
-  // On the topic: the same dead letters, with provenance headers.
+  // On the topic: the same dead letters, with provenance headers that point at the very message
+  // each one copies (its partition, offset and timestamp on the source topic).
+  struct Source {
+    std::optional<std::string> value;
+    std::int64_t timestamp_ms = -1;
+  };
+  std::map<std::pair<std::int32_t, std::int64_t>, Source> sources;
   kafka::Reader reader(settings());
-  std::vector<kafka::PartitionRange> ranges;
-  for (int p = 0; p < 3; ++p) {
-    const auto marks = reader.watermarks(m_topic + ".dlq", p, 10s);
-    ranges.push_back({p, marks.low, marks.high});
-  }
+  const auto whole = [&reader](const std::string& topic) {
+    std::vector<kafka::PartitionRange> ranges;
+    for (int p = 0; p < 3; ++p) {
+      const auto marks = reader.watermarks(topic, p, 10s);
+      ranges.push_back({p, marks.low, marks.high});
+    }
+    return ranges;
+  };
+  reader.read(m_topic, whole(m_topic), [&](kafka::MessageView m) {
+    const auto value = m.optional_value();
+    sources[{m.partition(), m.offset()}] = {value ? std::optional<std::string>(*value) : std::nullopt,
+                                            m.timestamp().ms};
+    return true;
+  });
+  ASSERT_EQ(sources.size(), messages.size());
+
   std::map<std::string, int> dlq_reasons;
-  reader.read(m_topic + ".dlq", ranges, [&](kafka::MessageView m) {
+  std::vector<std::string> dlq_positions;
+  reader.read(m_topic + ".dlq", whole(m_topic + ".dlq"), [&](kafka::MessageView m) {
     std::map<std::string, std::string> headers;
     for (const auto& [name, value] : m.headers()) {
       headers[name] = value;
     }
     EXPECT_EQ(headers["original-topic"], m_topic);
     EXPECT_EQ(headers["consumer-group"], m_group);
-    EXPECT_FALSE(headers["original-partition"].empty());
-    EXPECT_FALSE(headers["original-offset"].empty());
-    EXPECT_FALSE(headers["original-timestamp"].empty());
+    const auto position = std::make_pair(static_cast<std::int32_t>(std::stoi(headers["original-partition"])),
+                                         std::stoll(headers["original-offset"]));
+    dlq_positions.push_back(headers["original-partition"] + ":" + headers["original-offset"]);
+    const auto source = sources.find(position);
+    if (source == sources.end()) {
+      ADD_FAILURE() << "no message at " << dlq_positions.back() << " of " << m_topic;
+    } else {
+      EXPECT_EQ(headers["original-timestamp"], std::to_string(source->second.timestamp_ms))
+          << dlq_positions.back();
+      EXPECT_EQ(std::string(m.value()), source->second.value.value_or(""))
+          << dlq_positions.back() << ": the letter carries the message's bytes";
+    }
     ++dlq_reasons[headers["reason-code"]];
     return true;
   });
+  // One letter per dead_letters row, at the same positions.
+  std::sort(dlq_positions.begin(), dlq_positions.end());
+  std::string joined;
+  for (const auto& position : dlq_positions) {
+    joined += (joined.empty() ? "" : ",") + position;
+  }
+  EXPECT_EQ(joined, sql("SELECT string_agg(source_partition || ':' || source_offset, ',' ORDER BY "
+                        "(source_partition || ':' || source_offset) COLLATE \"C\") FROM dead_letters"));
   for (const auto& [reason, count] : expected_reasons) {
     EXPECT_EQ(dlq_reasons[reason], count) << reason;
   }
