@@ -43,8 +43,8 @@ ExitCode run_overview(const Request& r, std::ostream& out) {
   if (o.database) {
     return ExitCode::ok;
   }
-  // The text names the problem on stdout; JSON holds it in "database", and a
-  // script still gets the one stderr line every failure has.
+  // The text report shows the problem where people look; under --json it is
+  // inside the document, so it also goes to stderr as the usual error line.
   if (r.json) {
     std::cerr << "foodpipe: error: " << o.database_problem << '\n';
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "app/progress.hpp"
@@ -30,28 +31,37 @@ namespace {
 // ---------------------------------------------------------------------------
 // Pieces several reports share.
 
-void json_optional_string(JsonWriter& w, const std::optional<std::string>& text) {
-  if (text) {
-    json_string(w, *text);
+template <typename T> constexpr bool is_optional = false;
+template <typename T> constexpr bool is_optional<std::optional<T>> = true;
+
+// One JSON value of whatever type the report holds: a signed whole number as
+// Int64, an unsigned one as Uint64 (rapidjson prints the same digits as with
+// Int or Uint), an optional as its value or null, text through json_string.
+template <typename T> void put(JsonWriter& w, const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    w.Bool(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    w.Double(v);
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    w.Int64(v);
+  } else if constexpr (std::is_integral_v<T>) {
+    w.Uint64(v);
+  } else if constexpr (is_optional<T>) {
+    if (v) {
+      put(w, *v);
+    } else {
+      w.Null();
+    }
   } else {
-    w.Null();
+    static_assert(std::is_convertible_v<const T&, std::string_view>, "no JSON form for this type");
+    json_string(w, v);
   }
 }
 
-void json_optional_int(JsonWriter& w, const std::optional<std::int64_t>& value) {
-  if (value) {
-    w.Int64(*value);
-  } else {
-    w.Null();
-  }
-}
-
-void json_optional_int(JsonWriter& w, const std::optional<int>& value) {
-  if (value) {
-    w.Int(*value);
-  } else {
-    w.Null();
-  }
+// "key": value, the line every report is made of.
+template <typename T> void field(JsonWriter& w, std::string_view key, const T& v) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  put(w, v);
 }
 
 void json_ints(JsonWriter& w, const std::vector<std::int32_t>& values) {
@@ -78,12 +88,9 @@ void json_brokers(JsonWriter& w, const std::vector<kafka::BrokerInfo>& brokers) 
   w.StartArray();
   for (const auto& broker : brokers) {
     w.StartObject();
-    w.Key("id");
-    w.Int(broker.id);
-    w.Key("host");
-    json_string(w, broker.host);
-    w.Key("port");
-    w.Int(broker.port);
+    field(w, "id", broker.id);
+    field(w, "host", broker.host);
+    field(w, "port", broker.port);
     w.EndObject();
   }
   w.EndArray();
@@ -91,28 +98,17 @@ void json_brokers(JsonWriter& w, const std::vector<kafka::BrokerInfo>& brokers) 
 
 void json_dead_letter(JsonWriter& w, const db::DeadLetterRow& d) {
   w.StartObject();
-  w.Key("id");
-  w.Int64(d.id);
-  w.Key("reason");
-  json_string(w, d.reason_code);
-  w.Key("detail");
-  json_string(w, d.reason_detail);
-  w.Key("source_topic");
-  json_string(w, d.source_topic);
-  w.Key("source_partition");
-  w.Int(d.source_partition);
-  w.Key("source_offset");
-  w.Int64(d.source_offset);
-  w.Key("key");
-  json_optional_string(w, d.key);
-  w.Key("payload_excerpt");
-  json_optional_string(w, d.payload);
-  w.Key("payload_bytes");
-  w.Int64(d.payload_bytes);
-  w.Key("consumer_group");
-  json_string(w, d.consumer_group);
-  w.Key("failed_at");
-  json_string(w, d.failed_at);
+  field(w, "id", d.id);
+  field(w, "reason", d.reason_code);
+  field(w, "detail", d.reason_detail);
+  field(w, "source_topic", d.source_topic);
+  field(w, "source_partition", d.source_partition);
+  field(w, "source_offset", d.source_offset);
+  field(w, "key", d.key);
+  field(w, "payload_excerpt", d.payload);
+  field(w, "payload_bytes", d.payload_bytes);
+  field(w, "consumer_group", d.consumer_group);
+  field(w, "failed_at", d.failed_at);
   w.EndObject();
 }
 
@@ -126,57 +122,41 @@ void json_dead_letters(JsonWriter& w, const std::vector<db::DeadLetterRow>& rows
 
 void json_partition(JsonWriter& w, const pipeline::TopicState& t, const pipeline::PartitionState& p) {
   w.StartObject();
-  w.Key("partition");
-  w.Int(p.partition);
-  w.Key("leader");
-  w.Int(p.leader);
+  field(w, "partition", p.partition);
+  field(w, "leader", p.leader);
   w.Key("replicas");
   json_ints(w, p.replicas);
   w.Key("isr");
   json_ints(w, p.in_sync_replicas);
-  w.Key("under_replicated");
-  w.Bool(p.under_replicated());
-  w.Key("offline");
-  w.Bool(p.offline());
-  w.Key("isr_at_min");
-  w.Bool(t.at_min_insync(p));
-  w.Key("isr_below_min");
-  w.Bool(t.below_min_insync(p));
+  field(w, "under_replicated", p.under_replicated());
+  field(w, "offline", p.offline());
+  field(w, "isr_at_min", t.at_min_insync(p));
+  field(w, "isr_below_min", t.below_min_insync(p));
   // null: the leader could not be asked (offline, or its broker just went away).
   const auto known = [&p](std::int64_t value) {
     return p.offsets_known ? std::optional(value) : std::nullopt;
   };
-  w.Key("low");
-  json_optional_int(w, known(p.low));
-  w.Key("high");
-  json_optional_int(w, known(p.high));
-  w.Key("messages");
-  json_optional_int(w, known(p.messages()));
+  field(w, "low", known(p.low));
+  field(w, "high", known(p.high));
+  field(w, "messages", known(p.messages()));
   w.EndObject();
 }
 
 void json_topic(JsonWriter& w, const pipeline::TopicState& t) {
   w.StartObject();
-  w.Key("name");
-  json_string(w, t.name);
-  w.Key("exists");
-  w.Bool(t.exists);
-  w.Key("retention_ms");
-  json_optional_int(w, t.retention_ms);
-  w.Key("messages");
-  w.Int64(t.messages());
-  w.Key("log_end_total");
-  w.Int64(t.high_total());
-  w.Key("replication_factor");
-  w.Int(t.replication_factor());
-  w.Key("min_insync_replicas");
-  json_optional_int(w, t.min_insync_replicas);
-  w.Key("under_replicated_partitions");
-  w.Int64(std::count_if(t.partitions.begin(), t.partitions.end(),
-                        [](const pipeline::PartitionState& p) { return p.under_replicated(); }));
-  w.Key("offline_partitions");
-  w.Int64(std::count_if(t.partitions.begin(), t.partitions.end(),
-                        [](const pipeline::PartitionState& p) { return p.offline(); }));
+  field(w, "name", t.name);
+  field(w, "exists", t.exists);
+  field(w, "retention_ms", t.retention_ms);
+  field(w, "messages", t.messages());
+  field(w, "log_end_total", t.high_total());
+  field(w, "replication_factor", t.replication_factor());
+  field(w, "min_insync_replicas", t.min_insync_replicas);
+  const auto count = [&t](bool (pipeline::PartitionState::*test)() const) {
+    return std::count_if(t.partitions.begin(), t.partitions.end(),
+                         [test](const pipeline::PartitionState& p) { return (p.*test)(); });
+  };
+  field(w, "under_replicated_partitions", count(&pipeline::PartitionState::under_replicated));
+  field(w, "offline_partitions", count(&pipeline::PartitionState::offline));
   w.Key("partitions");
   w.StartArray();
   for (const auto& p : t.partitions) {
@@ -190,12 +170,9 @@ void json_group_members(JsonWriter& w, const std::vector<kafka::GroupMember>& me
   w.StartArray();
   for (const auto& m : members) {
     w.StartObject();
-    w.Key("member_id");
-    json_string(w, m.member_id);
-    w.Key("client_id");
-    json_string(w, m.client_id);
-    w.Key("client_host");
-    json_string(w, m.client_host);
+    field(w, "member_id", m.member_id);
+    field(w, "client_id", m.client_id);
+    field(w, "client_host", m.client_host);
     w.Key("assignment");
     w.StartObject();
     for (const auto& [topic, partitions] : m.assignment) {
@@ -210,91 +187,61 @@ void json_group_members(JsonWriter& w, const std::vector<kafka::GroupMember>& me
 
 // The group view's fields, inside an object the caller opened.
 void json_group_fields(JsonWriter& w, const pipeline::GroupView& g) {
-  w.Key("group");
-  json_string(w, g.group);
-  w.Key("topic");
-  json_string(w, g.topic);
-  w.Key("known_to_broker");
-  w.Bool(g.description.known);
-  w.Key("state");
-  json_string(w, g.description.state);
-  w.Key("protocol_type");
-  json_string(w, g.description.protocol_type);
-  w.Key("protocol");
-  json_string(w, g.description.protocol);
+  field(w, "group", g.group);
+  field(w, "topic", g.topic);
+  field(w, "known_to_broker", g.description.known);
+  field(w, "state", g.description.state);
+  field(w, "protocol_type", g.description.protocol_type);
+  field(w, "protocol", g.description.protocol);
   w.Key("members");
   json_group_members(w, g.description.members);
   w.Key("partitions");
   w.StartArray();
   for (const auto& p : g.partitions) {
     w.StartObject();
-    w.Key("partition");
-    w.Int(p.partition);
-    w.Key("stored_offset");
-    json_optional_int(w, p.stored);
-    w.Key("committed_offset");
-    json_optional_int(w, p.committed);
-    w.Key("log_start");
-    w.Int64(p.log_start);
-    w.Key("log_end");
-    w.Int64(p.log_end);
-    w.Key("lag");
-    w.Int64(p.lag);
+    field(w, "partition", p.partition);
+    field(w, "stored_offset", p.stored);
+    field(w, "committed_offset", p.committed);
+    field(w, "log_start", p.log_start);
+    field(w, "log_end", p.log_end);
+    field(w, "lag", p.lag);
     w.EndObject();
   }
   w.EndArray();
-  w.Key("total_lag");
-  w.Int64(g.total_lag);
+  field(w, "total_lag", g.total_lag);
 }
 
 // The database view's fields, inside an object the caller opened (the db
 // view's own, or the overview's "database").
 void json_database_fields(JsonWriter& w, const pipeline::DatabaseView& d) {
-  w.Key("target");
-  json_string(w, d.target);
-  w.Key("schema_version");
-  w.Int(d.summary.schema_version);
-  w.Key("orders");
-  w.Int64(d.summary.orders);
-  w.Key("newest_processed_at");
-  json_optional_string(w, d.summary.newest_processed_at);
-  w.Key("dead_letters");
-  w.Int64(d.summary.dead_letters());
+  field(w, "target", d.target);
+  field(w, "schema_version", d.summary.schema_version);
+  field(w, "orders", d.summary.orders);
+  field(w, "newest_processed_at", d.summary.newest_processed_at);
+  field(w, "dead_letters", d.summary.dead_letters());
   w.Key("dead_letters_by_reason");
   w.StartObject();
   for (const auto& [reason, count] : d.summary.dead_letters_by_reason) {
-    w.Key(reason.c_str());
-    w.Int64(count);
+    field(w, reason, count);
   }
   w.EndObject();
 }
 
 void json_order_row(JsonWriter& w, const db::OrderRow& o) {
   w.StartObject();
-  w.Key("order_id");
-  json_string(w, o.order_id);
-  w.Key("customer_id");
-  json_string(w, o.customer_id);
-  w.Key("customer_name");
-  json_string(w, o.customer_name);
-  w.Key("customer_email");
-  json_string(w, o.customer_email);
+  field(w, "order_id", o.order_id);
+  field(w, "customer_id", o.customer_id);
+  field(w, "customer_name", o.customer_name);
+  field(w, "customer_email", o.customer_email);
   w.Key("items");
   w.RawValue(o.items_json.c_str(), o.items_json.size(), rapidjson::kArrayType);
-  w.Key("total_amount");
-  json_string(w, o.total_amount);
-  w.Key("status");
-  json_string(w, o.status);
-  w.Key("created_at");
-  json_string(w, o.created_at);
-  w.Key("processed_at");
-  json_string(w, o.processed_at);
-  w.Key("source_topic");
-  json_optional_string(w, o.source_topic);
-  w.Key("source_partition");
-  json_optional_int(w, o.source_partition);
-  w.Key("source_offset");
-  json_optional_int(w, o.source_offset);
+  field(w, "total_amount", o.total_amount);
+  field(w, "status", o.status);
+  field(w, "created_at", o.created_at);
+  field(w, "processed_at", o.processed_at);
+  field(w, "source_topic", o.source_topic);
+  field(w, "source_partition", o.source_partition);
+  field(w, "source_offset", o.source_offset);
   w.EndObject();
 }
 
@@ -302,8 +249,7 @@ void json_order_row(JsonWriter& w, const db::OrderRow& o) {
 // fields and closes it.
 void start_view(JsonWriter& w, std::string_view view) {
   w.StartObject();
-  w.Key("view");
-  json_string(w, view);
+  field(w, "view", view);
 }
 
 // ---------------------------------------------------------------------------
@@ -314,10 +260,8 @@ void json_migrations(JsonWriter& w, const char* key, const std::vector<pipeline:
   w.StartArray();
   for (const auto& migration : migrations) {
     w.StartObject();
-    w.Key("version");
-    w.Int(migration.version);
-    w.Key("name");
-    json_string(w, migration.name);
+    field(w, "version", migration.version);
+    field(w, "name", migration.name);
     w.EndObject();
   }
   w.EndArray();
@@ -330,12 +274,9 @@ void json_counts(JsonWriter& w, const char* key, const db::UpsertCounts* counts)
     return;
   }
   w.StartObject();
-  w.Key("inserted");
-  w.Int(counts->inserted);
-  w.Key("updated");
-  w.Int(counts->updated);
-  w.Key("unchanged");
-  w.Int(counts->unchanged);
+  field(w, "inserted", counts->inserted);
+  field(w, "updated", counts->updated);
+  field(w, "unchanged", counts->unchanged);
   w.EndObject();
 }
 
@@ -343,12 +284,9 @@ void json_spans(JsonWriter& w, const std::vector<pipeline::ReplaySpan>& spans) {
   w.StartArray();
   for (const auto& span : spans) {
     w.StartObject();
-    w.Key("partition");
-    w.Int(span.partition);
-    w.Key("from");
-    w.Int64(span.from);
-    w.Key("to");
-    w.Int64(span.to);
+    field(w, "partition", span.partition);
+    field(w, "from", span.from);
+    field(w, "to", span.to);
     w.EndObject();
   }
   w.EndArray();
@@ -356,38 +294,23 @@ void json_spans(JsonWriter& w, const std::vector<pipeline::ReplaySpan>& spans) {
 
 void json_doctor_kafka(JsonWriter& w, const pipeline::KafkaFindings& k) {
   w.StartObject();
-  w.Key("bootstrap_servers");
-  json_string(w, k.bootstrap_servers);
-  w.Key("reachable");
-  w.Bool(k.reachable);
-  w.Key("cluster_id");
-  json_string(w, k.cluster_id);
-  w.Key("brokers");
-  w.Int(k.brokers);
-  w.Key("librdkafka_version");
-  json_string(w, k.librdkafka_version);
-  w.Key("consumer_groups_supported");
-  if (k.groups_supported) {
-    w.Bool(*k.groups_supported);
-  } else {
-    w.Null();
-  }
-  w.Key("problem");
-  json_string(w, k.problem);
+  field(w, "bootstrap_servers", k.bootstrap_servers);
+  field(w, "reachable", k.reachable);
+  field(w, "cluster_id", k.cluster_id);
+  field(w, "brokers", k.brokers);
+  field(w, "librdkafka_version", k.librdkafka_version);
+  field(w, "consumer_groups_supported", k.groups_supported);
+  field(w, "problem", k.problem);
   w.Key("missing_brokers");
   json_ints(w, k.missing_brokers);
-  w.Key("expected_replication_factor");
-  w.Int(k.expected_replication_factor);
+  field(w, "expected_replication_factor", k.expected_replication_factor);
   w.Key("replication");
   w.StartArray();
   for (const auto& topic : k.topics) {
     w.StartObject();
-    w.Key("topic");
-    json_string(w, topic.topic);
-    w.Key("replication_factor");
-    w.Int(topic.replication_factor);
-    w.Key("below_cluster_size");
-    w.Bool(topic.below_cluster_size);
+    field(w, "topic", topic.topic);
+    field(w, "replication_factor", topic.replication_factor);
+    field(w, "below_cluster_size", topic.below_cluster_size);
     w.Key("under_replicated_partitions");
     json_ints(w, topic.under_replicated);
     w.Key("offline_partitions");
@@ -406,18 +329,12 @@ void json_doctor_kafka(JsonWriter& w, const pipeline::KafkaFindings& k) {
 
 void json_doctor_postgres(JsonWriter& w, const pipeline::PostgresFindings& p) {
   w.StartObject();
-  w.Key("target");
-  json_string(w, p.target);
-  w.Key("reachable");
-  w.Bool(p.reachable);
-  w.Key("database_exists");
-  w.Bool(p.database_exists);
-  w.Key("server_version");
-  json_string(w, p.server_version);
-  w.Key("schema_version");
-  json_optional_int(w, p.schema_version);
-  w.Key("problem");
-  json_string(w, p.problem);
+  field(w, "target", p.target);
+  field(w, "reachable", p.reachable);
+  field(w, "database_exists", p.database_exists);
+  field(w, "server_version", p.server_version);
+  field(w, "schema_version", p.schema_version);
+  field(w, "problem", p.problem);
   w.EndObject();
 }
 
@@ -425,22 +342,14 @@ void json_verify_partitions(JsonWriter& w, const pipeline::VerifyReport& r) {
   w.StartArray();
   for (const auto& p : r.partitions) {
     w.StartObject();
-    w.Key("partition");
-    w.Int(p.partition);
-    w.Key("from");
-    w.Int64(p.from);
-    w.Key("to");
-    w.Int64(p.to);
-    w.Key("log_start");
-    w.Int64(p.log_start);
-    w.Key("messages");
-    w.Uint64(p.messages);
-    w.Key("without_message");
-    w.Uint64(p.without_message);
-    w.Key("gone");
-    w.Uint64(p.gone);
-    w.Key("unread_from");
-    w.Int64(p.unread_from);
+    field(w, "partition", p.partition);
+    field(w, "from", p.from);
+    field(w, "to", p.to);
+    field(w, "log_start", p.log_start);
+    field(w, "messages", p.messages);
+    field(w, "without_message", p.without_message);
+    field(w, "gone", p.gone);
+    field(w, "unread_from", p.unread_from);
     w.EndObject();
   }
   w.EndArray();
@@ -451,16 +360,11 @@ void json_verify_findings(JsonWriter& w, const pipeline::VerifyReport& r) {
   w.StartArray();
   for (const auto& skipped : r.skipped) {
     w.StartObject();
-    w.Key("partition");
-    w.Int(skipped.partition);
-    w.Key("from");
-    w.Int64(skipped.from);
-    w.Key("to");
-    w.Int64(skipped.to);
-    w.Key("reason");
-    json_string(w, skipped.reason);
-    w.Key("detected_at");
-    json_string(w, skipped.detected_at);
+    field(w, "partition", skipped.partition);
+    field(w, "from", skipped.from);
+    field(w, "to", skipped.to);
+    field(w, "reason", skipped.reason);
+    field(w, "detected_at", skipped.detected_at);
     w.EndObject();
   }
   w.EndArray();
@@ -468,20 +372,11 @@ void json_verify_findings(JsonWriter& w, const pipeline::VerifyReport& r) {
   w.StartArray();
   for (const auto& problem : r.problems) {
     w.StartObject();
-    w.Key("kind");
-    json_string(w, problem.kind);
-    w.Key("partition");
-    w.Int(problem.partition);
-    w.Key("offset");
-    w.Int64(problem.offset);
-    w.Key("order_id");
-    if (problem.order_id.empty()) {
-      w.Null();
-    } else {
-      json_string(w, problem.order_id);
-    }
-    w.Key("detail");
-    json_string(w, problem.detail);
+    field(w, "kind", problem.kind);
+    field(w, "partition", problem.partition);
+    field(w, "offset", problem.offset);
+    field(w, "order_id", problem.order_id.empty() ? std::nullopt : std::optional(problem.order_id));
+    field(w, "detail", problem.detail);
     w.EndObject();
   }
   w.EndArray();
@@ -495,62 +390,37 @@ void json_verify_findings(JsonWriter& w, const pipeline::VerifyReport& r) {
 void write_json(JsonWriter& w, const pipeline::ProduceReport& r) {
   const double elapsed = seconds_of(r.elapsed);
   w.StartObject();
-  w.Key("topic");
-  json_string(w, r.topic);
-  w.Key("run_id");
-  json_string(w, r.run_id);
-  w.Key("seed");
-  if (r.seed) {
-    w.Uint64(*r.seed);
-  } else {
-    w.Null();
-  }
-  w.Key("sent");
-  w.Uint64(r.sent);
-  w.Key("delivered");
-  w.Uint64(r.delivered);
-  w.Key("failed");
-  w.Uint64(r.failed);
+  field(w, "topic", r.topic);
+  field(w, "run_id", r.run_id);
+  field(w, "seed", r.seed);
+  field(w, "sent", r.sent);
+  field(w, "delivered", r.delivered);
+  field(w, "failed", r.failed);
   w.Key("failed_by_error");
   w.StartObject();
   for (const auto& [error, count] : r.failed_by_error) {
-    w.Key(error.c_str());
-    w.Uint64(count);
+    field(w, error, count);
   }
   w.EndObject();
-  w.Key("invalid_lines");
-  w.Uint64(r.invalid_lines);
-  w.Key("bytes");
-  w.Uint64(r.bytes);
-  w.Key("elapsed_ms");
-  w.Int64(milliseconds_of(r.elapsed));
-  w.Key("records_per_sec");
-  w.Double(per_second(static_cast<double>(r.delivered), elapsed));
-  w.Key("mb_per_sec");
-  w.Double(per_second(static_cast<double>(r.bytes), elapsed) / (1024.0 * 1024.0));
+  field(w, "invalid_lines", r.invalid_lines);
+  field(w, "bytes", r.bytes);
+  field(w, "elapsed_ms", milliseconds_of(r.elapsed));
+  field(w, "records_per_sec", per_second(static_cast<double>(r.delivered), elapsed));
+  field(w, "mb_per_sec", per_second(static_cast<double>(r.bytes), elapsed) / (1024.0 * 1024.0));
   w.Key("latency_ms");
   w.StartObject();
-  w.Key("avg");
-  w.Double(r.latency_us.mean() / 1000.0);
-  w.Key("p50");
-  w.Double(ms(static_cast<double>(r.latency_us.percentile(0.50))));
-  w.Key("p95");
-  w.Double(ms(static_cast<double>(r.latency_us.percentile(0.95))));
-  w.Key("p99");
-  w.Double(ms(static_cast<double>(r.latency_us.percentile(0.99))));
-  w.Key("p999");
-  w.Double(ms(static_cast<double>(r.latency_us.percentile(0.999))));
-  w.Key("max");
-  w.Double(ms(static_cast<double>(r.latency_us.max())));
+  field(w, "avg", r.latency_us.mean() / 1000.0);
+  field(w, "p50", ms(static_cast<double>(r.latency_us.percentile(0.50))));
+  field(w, "p95", ms(static_cast<double>(r.latency_us.percentile(0.95))));
+  field(w, "p99", ms(static_cast<double>(r.latency_us.percentile(0.99))));
+  field(w, "p999", ms(static_cast<double>(r.latency_us.percentile(0.999))));
+  field(w, "max", ms(static_cast<double>(r.latency_us.max())));
   w.EndObject();
-  w.Key("interrupted");
-  w.Bool(r.interrupted);
-  w.Key("topic_created");
-  w.Bool(r.topic_created);
+  field(w, "interrupted", r.interrupted);
+  field(w, "topic_created", r.topic_created);
   // What created topics get; null when produce creates none.
   const auto replication = [&w, &r](const char* key, int kafka::Replication::*member) {
-    w.Key(key);
-    json_optional_int(w, r.replication ? std::optional<int>((*r.replication).*member) : std::nullopt);
+    field(w, key, r.replication ? std::optional<int>((*r.replication).*member) : std::nullopt);
   };
   replication("replication_factor", &kafka::Replication::replication_factor);
   replication("min_insync_replicas", &kafka::Replication::min_insync_replicas);
@@ -561,55 +431,37 @@ void write_json(JsonWriter& w, const pipeline::ProduceReport& r) {
 void write_json(JsonWriter& w, const pipeline::ConsumeReport& r) {
   const double elapsed = seconds_of(r.elapsed);
   w.StartObject();
-  w.Key("consumed");
-  w.Uint64(r.consumed);
-  w.Key("applied");
-  w.Uint64(r.applied);
-  w.Key("duplicates");
-  w.Uint64(r.duplicates);
-  w.Key("dead_letters");
-  w.Uint64(r.dead_letters());
+  field(w, "consumed", r.consumed);
+  field(w, "applied", r.applied);
+  field(w, "duplicates", r.duplicates);
+  field(w, "dead_letters", r.dead_letters());
   w.Key("dead_letters_by_reason");
   w.StartObject();
   for (const auto& [reason, count] : r.dead_letters_by_reason) {
-    w.Key(reason.c_str());
-    w.Uint64(count);
+    field(w, reason, count);
   }
   w.EndObject();
-  w.Key("batches");
-  w.Uint64(r.batches);
-  w.Key("stale_batches");
-  w.Uint64(r.stale_batches);
-  w.Key("database_retries");
-  w.Uint64(r.database_retries);
-  w.Key("rebalances");
-  w.Uint64(r.rebalances);
-  w.Key("skipped_offsets");
-  w.Uint64(r.skipped_offsets);
-  w.Key("dead_letters_truncated");
-  w.Uint64(r.dead_letters_truncated);
-  w.Key("elapsed_ms");
-  w.Int64(milliseconds_of(r.elapsed));
-  w.Key("orders_per_sec");
-  w.Double(per_second(static_cast<double>(r.consumed), elapsed));
+  field(w, "batches", r.batches);
+  field(w, "stale_batches", r.stale_batches);
+  field(w, "database_retries", r.database_retries);
+  field(w, "rebalances", r.rebalances);
+  field(w, "skipped_offsets", r.skipped_offsets);
+  field(w, "dead_letters_truncated", r.dead_letters_truncated);
+  field(w, "elapsed_ms", milliseconds_of(r.elapsed));
+  field(w, "orders_per_sec", per_second(static_cast<double>(r.consumed), elapsed));
   w.Key("latency_ms");
   w.StartObject();
-  w.Key("p50");
-  w.Int64(r.latency_ms.percentile(0.50));
-  w.Key("p99");
-  w.Int64(r.latency_ms.percentile(0.99));
-  w.Key("max");
-  w.Int64(r.latency_ms.max());
+  field(w, "p50", r.latency_ms.percentile(0.50));
+  field(w, "p99", r.latency_ms.percentile(0.99));
+  field(w, "max", r.latency_ms.max());
   w.EndObject();
-  w.Key("stopped_by");
-  json_string(w, r.stopped_by);
+  field(w, "stopped_by", r.stopped_by);
   w.EndObject();
 }
 
 void write_json(JsonWriter& w, const pipeline::DoctorReport& report) {
   w.StartObject();
-  w.Key("ok");
-  w.Bool(report.ok());
+  field(w, "ok", report.ok());
   w.Key("kafka");
   json_doctor_kafka(w, report.kafka);
   w.Key("postgres");
@@ -619,56 +471,38 @@ void write_json(JsonWriter& w, const pipeline::DoctorReport& report) {
 
 void write_json(JsonWriter& w, const pipeline::SeedDbReport& report) {
   w.StartObject();
-  w.Key("database");
-  json_string(w, report.database);
-  w.Key("server");
-  json_string(w, report.server);
-  w.Key("database_existed");
-  w.Bool(report.database_existed);
-  w.Key("database_created");
-  w.Bool(report.database_created);
+  field(w, "database", report.database);
+  field(w, "server", report.server);
+  field(w, "database_existed", report.database_existed);
+  field(w, "database_created", report.database_created);
   json_migrations(w, "migrations_applied", report.migrations_applied);
   json_migrations(w, "migrations_pending", report.migrations_pending);
-  w.Key("migrations_already_applied");
-  w.Int(report.migrations_already_applied);
-  w.Key("schema_version");
-  w.Int(report.schema_version);
+  field(w, "migrations_already_applied", report.migrations_already_applied);
+  field(w, "schema_version", report.schema_version);
   const auto* data = report.reference_data ? &*report.reference_data : nullptr;
   json_counts(w, "customers", data != nullptr ? &data->customers : nullptr);
   json_counts(w, "menu_items", data != nullptr ? &data->menu_items : nullptr);
-  w.Key("dry_run");
-  w.Bool(report.dry_run);
-  w.Key("elapsed_ms");
-  w.Int64(report.elapsed.count());
+  field(w, "dry_run", report.dry_run);
+  field(w, "elapsed_ms", report.elapsed.count());
   w.EndObject();
 }
 
 void write_json(JsonWriter& w, const pipeline::OffsetsReport& r) {
   w.StartObject();
-  w.Key("group");
-  json_string(w, r.group);
-  w.Key("topic");
-  json_string(w, r.topic);
-  w.Key("executed");
-  w.Bool(r.executed);
+  field(w, "group", r.group);
+  field(w, "topic", r.topic);
+  field(w, "executed", r.executed);
   w.Key("partitions");
   w.StartArray();
   for (const auto& p : r.partitions) {
     w.StartObject();
-    w.Key("partition");
-    w.Int(p.partition);
-    w.Key("database_before");
-    json_optional_int(w, p.database_before);
-    w.Key("kafka_before");
-    json_optional_int(w, p.kafka_before);
-    w.Key("log_start");
-    w.Int64(p.log_start);
-    w.Key("log_end");
-    w.Int64(p.log_end);
-    w.Key("after");
-    w.Int64(p.after);
-    w.Key("clamped");
-    w.Bool(p.clamped);
+    field(w, "partition", p.partition);
+    field(w, "database_before", p.database_before);
+    field(w, "kafka_before", p.kafka_before);
+    field(w, "log_start", p.log_start);
+    field(w, "log_end", p.log_end);
+    field(w, "after", p.after);
+    field(w, "clamped", p.clamped);
     w.EndObject();
   }
   w.EndArray();
@@ -677,20 +511,15 @@ void write_json(JsonWriter& w, const pipeline::OffsetsReport& r) {
 
 void write_json(JsonWriter& w, const pipeline::ReplayReport& r) {
   w.StartObject();
-  w.Key("dry_run");
-  w.Bool(r.dry_run);
+  field(w, "dry_run", r.dry_run);
   w.Key("partitions");
   w.StartArray();
   for (const auto& range : r.ranges) {
     w.StartObject();
-    w.Key("partition");
-    w.Int(range.partition);
-    w.Key("from");
-    w.Int64(range.from);
-    w.Key("to");
-    w.Int64(range.to);
-    w.Key("count");
-    w.Uint64(range.count());
+    field(w, "partition", range.partition);
+    field(w, "from", range.from);
+    field(w, "to", range.to);
+    field(w, "count", range.count());
     w.EndObject();
   }
   w.EndArray();
@@ -698,72 +527,43 @@ void write_json(JsonWriter& w, const pipeline::ReplayReport& r) {
   json_spans(w, r.gone);
   w.Key("unread"); // offsets the log did not let the replay read (an open transaction)
   json_spans(w, r.unread);
-  w.Key("planned");
-  w.Uint64(r.planned);
-  w.Key("without_message");
-  w.Uint64(r.without_message);
-  w.Key("read");
-  w.Uint64(r.read);
-  w.Key("applied");
-  w.Uint64(r.applied);
-  w.Key("already_present");
-  w.Uint64(r.already_present);
-  w.Key("restored");
-  w.Uint64(r.restored);
-  w.Key("dead_lettered");
-  w.Uint64(r.dead_lettered);
-  w.Key("dead_letters_recorded");
-  w.Uint64(r.dead_letters_recorded);
-  w.Key("republished");
-  w.Uint64(r.republished);
-  w.Key("failed");
-  w.Uint64(r.failed);
-  w.Key("skipped_by_filter");
-  w.Uint64(r.skipped_by_filter);
-  w.Key("skipped_truncated");
-  w.Uint64(r.skipped_truncated);
-  w.Key("interrupted");
-  w.Bool(r.interrupted);
-  w.Key("elapsed_ms");
-  w.Int64(milliseconds_of(r.elapsed));
+  field(w, "planned", r.planned);
+  field(w, "without_message", r.without_message);
+  field(w, "read", r.read);
+  field(w, "applied", r.applied);
+  field(w, "already_present", r.already_present);
+  field(w, "restored", r.restored);
+  field(w, "dead_lettered", r.dead_lettered);
+  field(w, "dead_letters_recorded", r.dead_letters_recorded);
+  field(w, "republished", r.republished);
+  field(w, "failed", r.failed);
+  field(w, "skipped_by_filter", r.skipped_by_filter);
+  field(w, "skipped_truncated", r.skipped_truncated);
+  field(w, "interrupted", r.interrupted);
+  field(w, "elapsed_ms", milliseconds_of(r.elapsed));
   w.EndObject();
 }
 
 void write_json(JsonWriter& w, const pipeline::VerifyReport& r, bool strict) {
   w.StartObject();
-  w.Key("checked");
-  w.Uint64(r.checked);
-  w.Key("ok"); // messages whose row at their own position matches
-  w.Uint64(r.ok);
-  w.Key("passed"); // the exit status is 0
-  w.Bool(r.passed(strict));
-  w.Key("strict");
-  w.Bool(strict);
-  w.Key("missing");
-  w.Uint64(r.missing);
-  w.Key("different");
-  w.Uint64(r.different);
-  w.Key("dead_lettered");
-  w.Uint64(r.dead_lettered);
-  w.Key("duplicates");
-  w.Uint64(r.duplicates);
-  w.Key("refused_by_database");
-  w.Uint64(r.refused_by_database);
-  w.Key("without_message");
-  w.Uint64(r.without_message);
-  w.Key("gone");
-  w.Uint64(r.gone);
-  w.Key("unread");
-  w.Uint64(r.unread);
-  w.Key("skipped_offsets");
-  w.Uint64(r.skipped_offsets());
-  w.Key("interrupted");
-  w.Bool(r.interrupted);
+  field(w, "checked", r.checked);
+  field(w, "ok", r.ok); // messages whose row at their own position matches
+  field(w, "passed", r.passed(strict)); // the exit status is 0
+  field(w, "strict", strict);
+  field(w, "missing", r.missing);
+  field(w, "different", r.different);
+  field(w, "dead_lettered", r.dead_lettered);
+  field(w, "duplicates", r.duplicates);
+  field(w, "refused_by_database", r.refused_by_database);
+  field(w, "without_message", r.without_message);
+  field(w, "gone", r.gone);
+  field(w, "unread", r.unread);
+  field(w, "skipped_offsets", r.skipped_offsets());
+  field(w, "interrupted", r.interrupted);
   w.Key("partitions");
   json_verify_partitions(w, r);
   json_verify_findings(w, r);
-  w.Key("elapsed_ms");
-  w.Int64(milliseconds_of(r.elapsed));
+  field(w, "elapsed_ms", milliseconds_of(r.elapsed));
   w.EndObject();
 }
 
@@ -772,8 +572,7 @@ void write_json(JsonWriter& w, const pipeline::VerifyReport& r, bool strict) {
 
 void write_json(JsonWriter& w, const pipeline::Overview& o) {
   start_view(w, "overview");
-  w.Key("bootstrap_servers");
-  json_string(w, o.topic.bootstrap_servers);
+  field(w, "bootstrap_servers", o.topic.bootstrap_servers);
   w.Key("brokers");
   json_brokers(w, o.topic.brokers);
   w.Key("topic");
@@ -782,24 +581,18 @@ void write_json(JsonWriter& w, const pipeline::Overview& o) {
   json_topic(w, o.topic.dlq);
   w.Key("group");
   w.StartObject();
-  w.Key("name");
-  json_string(w, o.group.group);
-  w.Key("state");
-  json_string(w, o.group.description.state);
-  w.Key("members");
-  w.Uint64(o.group.description.members.size());
-  w.Key("total_lag");
-  w.Int64(o.group.total_lag);
-  w.Key("lag_from");
-  json_string(w, o.lag_from_kafka ? "kafka_committed_offsets" : "database_stored_offsets");
+  field(w, "name", o.group.group);
+  field(w, "state", o.group.description.state);
+  field(w, "members", o.group.description.members.size());
+  field(w, "total_lag", o.group.total_lag);
+  field(w, "lag_from", o.lag_from_kafka ? "kafka_committed_offsets" : "database_stored_offsets");
   w.EndObject();
   w.Key("database");
   w.StartObject();
   if (o.database) {
     json_database_fields(w, *o.database);
   } else {
-    w.Key("error");
-    json_string(w, o.database_problem);
+    field(w, "error", o.database_problem);
   }
   w.EndObject();
   w.EndObject();
@@ -807,12 +600,9 @@ void write_json(JsonWriter& w, const pipeline::Overview& o) {
 
 void write_json(JsonWriter& w, const pipeline::TopicView& v) {
   start_view(w, "topic");
-  w.Key("bootstrap_servers");
-  json_string(w, v.bootstrap_servers);
-  w.Key("cluster_id");
-  json_string(w, v.cluster_id);
-  w.Key("controller_id");
-  w.Int(v.controller_id);
+  field(w, "bootstrap_servers", v.bootstrap_servers);
+  field(w, "cluster_id", v.cluster_id);
+  field(w, "controller_id", v.controller_id);
   w.Key("brokers");
   json_brokers(w, v.brokers);
   w.Key("missing_brokers");
@@ -839,12 +629,9 @@ void write_json(JsonWriter& w, const pipeline::DatabaseView& d) {
 
 void write_json(JsonWriter& w, const pipeline::DeadLetterView& v) {
   start_view(w, "dlq");
-  w.Key("reason");
-  json_optional_string(w, v.reason);
-  w.Key("limit");
-  w.Int64(v.limit);
-  w.Key("total");
-  w.Int64(v.total);
+  field(w, "reason", v.reason);
+  field(w, "limit", v.limit);
+  field(w, "total", v.total);
   w.Key("dead_letters");
   json_dead_letters(w, v.dead_letters);
   w.EndObject();
@@ -852,8 +639,7 @@ void write_json(JsonWriter& w, const pipeline::DeadLetterView& v) {
 
 void write_json(JsonWriter& w, const pipeline::OrderView& v) {
   start_view(w, "order");
-  w.Key("order_id");
-  json_string(w, v.order_id);
+  field(w, "order_id", v.order_id);
   w.Key("row");
   if (v.row) {
     json_order_row(w, *v.row);
@@ -866,8 +652,7 @@ void write_json(JsonWriter& w, const pipeline::OrderView& v) {
   } else {
     w.Null();
   }
-  w.Key("message_note");
-  json_string(w, v.message_note);
+  field(w, "message_note", v.message_note);
   w.Key("dead_letters");
   json_dead_letters(w, v.dead_letters);
   w.EndObject();
@@ -875,18 +660,12 @@ void write_json(JsonWriter& w, const pipeline::OrderView& v) {
 
 void write_json(JsonWriter& w, const pipeline::KafkaMessage& m) {
   w.StartObject();
-  w.Key("topic");
-  json_string(w, m.topic);
-  w.Key("partition");
-  w.Int(m.partition);
-  w.Key("offset");
-  w.Int64(m.offset);
-  w.Key("tstype");
-  json_string(w, m.timestamp_type);
-  w.Key("ts");
-  w.Int64(m.timestamp_ms);
-  w.Key("broker");
-  w.Int(m.broker);
+  field(w, "topic", m.topic);
+  field(w, "partition", m.partition);
+  field(w, "offset", m.offset);
+  field(w, "tstype", m.timestamp_type);
+  field(w, "ts", m.timestamp_ms);
+  field(w, "broker", m.broker);
   w.Key("headers");
   w.StartArray();
   for (const auto& [name, value] : m.headers) {
@@ -894,10 +673,8 @@ void write_json(JsonWriter& w, const pipeline::KafkaMessage& m) {
     json_string(w, value);
   }
   w.EndArray();
-  w.Key("key");
-  json_optional_string(w, m.key);
-  w.Key("payload");
-  json_optional_string(w, m.payload);
+  field(w, "key", m.key);
+  field(w, "payload", m.payload);
   w.EndObject();
 }
 
