@@ -7,10 +7,8 @@
 #include <sstream>
 #include <unistd.h>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "app/commands.hpp"
+#include "app/report_json.hpp"
 #include "app/settings.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -159,10 +157,10 @@ int exit_status(ExitCode code, int signal_number) noexcept {
 
 std::string error_json(std::string_view message, int status) {
   rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  JsonWriter writer(buffer);
   writer.StartObject();
   writer.Key("error");
-  writer.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  json_string(writer, message);
   writer.Key("exit_code");
   writer.Int(status);
   writer.EndObject();

@@ -5,13 +5,12 @@
 #include <iostream>
 #include <optional>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "app/commands.hpp"
 #include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
+#include "app/report_json.hpp"
+#include "app/report_text.hpp"
 #include "app/settings.hpp"
 #include "core/defaults.hpp"
 #include "core/log.hpp"
@@ -45,81 +44,109 @@ void show(ProgressLine& line, const pipeline::ConsumeProgress& p) {
                {"lag", lag}});
 }
 
-void print_text(const pipeline::ConsumeReport& r, std::ostream& out) {
-  const double elapsed = seconds_of(r.elapsed);
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "%" PRIu64 " consumed in %.1f s (%.0f orders/s): %" PRIu64 " applied, %" PRIu64 " duplicates, %" PRIu64
-                " dead letters; %" PRIu64 " batches; latency created->processed p50 %" PRId64 " ms, p99 %" PRId64
-                " ms\n",
-                r.consumed, elapsed, elapsed > 0 ? static_cast<double>(r.consumed) / elapsed : 0.0, r.applied,
-                r.duplicates, r.dead_letters(), r.batches, r.latency_ms.percentile(0.50), r.latency_ms.percentile(0.99));
-  out << line;
-  if (!r.dead_letters_by_reason.empty()) {
-    out << "dead letters by reason:";
-    for (const auto& [reason, count] : r.dead_letters_by_reason) {
-      out << ' ' << reason << '=' << count;
-    }
-    out << '\n';
-  }
-  if (r.skipped_offsets > 0) {
-    out << r.skipped_offsets << " offsets removed by retention before they were read (recorded in skipped_offsets)\n";
-  }
-  if (r.dead_letters_truncated > 0) {
-    out << r.dead_letters_truncated << " dead letters too large for the DLQ topic were published cut (whole in dead_letters)\n";
-  }
-  out << "stopped by " << r.stopped_by << '\n';
+constexpr std::string_view k_details =
+    "Joins consumer group --group on --topic. Each batch's orders, dead letters and next\n"
+    "offsets are written in ONE PostgreSQL transaction; the offsets live in the table\n"
+    "consumer_offsets and an assigned partition starts where the database says, so a crash\n"
+    "at any moment neither loses nor doubles an order. Bad messages go to dead_letters\n"
+    "(with a reason code) and to <topic>.dlq. A database outage pauses consumption and\n"
+    "retries with backoff. Start as many processes as you like in one group.\n\n"
+    "Any topic works, whoever wrote it. Only committed transactions are read\n"
+    "(isolation.level=read_committed, always: an aborted transaction never becomes a row,\n"
+    "and an open one holds its partition back until it ends). Offsets without a message\n"
+    "(transaction markers, aborted or compacted records) are normal: the stored offset is\n"
+    "the position after what was read. When retention removed offsets before the group\n"
+    "read them, consume continues from the log start, warns once and records the range in\n"
+    "skipped_offsets (inspect --verify reports it). Kafka's committed offsets only mirror\n"
+    "the database's; move both with 'foodpipe offsets'.\n\n"
+    "Exit status: 0 when stopped by a stop condition (--until-end, --max-messages,\n"
+    "--idle-timeout), 1 on a fatal error, 2 for bad options. SIGINT/SIGTERM finish or roll\n"
+    "back the batch in flight, print the summary (stopped by signal) and exit with\n"
+    "128 + the signal's number: 130 for SIGINT, 143 for SIGTERM.\n\n"
+    "Numbers: --batch-size 1 to 1000000, --batch-ms 0 to 3600000, --max-message-bytes 1 to\n"
+    "1000000000, --max-messages >= 1, --idle-timeout 0 to 31536000 s (365 days; 0 = never),\n"
+    "--connect-timeout 0.001 to 86400 s (a day); anything else is exit 2.\n\n"
+    "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
+    "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
+    "Examples:\n"
+    "  foodpipe consume                                  # until Ctrl-C\n"
+    "  foodpipe consume --until-end --json               # in CI: drain the topic, print a summary\n"
+    "  foodpipe consume --group audit --from latest      # a second group, new messages only\n";
+
+void add_options(po::options_description& desc, po::positional_options_description&) {
+  // clang-format off
+  desc.add_options()
+    ("group", po::value<std::string>()->default_value(std::string(defaults::k_group))->value_name("G"),
+       "consumer group")
+    ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("T"),
+       "topic to consume")
+    ("from", po::value<std::string>()->default_value("earliest")->value_name("WHERE"),
+       "earliest or latest: where a partition with no stored offset starts")
+    ("batch-size",
+       po::value<std::string>()->default_value(std::to_string(defaults::k_batch_size))->value_name("N"),
+       "messages per transaction at most")
+    ("batch-ms", po::value<std::string>()->default_value("50")->value_name("MS"), "close a batch after this long")
+    ("max-message-bytes",
+       po::value<std::string>()->default_value(std::to_string(defaults::k_max_message_bytes))->value_name("B"),
+       "larger messages are dead-lettered as too_large")
+    ("until-end", po::bool_switch(), "stop once the group's stored offsets reach the log end (as of start) of every partition")
+    ("max-messages", po::value<std::string>()->value_name("N"), "stop after N messages")
+    ("idle-timeout", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds without messages")
+    ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
+       "seconds to wait for the brokers and the topic")
+    ("quiet,q", po::bool_switch(), "no progress output");
+  // clang-format on
+  add_metrics_options(desc);
 }
 
-void print_json(const pipeline::ConsumeReport& r, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  const double elapsed = seconds_of(r.elapsed);
-  w.StartObject();
-  w.Key("consumed");
-  w.Uint64(r.consumed);
-  w.Key("applied");
-  w.Uint64(r.applied);
-  w.Key("duplicates");
-  w.Uint64(r.duplicates);
-  w.Key("dead_letters");
-  w.Uint64(r.dead_letters());
-  w.Key("dead_letters_by_reason");
-  w.StartObject();
-  for (const auto& [reason, count] : r.dead_letters_by_reason) {
-    w.Key(reason.c_str());
-    w.Uint64(count);
+pipeline::ConsumeOptions options_from(const Context& context, const po::variables_map& vm) {
+  pipeline::ConsumeOptions options;
+  options.kafka = {context.bootstrap_servers, context.kafka_properties};
+  options.db_conninfo = context.db_conninfo;
+  options.group = vm["group"].as<std::string>();
+  options.topic = vm["topic"].as<std::string>();
+  const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
+  const auto from = value("from");
+  if (from.text != "earliest" && from.text != "latest") {
+    throw UsageError(from.describe() + ": expected earliest or latest");
   }
-  w.EndObject();
-  w.Key("batches");
-  w.Uint64(r.batches);
-  w.Key("stale_batches");
-  w.Uint64(r.stale_batches);
-  w.Key("database_retries");
-  w.Uint64(r.database_retries);
-  w.Key("rebalances");
-  w.Uint64(r.rebalances);
-  w.Key("skipped_offsets");
-  w.Uint64(r.skipped_offsets);
-  w.Key("dead_letters_truncated");
-  w.Uint64(r.dead_letters_truncated);
-  w.Key("elapsed_ms");
-  w.Int64(std::chrono::duration_cast<std::chrono::milliseconds>(r.elapsed).count());
-  w.Key("orders_per_sec");
-  w.Double(elapsed > 0 ? static_cast<double>(r.consumed) / elapsed : 0.0);
-  w.Key("latency_ms");
-  w.StartObject();
-  w.Key("p50");
-  w.Int64(r.latency_ms.percentile(0.50));
-  w.Key("p99");
-  w.Int64(r.latency_ms.percentile(0.99));
-  w.Key("max");
-  w.Int64(r.latency_ms.max());
-  w.EndObject();
-  w.Key("stopped_by");
-  w.String(r.stopped_by.c_str());
-  w.EndObject();
-  out << buffer.GetString() << '\n';
+  options.from = from.text == "latest" ? pipeline::ConsumeOptions::StartFrom::latest
+                                       : pipeline::ConsumeOptions::StartFrom::earliest;
+  options.batch_size = parse_count(value("batch-size"), k_batch_size_range);
+  options.batch_time = std::chrono::milliseconds(parse_count(value("batch-ms"), k_batch_ms_range));
+  options.max_message_bytes = parse_count(value("max-message-bytes"), k_message_bytes_range);
+  options.until_end = vm["until-end"].as<bool>();
+  if (vm.count("max-messages") != 0U) {
+    options.max_messages = parse_count(value("max-messages"), k_max_messages_range);
+  }
+  options.idle_timeout = parse_seconds(value("idle-timeout"), k_idle_timeout_range);
+  options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
+  // Checked after every other flag, as the job itself used to check it.
+  if (options.group.empty() || options.topic.empty()) {
+    throw UsageError("--group and --topic must not be empty");
+  }
+  return options;
+}
+
+ExitCode run_command(const Context& context, const po::variables_map& vm) {
+  auto options = options_from(context, vm);
+  ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
+  MetricsEndpoint endpoint(context, vm);
+  std::optional<pipeline::ConsumerMetrics> metrics;
+  if (endpoint.enabled()) {
+    options.metrics = &metrics.emplace(endpoint.registry());
+  }
+  endpoint.start(); // a port in use fails here, before any work
+  const auto report = pipeline::run_consume(options, [&line](const auto& p) { show(line, p); });
+  line.finish();
+  if (context.json) {
+    print_json(std::cout, report);
+  } else {
+    print_text(std::cout, report);
+  }
+  std::cout.flush(); // the summary is out before a --metrics-linger wait
+  endpoint.linger();
+  return report.stopped_by == "signal" ? ExitCode::interrupted : ExitCode::ok;
 }
 
 } // namespace
@@ -129,34 +156,7 @@ Command make_consume_command() {
   command.name = "consume";
   command.summary = "materialise orders into PostgreSQL with an exactly-once effect, dead-lettering bad ones";
   command.usage = "foodpipe consume [--group G] [--topic T] [--until-end] [options]";
-  command.details =
-      "Joins consumer group --group on --topic. Each batch's orders, dead letters and next\n"
-      "offsets are written in ONE PostgreSQL transaction; the offsets live in the table\n"
-      "consumer_offsets and an assigned partition starts where the database says, so a crash\n"
-      "at any moment neither loses nor doubles an order. Bad messages go to dead_letters\n"
-      "(with a reason code) and to <topic>.dlq. A database outage pauses consumption and\n"
-      "retries with backoff. Start as many processes as you like in one group.\n\n"
-      "Any topic works, whoever wrote it. Only committed transactions are read\n"
-      "(isolation.level=read_committed, always: an aborted transaction never becomes a row,\n"
-      "and an open one holds its partition back until it ends). Offsets without a message\n"
-      "(transaction markers, aborted or compacted records) are normal: the stored offset is\n"
-      "the position after what was read. When retention removed offsets before the group\n"
-      "read them, consume continues from the log start, warns once and records the range in\n"
-      "skipped_offsets (inspect --verify reports it). Kafka's committed offsets only mirror\n"
-      "the database's; move both with 'foodpipe offsets'.\n\n"
-      "Exit status: 0 when stopped by a stop condition (--until-end, --max-messages,\n"
-      "--idle-timeout), 1 on a fatal error, 2 for bad options. SIGINT/SIGTERM finish or roll\n"
-      "back the batch in flight, print the summary (stopped by signal) and exit with\n"
-      "128 + the signal's number: 130 for SIGINT, 143 for SIGTERM.\n\n"
-      "Numbers: --batch-size 1 to 1000000, --batch-ms 0 to 3600000, --max-message-bytes 1 to\n"
-      "1000000000, --max-messages >= 1, --idle-timeout 0 to 31536000 s (365 days; 0 = never),\n"
-      "--connect-timeout 0.001 to 86400 s (a day); anything else is exit 2.\n\n"
-      "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
-      "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
-      "Examples:\n"
-      "  foodpipe consume                                  # until Ctrl-C\n"
-      "  foodpipe consume --until-end --json               # in CI: drain the topic, print a summary\n"
-      "  foodpipe consume --group audit --from latest      # a second group, new messages only\n";
+  command.details = k_details;
   command.offers_json = true;
   // CONSUMER_AUTO_OFFSET_RESET keeps the original project's setting working:
   // its earliest or latest is what --from decides here (auto.offset.reset
@@ -164,75 +164,8 @@ Command make_consume_command() {
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"},
                  {"CONSUMER_GROUP_ID", "group"},
                  {"CONSUMER_AUTO_OFFSET_RESET", "from"}};
-  command.options = [](po::options_description& desc, po::positional_options_description&) {
-    // clang-format off
-    desc.add_options()
-      ("group", po::value<std::string>()->default_value(std::string(defaults::k_group))->value_name("G"),
-         "consumer group")
-      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("T"),
-         "topic to consume")
-      ("from", po::value<std::string>()->default_value("earliest")->value_name("WHERE"),
-         "earliest or latest: where a partition with no stored offset starts")
-      ("batch-size",
-         po::value<std::string>()->default_value(std::to_string(defaults::k_batch_size))->value_name("N"),
-         "messages per transaction at most")
-      ("batch-ms", po::value<std::string>()->default_value("50")->value_name("MS"), "close a batch after this long")
-      ("max-message-bytes",
-         po::value<std::string>()->default_value(std::to_string(defaults::k_max_message_bytes))->value_name("B"),
-         "larger messages are dead-lettered as too_large")
-      ("until-end", po::bool_switch(), "stop once the group's stored offsets reach the log end (as of start) of every partition")
-      ("max-messages", po::value<std::string>()->value_name("N"), "stop after N messages")
-      ("idle-timeout", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds without messages")
-      ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
-         "seconds to wait for the brokers and the topic")
-      ("quiet,q", po::bool_switch(), "no progress output");
-    // clang-format on
-    add_metrics_options(desc);
-  };
-  command.run = [](const Context& context, const po::variables_map& vm) {
-    pipeline::ConsumeOptions options;
-    options.kafka = {context.bootstrap_servers, context.kafka_properties};
-    options.db_conninfo = context.db_conninfo;
-    options.group = vm["group"].as<std::string>();
-    options.topic = vm["topic"].as<std::string>();
-    const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
-    const auto from = value("from");
-    if (from.text != "earliest" && from.text != "latest") {
-      throw UsageError(from.describe() + ": expected earliest or latest");
-    }
-    options.from = from.text == "latest" ? pipeline::ConsumeOptions::StartFrom::latest
-                                         : pipeline::ConsumeOptions::StartFrom::earliest;
-    options.batch_size = parse_count(value("batch-size"), k_batch_size_range);
-    options.batch_time = std::chrono::milliseconds(parse_count(value("batch-ms"), k_batch_ms_range));
-    options.max_message_bytes = parse_count(value("max-message-bytes"), k_message_bytes_range);
-    options.until_end = vm["until-end"].as<bool>();
-    if (vm.count("max-messages") != 0U) {
-      options.max_messages = parse_count(value("max-messages"), k_max_messages_range);
-    }
-    options.idle_timeout = parse_seconds(value("idle-timeout"), k_idle_timeout_range);
-    options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
-    // Checked after every other flag, as the job itself used to check it.
-    if (options.group.empty() || options.topic.empty()) {
-      throw UsageError("--group and --topic must not be empty");
-    }
-    ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
-    MetricsEndpoint endpoint(context, vm);
-    std::optional<pipeline::ConsumerMetrics> metrics;
-    if (endpoint.enabled()) {
-      options.metrics = &metrics.emplace(endpoint.registry());
-    }
-    endpoint.start(); // a port in use fails here, before any work
-    const auto report = pipeline::run_consume(options, [&line](const auto& p) { show(line, p); });
-    line.finish();
-    if (context.json) {
-      print_json(report, std::cout);
-    } else {
-      print_text(report, std::cout);
-    }
-    std::cout.flush(); // the summary is out before a --metrics-linger wait
-    endpoint.linger();
-    return report.stopped_by == "signal" ? ExitCode::interrupted : ExitCode::ok;
-  };
+  command.options = add_options;
+  command.run = run_command;
   return command;
 }
 

@@ -2,136 +2,15 @@
 
 #include <cstdint>
 #include <iostream>
-#include <vector>
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "app/commands.hpp"
 #include "app/number.hpp"
+#include "app/report_json.hpp"
+#include "app/report_text.hpp"
 #include "app/settings.hpp"
 #include "pipeline/doctor.hpp"
 
 namespace foodpipe::app {
-namespace {
-
-void print_json(const pipeline::DoctorReport& report, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  const auto str = [&w](const std::string& s) { w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size())); };
-  const auto ints = [&w](const std::vector<std::int32_t>& values) {
-    w.StartArray();
-    for (const auto value : values) {
-      w.Int(value);
-    }
-    w.EndArray();
-  };
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(report.ok());
-  w.Key("kafka");
-  w.StartObject();
-  w.Key("bootstrap_servers");
-  str(report.kafka.bootstrap_servers);
-  w.Key("reachable");
-  w.Bool(report.kafka.reachable);
-  w.Key("cluster_id");
-  str(report.kafka.cluster_id);
-  w.Key("brokers");
-  w.Int(report.kafka.brokers);
-  w.Key("librdkafka_version");
-  str(report.kafka.librdkafka_version);
-  w.Key("consumer_groups_supported");
-  if (report.kafka.groups_supported) {
-    w.Bool(*report.kafka.groups_supported);
-  } else {
-    w.Null();
-  }
-  w.Key("problem");
-  str(report.kafka.problem);
-  w.Key("missing_brokers");
-  ints(report.kafka.missing_brokers);
-  w.Key("expected_replication_factor");
-  w.Int(report.kafka.expected_replication_factor);
-  w.Key("replication");
-  w.StartArray();
-  for (const auto& topic : report.kafka.topics) {
-    w.StartObject();
-    w.Key("topic");
-    str(topic.topic);
-    w.Key("replication_factor");
-    w.Int(topic.replication_factor);
-    w.Key("below_cluster_size");
-    w.Bool(topic.below_cluster_size);
-    w.Key("under_replicated_partitions");
-    ints(topic.under_replicated);
-    w.Key("offline_partitions");
-    ints(topic.offline);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("warnings");
-  w.StartArray();
-  for (const auto& warning : report.kafka.warnings) {
-    str(warning);
-  }
-  w.EndArray();
-  w.EndObject();
-  w.Key("postgres");
-  w.StartObject();
-  w.Key("target");
-  str(report.postgres.target);
-  w.Key("reachable");
-  w.Bool(report.postgres.reachable);
-  w.Key("database_exists");
-  w.Bool(report.postgres.database_exists);
-  w.Key("server_version");
-  str(report.postgres.server_version);
-  w.Key("schema_version");
-  if (report.postgres.schema_version) {
-    w.Int(*report.postgres.schema_version);
-  } else {
-    w.Null();
-  }
-  w.Key("problem");
-  str(report.postgres.problem);
-  w.EndObject();
-  w.EndObject();
-  out << buffer.GetString() << '\n';
-}
-
-void print_text(const pipeline::DoctorReport& report, std::ostream& out) {
-  const auto& k = report.kafka;
-  out << "kafka      " << (k.problem.empty() ? "ok    " : "FAILED") << "  " << k.bootstrap_servers;
-  if (k.reachable) {
-    out << "  cluster " << k.cluster_id << ", " << k.brokers << (k.brokers == 1 ? " broker" : " brokers");
-    if (k.groups_supported) {
-      out << ", consumer groups " << (*k.groups_supported ? "supported" : "NOT supported");
-    }
-    out << " (librdkafka " << k.librdkafka_version << ")";
-  }
-  out << '\n';
-  if (!k.problem.empty()) {
-    out << "           " << k.problem << '\n';
-  }
-  for (const auto& warning : k.warnings) {
-    out << "  warning  " << warning << '\n';
-  }
-  const auto& p = report.postgres;
-  out << "postgres   " << (p.problem.empty() ? "ok    " : "FAILED") << "  " << p.target;
-  if (!p.server_version.empty()) {
-    out << "  PostgreSQL " << p.server_version;
-  }
-  if (p.schema_version) {
-    out << ", schema version " << *p.schema_version;
-  }
-  out << '\n';
-  if (!p.problem.empty()) {
-    out << "           " << p.problem << '\n';
-  }
-}
-
-} // namespace
 
 Command make_doctor_command() {
   Command command;
@@ -163,9 +42,9 @@ Command make_doctor_command() {
     doctor.timeout = std::chrono::seconds(static_cast<std::int64_t>(timeout));
     const auto report = pipeline::run_doctor(doctor);
     if (context.json) {
-      print_json(report, std::cout);
+      print_json(std::cout, report);
     } else {
-      print_text(report, std::cout);
+      print_text(std::cout, report);
     }
     return report.ok() ? ExitCode::ok : ExitCode::failure;
   };

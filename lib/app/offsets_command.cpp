@@ -6,21 +6,17 @@
 #include <cstdint>
 #include <iostream>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "app/commands.hpp"
 #include "app/number.hpp"
+#include "app/report_json.hpp"
+#include "app/report_text.hpp"
 #include "app/settings.hpp"
-#include "app/table.hpp"
 #include "core/defaults.hpp"
 #include "pipeline/offsets.hpp"
 #include "pipeline/replay.hpp"
 
 namespace foodpipe::app {
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // A whole number of either sign ("-10", "+5", "7"), for --shift-by.
 std::int64_t parse_signed(const std::string& option, const std::string& text) {
@@ -109,81 +105,6 @@ pipeline::OffsetsOptions options_from(const Context& context, const po::variable
   return options;
 }
 
-std::string optional_number(const std::optional<std::int64_t>& value) {
-  return value ? std::to_string(*value) : std::string("-");
-}
-
-void print_text(const pipeline::OffsetsReport& r, bool colour, std::ostream& out) {
-  out << paint("group " + r.group, Colour::bold, colour) << " on " << r.topic << ": "
-      << (r.executed ? "moved in the database and in Kafka"
-                     : "dry run, nothing changed (add --execute to apply)")
-      << '\n';
-  Table table({{"PARTITION", Align::right},
-               {r.executed ? "DATABASE BEFORE" : "DATABASE", Align::right},
-               {r.executed ? "KAFKA BEFORE" : "KAFKA", Align::right},
-               {"LOG START", Align::right},
-               {"LOG END", Align::right},
-               {r.executed ? "NOW" : "NEW OFFSET", Align::right}});
-  for (const auto& p : r.partitions) {
-    table.add_row({std::to_string(p.partition), optional_number(p.database_before), optional_number(p.kafka_before),
-                   std::to_string(p.log_start), std::to_string(p.log_end),
-                   Cell(std::to_string(p.after) + (p.clamped ? "*" : ""), p.clamped ? Colour::yellow : Colour::none)});
-  }
-  table.print(out, colour, "  ");
-  for (const auto& p : r.partitions) {
-    if (p.clamped) {
-      out << "* partition " << p.partition << ": " << p.requested << " is "
-          << (p.requested > p.log_end ? "above the log end" : "below the log start") << ", so " << p.after
-          << " (clamped, as kafka-consumer-groups does)\n";
-    }
-  }
-  if (r.executed) {
-    out << "start the consumers of group " << r.group << " again: they begin at the new offsets\n";
-  }
-}
-
-void print_json(const pipeline::OffsetsReport& r, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  const auto optional_int = [&w](const std::optional<std::int64_t>& value) {
-    if (value) {
-      w.Int64(*value);
-    } else {
-      w.Null();
-    }
-  };
-  w.StartObject();
-  w.Key("group");
-  w.String(r.group.c_str(), static_cast<rapidjson::SizeType>(r.group.size()));
-  w.Key("topic");
-  w.String(r.topic.c_str(), static_cast<rapidjson::SizeType>(r.topic.size()));
-  w.Key("executed");
-  w.Bool(r.executed);
-  w.Key("partitions");
-  w.StartArray();
-  for (const auto& p : r.partitions) {
-    w.StartObject();
-    w.Key("partition");
-    w.Int(p.partition);
-    w.Key("database_before");
-    optional_int(p.database_before);
-    w.Key("kafka_before");
-    optional_int(p.kafka_before);
-    w.Key("log_start");
-    w.Int64(p.log_start);
-    w.Key("log_end");
-    w.Int64(p.log_end);
-    w.Key("after");
-    w.Int64(p.after);
-    w.Key("clamped");
-    w.Bool(p.clamped);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  out << buffer.GetString() << '\n';
-}
-
 } // namespace
 
 Command make_offsets_command() {
@@ -248,9 +169,9 @@ Command make_offsets_command() {
     const auto options = options_from(context, vm);
     const auto report = pipeline::run_offsets(options);
     if (context.json) {
-      print_json(report, std::cout);
+      print_json(std::cout, report);
     } else {
-      print_text(report, context.stdout_is_terminal, std::cout);
+      print_text(std::cout, report, context.stdout_is_terminal);
     }
     return ExitCode::ok;
   };

@@ -5,14 +5,13 @@
 #include <iostream>
 #include <optional>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "app/commands.hpp"
 #include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
 #include "app/replication_options.hpp"
+#include "app/report_json.hpp"
+#include "app/report_text.hpp"
 #include "app/settings.hpp"
 #include "core/defaults.hpp"
 #include "core/log.hpp"
@@ -42,8 +41,6 @@ void show(ProgressLine& line, const pipeline::ProduceProgress& p) {
                {"failed", std::to_string(p.failed)}, {"per_second", std::to_string(static_cast<std::int64_t>(rate))}});
 }
 
-double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
-
 // Bounds of the numeric options (documented in --help).
 constexpr CountRange k_partitions_range{1, 10'000};
 constexpr NumberRange k_rate_range{0, domain::RateSchedule::k_max_rate};
@@ -53,119 +50,129 @@ constexpr CountRange k_linger_ms_range{0, 900'000};         // librdkafka's ling
 constexpr CountRange k_batch_bytes_range{1, 2'147'483'647}; // librdkafka's batch.size
 constexpr SecondsRange k_flush_timeout_range{std::chrono::milliseconds(0), k_max_timeout};
 
+constexpr std::string_view k_details =
+    "Each order goes to --topic keyed by its customer_id (so one customer's orders stay in\n"
+    "order on one partition), with headers schema-version, content-type and run-id. The\n"
+    "producer is idempotent with acks=all: a retry never duplicates, and every message is\n"
+    "counted as delivered or failed. The topic and <topic>.dlq are created when missing,\n"
+    "with --replication-factor copies of each partition (default: min(3, brokers in the\n"
+    "cluster)) and min.insync.replicas = --min-insync-replicas (default: 2 with three copies or\n"
+    "more, else 1): on three brokers, one may fail without losing or refusing a write. Neither\n"
+    "may exceed the cluster's broker count (exit 2). The choice is logged, and in --json.\n\n"
+    "The same --seed and --run-id give the same orders (apart from created_at); without\n"
+    "--seed a random one is chosen and printed, so any run can be repeated.\n\n"
+    "Exit status: 0 when every message was delivered, 1 when any failed or an input line was\n"
+    "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush, report (interrupted)\n"
+    "and exit 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), or 1 when a\n"
+    "message was not delivered: a failure wins over the interruption.\n\n"
+    "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
+    "--partitions 1 to 10000, --replication-factor and --min-insync-replicas 1 to the\n"
+    "cluster's broker count, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
+    "--connect-timeout 0.001 to 86400 s (a day), --flush-timeout 0 to 86400 s, --count and\n"
+    "--seed any whole number >= 0; anything else is exit 2, from a flag, the environment or\n"
+    "--config alike.\n\n"
+    "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
+    "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
+    "Examples:\n"
+    "  foodpipe produce --rate 50 --duration 60        # exactly 3000 orders in 60 s\n"
+    "  foodpipe produce --rate 0 --count 1000000 --json # as fast as possible, summary for scripts\n"
+    "  foodpipe produce --seed 42 --run-id demo --count 10\n"
+    "  foodpipe produce --from-file orders.jsonl        # one JSON order per line, validated\n";
 
-// The one line on stderr when orders were not acknowledged, whatever the
-// output format: how many, why (librdkafka's error names), and where to look.
-std::string failure_line(const pipeline::ProduceReport& r) {
-  std::string line = "foodpipe: error: " + std::to_string(r.failed) + " of " + std::to_string(r.sent) +
-                     " orders were not acknowledged by the brokers (";
-  const char* separator = "";
-  for (const auto& [error, count] : r.failed_by_error) {
-    line += separator + error + ": " + std::to_string(count);
-    separator = ", ";
-  }
-  return line + "); a timed-out one may still have been written: see foodpipe inspect topic --topic " + r.topic +
-         " and foodpipe doctor";
+void add_options(po::options_description& desc, po::positional_options_description&) {
+  // clang-format off
+  desc.add_options()
+    ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("NAME"),
+       "topic to publish to")
+    ("partitions", po::value<std::string>()->default_value("3")->value_name("N"), "partitions when the topic is created")
+    ("rate", po::value<std::string>()->default_value("10")->value_name("R"), "orders per second; 0 = as fast as possible")
+    ("count", po::value<std::string>()->value_name("N"), "stop after N orders")
+    ("duration", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds; 0 = until stopped")
+    ("seed", po::value<std::string>()->value_name("N"), "PRNG seed: the same seed gives the same orders")
+    ("run-id", po::value<std::string>()->value_name("ID"), "pin the run id in order ids (1-16 of [0-9a-z])")
+    ("from-file", po::value<std::string>()->value_name("FILE|-"), "publish JSON-lines orders from FILE (- = stdin)")
+    ("compression", po::value<std::string>()->default_value("snappy")->value_name("CODEC"), "none, gzip, snappy, lz4 or zstd")
+    ("linger-ms", po::value<std::string>()->default_value("10")->value_name("MS"), "how long to wait to fill a batch")
+    ("batch-size", po::value<std::string>()->value_name("BYTES"), "maximum batch size in bytes (librdkafka batch.size)")
+    ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
+       "seconds to wait for the brokers")
+    ("flush-timeout", po::value<std::string>()->default_value("30")->value_name("S"), "seconds to wait for outstanding deliveries at the end")
+    ("quiet,q", po::bool_switch(), "no progress output");
+  // clang-format on
+  add_replication_options(desc);
+  add_metrics_options(desc);
 }
 
-void print_text(const pipeline::ProduceReport& r, std::ostream& out) {
-  const double elapsed = seconds_of(r.elapsed);
-  const double per_second = elapsed > 0 ? static_cast<double>(r.delivered) / elapsed : 0;
-  const double mb = elapsed > 0 ? static_cast<double>(r.bytes) / elapsed / (1024.0 * 1024.0) : 0;
-  char line[512];
-  // The shape of kafka-producer-perf-test's summary, so the numbers compare at a glance.
-  std::snprintf(line, sizeof line,
-                "%" PRIu64 " records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
-                "%.2f ms 50th, %.2f ms 95th, %.2f ms 99th, %.2f ms 99.9th.\n",
-                r.sent, per_second, mb, r.latency_us.mean() / 1000.0, ms(r.latency_us.max()),
-                ms(r.latency_us.percentile(0.50)), ms(r.latency_us.percentile(0.95)),
-                ms(r.latency_us.percentile(0.99)), ms(r.latency_us.percentile(0.999)));
-  out << line;
-  out << "delivered " << r.delivered << ", failed " << r.failed;
-  for (const auto& [error, count] : r.failed_by_error) {
-    out << " (" << error << ": " << count << ")";
+pipeline::ProduceOptions options_from(const Context& context, const po::variables_map& vm) {
+  pipeline::ProduceOptions options;
+  options.kafka = {context.bootstrap_servers, context.kafka_properties};
+  options.topic = vm["topic"].as<std::string>();
+  if (options.topic.empty()) {
+    throw UsageError("--topic must not be empty");
   }
-  if (r.invalid_lines > 0) {
-    out << ", invalid input lines " << r.invalid_lines;
+  const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
+  options.partitions = static_cast<int>(parse_count(value("partitions"), k_partitions_range));
+  options.replication = replication_request(context, vm);
+  const auto rate = value("rate");
+  options.rate = parse_number(rate, k_rate_range);
+  if (options.rate > 0 && options.rate < k_min_positive_rate) {
+    throw UsageError(rate.describe() + ": expected 0 (as fast as possible) or a rate from 0.000001 to " +
+                     std::to_string(static_cast<std::uint64_t>(k_rate_range.max)) + " orders per second");
   }
-  out << "; topic " << r.topic << ", run id " << r.run_id;
-  if (r.seed) {
-    out << ", seed " << *r.seed;
+  if (vm.count("count") != 0U) {
+    options.count = parse_count(value("count"));
   }
-  out << (r.interrupted ? " (interrupted)" : "") << '\n';
-}
-
-void print_json(const pipeline::ProduceReport& r, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  const double elapsed = seconds_of(r.elapsed);
-  w.StartObject();
-  w.Key("topic");
-  w.String(r.topic.c_str());
-  w.Key("run_id");
-  w.String(r.run_id.c_str());
-  w.Key("seed");
-  if (r.seed) {
-    w.Uint64(*r.seed);
-  } else {
-    w.Null();
+  options.duration = parse_seconds(value("duration"), k_duration_range);
+  if (vm.count("seed") != 0U) {
+    options.seed = parse_count(value("seed"));
   }
-  w.Key("sent");
-  w.Uint64(r.sent);
-  w.Key("delivered");
-  w.Uint64(r.delivered);
-  w.Key("failed");
-  w.Uint64(r.failed);
-  w.Key("failed_by_error");
-  w.StartObject();
-  for (const auto& [error, count] : r.failed_by_error) {
-    w.Key(error.c_str());
-    w.Uint64(count);
-  }
-  w.EndObject();
-  w.Key("invalid_lines");
-  w.Uint64(r.invalid_lines);
-  w.Key("bytes");
-  w.Uint64(r.bytes);
-  w.Key("elapsed_ms");
-  w.Int64(std::chrono::duration_cast<std::chrono::milliseconds>(r.elapsed).count());
-  w.Key("records_per_sec");
-  w.Double(elapsed > 0 ? static_cast<double>(r.delivered) / elapsed : 0);
-  w.Key("mb_per_sec");
-  w.Double(elapsed > 0 ? static_cast<double>(r.bytes) / elapsed / (1024.0 * 1024.0) : 0);
-  w.Key("latency_ms");
-  w.StartObject();
-  w.Key("avg");
-  w.Double(r.latency_us.mean() / 1000.0);
-  w.Key("p50");
-  w.Double(ms(r.latency_us.percentile(0.50)));
-  w.Key("p95");
-  w.Double(ms(r.latency_us.percentile(0.95)));
-  w.Key("p99");
-  w.Double(ms(r.latency_us.percentile(0.99)));
-  w.Key("p999");
-  w.Double(ms(r.latency_us.percentile(0.999)));
-  w.Key("max");
-  w.Double(ms(r.latency_us.max()));
-  w.EndObject();
-  w.Key("interrupted");
-  w.Bool(r.interrupted);
-  w.Key("topic_created");
-  w.Bool(r.topic_created);
-  // What created topics get; null when produce creates none.
-  const auto replication = [&w, &r](const char* key, int kafka::Replication::*member) {
-    w.Key(key);
-    if (r.replication) {
-      w.Int((*r.replication).*member);
-    } else {
-      w.Null();
+  if (vm.count("run-id") != 0U) {
+    options.run_id = vm["run-id"].as<std::string>();
+    if (!domain::is_valid_run_id(*options.run_id)) {
+      throw UsageError("--run-id " + *options.run_id + ": expected 1 to 16 characters of [0-9a-z]");
     }
-  };
-  replication("replication_factor", &kafka::Replication::replication_factor);
-  replication("min_insync_replicas", &kafka::Replication::min_insync_replicas);
-  replication("cluster_brokers", &kafka::Replication::brokers);
-  w.EndObject();
-  out << buffer.GetString() << '\n';
+  }
+  if (vm.count("from-file") != 0U) {
+    options.from_file = vm["from-file"].as<std::string>();
+    if (options.seed) {
+      throw UsageError("--seed generates orders; it cannot be combined with --from-file");
+    }
+  }
+  options.compression = vm["compression"].as<std::string>();
+  options.linger_ms = static_cast<int>(parse_count(value("linger-ms"), k_linger_ms_range));
+  if (vm.count("batch-size") != 0U) {
+    options.batch_size = static_cast<int>(parse_count(value("batch-size"), k_batch_bytes_range));
+  }
+  options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
+  options.flush_timeout = parse_seconds(value("flush-timeout"), k_flush_timeout_range);
+  return options;
+}
+
+ExitCode run_command(const Context& context, const po::variables_map& vm) {
+  auto options = options_from(context, vm);
+  ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "produce");
+  MetricsEndpoint endpoint(context, vm);
+  std::optional<pipeline::ProducerMetrics> metrics;
+  if (endpoint.enabled()) {
+    options.metrics = &metrics.emplace(endpoint.registry());
+  }
+  endpoint.start(); // a port in use fails here, before any work
+  const auto report = pipeline::run_produce(options, [&line](const auto& p) { show(line, p); });
+  line.finish();
+  if (context.json) {
+    print_json(std::cout, report);
+  } else {
+    print_text(std::cout, report);
+  }
+  std::cout.flush(); // the summary is out before a --metrics-linger wait
+  endpoint.linger();
+  if (report.failed > 0) {
+    std::cerr << failure_line(report) << '\n';
+  }
+  if (report.failed > 0 || report.invalid_lines > 0) {
+    return ExitCode::failure;
+  }
+  return report.interrupted ? ExitCode::interrupted : ExitCode::ok;
 }
 
 } // namespace
@@ -175,130 +182,15 @@ Command make_produce_command() {
   command.name = "produce";
   command.summary = "publish reproducible mock orders (or orders from a file) at an exact rate";
   command.usage = "foodpipe produce [--rate R] [--count N | --duration S] [--seed N] [options]";
-  command.details =
-      "Each order goes to --topic keyed by its customer_id (so one customer's orders stay in\n"
-      "order on one partition), with headers schema-version, content-type and run-id. The\n"
-      "producer is idempotent with acks=all: a retry never duplicates, and every message is\n"
-      "counted as delivered or failed. The topic and <topic>.dlq are created when missing,\n"
-      "with --replication-factor copies of each partition (default: min(3, brokers in the\n"
-      "cluster)) and min.insync.replicas = --min-insync-replicas (default: 2 with three copies or\n"
-      "more, else 1): on three brokers, one may fail without losing or refusing a write. Neither\n"
-      "may exceed the cluster's broker count (exit 2). The choice is logged, and in --json.\n\n"
-      "The same --seed and --run-id give the same orders (apart from created_at); without\n"
-      "--seed a random one is chosen and printed, so any run can be repeated.\n\n"
-      "Exit status: 0 when every message was delivered, 1 when any failed or an input line was\n"
-      "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush, report (interrupted)\n"
-      "and exit 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), or 1 when a\n"
-      "message was not delivered: a failure wins over the interruption.\n\n"
-      "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
-      "--partitions 1 to 10000, --replication-factor and --min-insync-replicas 1 to the\n"
-      "cluster's broker count, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
-      "--connect-timeout 0.001 to 86400 s (a day), --flush-timeout 0 to 86400 s, --count and\n"
-      "--seed any whole number >= 0; anything else is exit 2, from a flag, the environment or\n"
-      "--config alike.\n\n"
-      "With --metrics-port P, Prometheus metrics are served at http://127.0.0.1:P/metrics\n"
-      "(docs/metrics.md); a port in use is an error before any work starts.\n\n"
-      "Examples:\n"
-      "  foodpipe produce --rate 50 --duration 60        # exactly 3000 orders in 60 s\n"
-      "  foodpipe produce --rate 0 --count 1000000 --json # as fast as possible, summary for scripts\n"
-      "  foodpipe produce --seed 42 --run-id demo --count 10\n"
-      "  foodpipe produce --from-file orders.jsonl        # one JSON order per line, validated\n";
+  command.details = k_details;
   command.offers_json = true;
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"},
                  {"PRODUCER_RATE", "rate"},
                  {"PRODUCER_DURATION", "duration"},
                  {"MOCK_SEED", "seed"},
                  {"PRODUCER_CLIENT_ID", "client-id"}};
-  command.options = [](po::options_description& desc, po::positional_options_description&) {
-    // clang-format off
-    desc.add_options()
-      ("topic", po::value<std::string>()->default_value(std::string(defaults::k_topic))->value_name("NAME"),
-         "topic to publish to")
-      ("partitions", po::value<std::string>()->default_value("3")->value_name("N"), "partitions when the topic is created")
-      ("rate", po::value<std::string>()->default_value("10")->value_name("R"), "orders per second; 0 = as fast as possible")
-      ("count", po::value<std::string>()->value_name("N"), "stop after N orders")
-      ("duration", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds; 0 = until stopped")
-      ("seed", po::value<std::string>()->value_name("N"), "PRNG seed: the same seed gives the same orders")
-      ("run-id", po::value<std::string>()->value_name("ID"), "pin the run id in order ids (1-16 of [0-9a-z])")
-      ("from-file", po::value<std::string>()->value_name("FILE|-"), "publish JSON-lines orders from FILE (- = stdin)")
-      ("compression", po::value<std::string>()->default_value("snappy")->value_name("CODEC"), "none, gzip, snappy, lz4 or zstd")
-      ("linger-ms", po::value<std::string>()->default_value("10")->value_name("MS"), "how long to wait to fill a batch")
-      ("batch-size", po::value<std::string>()->value_name("BYTES"), "maximum batch size in bytes (librdkafka batch.size)")
-      ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
-         "seconds to wait for the brokers")
-      ("flush-timeout", po::value<std::string>()->default_value("30")->value_name("S"), "seconds to wait for outstanding deliveries at the end")
-      ("quiet,q", po::bool_switch(), "no progress output");
-    // clang-format on
-    add_replication_options(desc);
-    add_metrics_options(desc);
-  };
-  command.run = [](const Context& context, const po::variables_map& vm) {
-    pipeline::ProduceOptions options;
-    options.kafka = {context.bootstrap_servers, context.kafka_properties};
-    options.topic = vm["topic"].as<std::string>();
-    if (options.topic.empty()) {
-      throw UsageError("--topic must not be empty");
-    }
-    const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
-    options.partitions = static_cast<int>(parse_count(value("partitions"), k_partitions_range));
-    options.replication = replication_request(context, vm);
-    const auto rate = value("rate");
-    options.rate = parse_number(rate, k_rate_range);
-    if (options.rate > 0 && options.rate < k_min_positive_rate) {
-      throw UsageError(rate.describe() + ": expected 0 (as fast as possible) or a rate from 0.000001 to " +
-                       std::to_string(static_cast<std::uint64_t>(k_rate_range.max)) + " orders per second");
-    }
-    if (vm.count("count") != 0U) {
-      options.count = parse_count(value("count"));
-    }
-    options.duration = parse_seconds(value("duration"), k_duration_range);
-    if (vm.count("seed") != 0U) {
-      options.seed = parse_count(value("seed"));
-    }
-    if (vm.count("run-id") != 0U) {
-      options.run_id = vm["run-id"].as<std::string>();
-      if (!domain::is_valid_run_id(*options.run_id)) {
-        throw UsageError("--run-id " + *options.run_id + ": expected 1 to 16 characters of [0-9a-z]");
-      }
-    }
-    if (vm.count("from-file") != 0U) {
-      options.from_file = vm["from-file"].as<std::string>();
-      if (options.seed) {
-        throw UsageError("--seed generates orders; it cannot be combined with --from-file");
-      }
-    }
-    options.compression = vm["compression"].as<std::string>();
-    options.linger_ms = static_cast<int>(parse_count(value("linger-ms"), k_linger_ms_range));
-    if (vm.count("batch-size") != 0U) {
-      options.batch_size = static_cast<int>(parse_count(value("batch-size"), k_batch_bytes_range));
-    }
-    options.connect_timeout = parse_seconds(value("connect-timeout"), k_connect_timeout_range);
-    options.flush_timeout = parse_seconds(value("flush-timeout"), k_flush_timeout_range);
-
-    ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "produce");
-    MetricsEndpoint endpoint(context, vm);
-    std::optional<pipeline::ProducerMetrics> metrics;
-    if (endpoint.enabled()) {
-      options.metrics = &metrics.emplace(endpoint.registry());
-    }
-    endpoint.start(); // a port in use fails here, before any work
-    const auto report = pipeline::run_produce(options, [&line](const auto& p) { show(line, p); });
-    line.finish();
-    if (context.json) {
-      print_json(report, std::cout);
-    } else {
-      print_text(report, std::cout);
-    }
-    std::cout.flush(); // the summary is out before a --metrics-linger wait
-    endpoint.linger();
-    if (report.failed > 0) {
-      std::cerr << failure_line(report) << '\n';
-    }
-    if (report.failed > 0 || report.invalid_lines > 0) {
-      return ExitCode::failure;
-    }
-    return report.interrupted ? ExitCode::interrupted : ExitCode::ok;
-  };
+  command.options = add_options;
+  command.run = run_command;
   return command;
 }
 

@@ -4,12 +4,11 @@
 #include <cstdio>
 #include <iostream>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "app/commands.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
+#include "app/report_json.hpp"
+#include "app/report_text.hpp"
 #include "app/settings.hpp"
 #include "core/defaults.hpp"
 #include "domain/order_json.hpp"
@@ -108,121 +107,6 @@ void show(ProgressLine& line, const pipeline::ReplayProgress& p) {
               {{"read", std::to_string(p.read)}, {"planned", std::to_string(p.planned)}, {"eta", eta}});
 }
 
-void print_text(const pipeline::ReplayReport& r, const pipeline::ReplayOptions& options, std::ostream& out) {
-  for (const auto& range : r.ranges) {
-    out << options.topic << " partition " << range.partition << ": offsets " << range.from << " to " << range.to
-        << " (exclusive): " << range.count() << " offsets\n";
-  }
-  for (const auto& span : r.gone) {
-    out << options.topic << " partition " << span.partition << ": offsets " << span.from << " to " << span.to
-        << " (exclusive) were already removed from the log (retention or delete-records): not replayed\n";
-  }
-  if (r.dry_run) {
-    out << "dry run: " << r.planned << " offsets would be replayed "
-        << (options.to_topic ? "onto topic " + *options.to_topic : std::string("into the database"))
-        << (options.reason ? " (before the --reason filter)" : "")
-        << "; offsets without a message (transaction markers, aborted or compacted records) are passed over;"
-           " nothing was changed\n";
-    return;
-  }
-  char line[400];
-  std::snprintf(line, sizeof line,
-                "read %" PRIu64 " of %" PRIu64 " in %.1f s: %" PRIu64 " applied, %" PRIu64 " already present, %" PRIu64
-                " restored, %" PRIu64 " dead-lettered (%" PRIu64 " newly recorded), %" PRIu64 " republished, %" PRIu64
-                " failed, %" PRIu64 " skipped by filter\n",
-                r.read, r.planned, seconds_of(r.elapsed), r.applied, r.already_present, r.restored, r.dead_lettered,
-                r.dead_letters_recorded, r.republished, r.failed, r.skipped_by_filter);
-  out << line;
-  if (r.without_message > 0) {
-    out << r.without_message << " offsets held no message (transaction markers, aborted or compacted records)\n";
-  }
-  if (r.skipped_truncated > 0) {
-    out << r.skipped_truncated
-        << " dead letters were on the topic cut (too large for it): not replayed; their whole payloads are in the"
-           " dead_letters table\n";
-  }
-  for (const auto& span : r.unread) {
-    out << options.topic << " partition " << span.partition << ": offsets " << span.from << " to " << span.to
-        << " (exclusive) NOT READ: the log ends at " << span.from
-        << " (an open transaction holds it back); run the replay of that range again once it ends\n";
-  }
-  if (r.interrupted) {
-    out << "interrupted before the end\n";
-  }
-}
-
-void write_spans(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::vector<pipeline::ReplaySpan>& spans) {
-  w.StartArray();
-  for (const auto& span : spans) {
-    w.StartObject();
-    w.Key("partition");
-    w.Int(span.partition);
-    w.Key("from");
-    w.Int64(span.from);
-    w.Key("to");
-    w.Int64(span.to);
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-void print_json(const pipeline::ReplayReport& r, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("dry_run");
-  w.Bool(r.dry_run);
-  w.Key("partitions");
-  w.StartArray();
-  for (const auto& range : r.ranges) {
-    w.StartObject();
-    w.Key("partition");
-    w.Int(range.partition);
-    w.Key("from");
-    w.Int64(range.from);
-    w.Key("to");
-    w.Int64(range.to);
-    w.Key("count");
-    w.Uint64(range.count());
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("gone"); // offsets already removed from the log: not replayed
-  write_spans(w, r.gone);
-  w.Key("unread"); // offsets the log did not let the replay read (an open transaction)
-  write_spans(w, r.unread);
-  w.Key("planned");
-  w.Uint64(r.planned);
-  w.Key("without_message");
-  w.Uint64(r.without_message);
-  w.Key("read");
-  w.Uint64(r.read);
-  w.Key("applied");
-  w.Uint64(r.applied);
-  w.Key("already_present");
-  w.Uint64(r.already_present);
-  w.Key("restored");
-  w.Uint64(r.restored);
-  w.Key("dead_lettered");
-  w.Uint64(r.dead_lettered);
-  w.Key("dead_letters_recorded");
-  w.Uint64(r.dead_letters_recorded);
-  w.Key("republished");
-  w.Uint64(r.republished);
-  w.Key("failed");
-  w.Uint64(r.failed);
-  w.Key("skipped_by_filter");
-  w.Uint64(r.skipped_by_filter);
-  w.Key("skipped_truncated");
-  w.Uint64(r.skipped_truncated);
-  w.Key("interrupted");
-  w.Bool(r.interrupted);
-  w.Key("elapsed_ms");
-  w.Int64(std::chrono::duration_cast<std::chrono::milliseconds>(r.elapsed).count());
-  w.EndObject();
-  out << buffer.GetString() << '\n';
-}
-
 } // namespace
 
 Command make_replay_command() {
@@ -296,9 +180,9 @@ Command make_replay_command() {
     const auto report = pipeline::run_replay(options, [&line](const auto& p) { show(line, p); });
     line.finish();
     if (context.json) {
-      print_json(report, std::cout);
+      print_json(std::cout, report);
     } else {
-      print_text(report, options, std::cout);
+      print_text(std::cout, report, options);
     }
     if (report.failed > 0 || !report.unread.empty()) {
       return ExitCode::failure;

@@ -1,14 +1,12 @@
 // foodpipe seed-db: prepares the database (see pipeline/seed_db.hpp) and
 // reports what it did, for people on stdout or as one JSON line for scripts.
 
-#include <cstdio>
 #include <iostream>
 #include <string>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "app/commands.hpp"
+#include "app/report_json.hpp"
+#include "app/report_text.hpp"
 #include "pipeline/seed_db.hpp"
 
 namespace foodpipe::app {
@@ -56,126 +54,6 @@ SeedDbArgs read_args(const po::variables_map& options) {
   return args;
 }
 
-std::string join_migrations(const std::vector<pipeline::MigrationRef>& migrations) {
-  std::string text;
-  for (const auto& migration : migrations) {
-    char version[16];
-    std::snprintf(version, sizeof version, "%03d", migration.version);
-    text += (text.empty() ? "" : ", ") + std::string(version) + "_" + migration.name;
-  }
-  return text;
-}
-
-std::string counts_text(const db::UpsertCounts& counts, bool dry_run) {
-  if (dry_run) {
-    return "would insert " + std::to_string(counts.inserted) + ", update " +
-           std::to_string(counts.updated) + "; " + std::to_string(counts.unchanged) + " unchanged";
-  }
-  return std::to_string(counts.inserted) + " inserted, " + std::to_string(counts.updated) +
-         " updated, " + std::to_string(counts.unchanged) + " unchanged";
-}
-
-void print_human(const pipeline::SeedDbReport& report, std::ostream& out) {
-  if (report.dry_run) {
-    out << "dry run: nothing was changed\n";
-  }
-  out << "database " << report.database << " at " << report.server << ": ";
-  if (report.database_created) {
-    out << "created\n";
-  } else if (!report.database_existed) {
-    out << (report.dry_run ? "does not exist yet; would create it\n" : "created by another process\n");
-  } else {
-    out << "exists\n";
-  }
-  const auto& changes = report.dry_run ? report.migrations_pending : report.migrations_applied;
-  out << "migrations: ";
-  if (changes.empty()) {
-    out << "none pending";
-  } else {
-    out << (report.dry_run ? "would apply " : "applied ") << changes.size() << " ("
-        << join_migrations(changes) << ")";
-  }
-  out << "; " << report.migrations_already_applied << " already applied\n";
-  out << "schema version: " << report.schema_version;
-  if (report.dry_run && !changes.empty()) {
-    out << " (" << changes.back().version << " after applying)";
-  }
-  out << '\n';
-  if (report.reference_data) {
-    out << "customers: " << counts_text(report.reference_data->customers, report.dry_run) << '\n';
-    out << "menu items: " << counts_text(report.reference_data->menu_items, report.dry_run) << '\n';
-  } else {
-    out << "reference data: skipped (--no-reference-data)\n";
-  }
-  out << "done in " << report.elapsed.count() << " ms\n";
-}
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_string(JsonWriter& writer, std::string_view text) {
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
-void write_migrations(JsonWriter& writer, std::string_view key,
-                      const std::vector<pipeline::MigrationRef>& migrations) {
-  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  writer.StartArray();
-  for (const auto& migration : migrations) {
-    writer.StartObject();
-    writer.Key("version");
-    writer.Int(migration.version);
-    writer.Key("name");
-    write_string(writer, migration.name);
-    writer.EndObject();
-  }
-  writer.EndArray();
-}
-
-void write_counts(JsonWriter& writer, const char* key, const db::UpsertCounts* counts) {
-  writer.Key(key);
-  if (counts == nullptr) {
-    writer.Null();
-    return;
-  }
-  writer.StartObject();
-  writer.Key("inserted");
-  writer.Int(counts->inserted);
-  writer.Key("updated");
-  writer.Int(counts->updated);
-  writer.Key("unchanged");
-  writer.Int(counts->unchanged);
-  writer.EndObject();
-}
-
-std::string to_json(const pipeline::SeedDbReport& report) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  writer.Key("database");
-  write_string(writer, report.database);
-  writer.Key("server");
-  write_string(writer, report.server);
-  writer.Key("database_existed");
-  writer.Bool(report.database_existed);
-  writer.Key("database_created");
-  writer.Bool(report.database_created);
-  write_migrations(writer, "migrations_applied", report.migrations_applied);
-  write_migrations(writer, "migrations_pending", report.migrations_pending);
-  writer.Key("migrations_already_applied");
-  writer.Int(report.migrations_already_applied);
-  writer.Key("schema_version");
-  writer.Int(report.schema_version);
-  const auto* data = report.reference_data ? &*report.reference_data : nullptr;
-  write_counts(writer, "customers", data != nullptr ? &data->customers : nullptr);
-  write_counts(writer, "menu_items", data != nullptr ? &data->menu_items : nullptr);
-  writer.Key("dry_run");
-  writer.Bool(report.dry_run);
-  writer.Key("elapsed_ms");
-  writer.Int64(report.elapsed.count());
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
 ExitCode run_seed_db(const Context& context, const po::variables_map& options) {
   const SeedDbArgs args = read_args(options);
   pipeline::SeedDbOptions job;
@@ -185,9 +63,9 @@ ExitCode run_seed_db(const Context& context, const po::variables_map& options) {
   job.load_reference_data = !args.no_reference_data;
   const auto report = pipeline::seed_db(job);
   if (context.json) {
-    std::cout << to_json(report) << '\n';
+    print_json(std::cout, report);
   } else {
-    print_human(report, std::cout);
+    print_text(std::cout, report);
   }
   std::cout.flush();
   return ExitCode::ok;

@@ -1,7 +1,6 @@
 #include "app/text.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 namespace foodpipe::app {
@@ -21,29 +20,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::swap(previous, current);
   }
   return previous[b.size()];
-}
-
-std::string json_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  for (const char c : text) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buffer[8];
-        std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        out += buffer;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
 }
 
 } // namespace foodpipe::app
