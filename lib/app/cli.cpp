@@ -13,7 +13,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
-#include "kafka/config.hpp"
+#include "pipeline/vocabulary.hpp"
 
 #ifndef FOODPIPE_VERSION
 #define FOODPIPE_VERSION "0.0.0"
@@ -87,7 +87,7 @@ int run_checked(int argc, char** argv, bool& json) {
 
   switch (invocation.action) {
   case Invocation::Action::version:
-    std::cout << "foodpipe " FOODPIPE_VERSION " (librdkafka " << kafka::librdkafka_version()
+    std::cout << "foodpipe " FOODPIPE_VERSION " (librdkafka " << pipeline::librdkafka_version()
               << ", libpq " << FOODPIPE_LIBPQ_VERSION << ")\n";
     return 0;
   case Invocation::Action::help:

@@ -15,10 +15,9 @@
 #include "app/settings.hpp"
 #include "core/defaults.hpp"
 #include "core/log.hpp"
-#include "domain/generator.hpp"
-#include "domain/rate_schedule.hpp"
 #include "pipeline/metrics.hpp"
 #include "pipeline/produce.hpp"
+#include "pipeline/vocabulary.hpp"
 
 namespace foodpipe::app {
 namespace {
@@ -43,7 +42,7 @@ void show(ProgressLine& line, const pipeline::ProduceProgress& p) {
 
 // Bounds of the numeric options (documented in --help).
 constexpr CountRange k_partitions_range{1, 10'000};
-constexpr NumberRange k_rate_range{0, domain::RateSchedule::k_max_rate};
+constexpr NumberRange k_rate_range{0, pipeline::RateSchedule::k_max_rate};
 constexpr double k_min_positive_rate = 0.000001; // the schedule's resolution: one order per 10^6 s
 constexpr SecondsRange k_duration_range{std::chrono::milliseconds(0), k_max_duration};
 constexpr CountRange k_linger_ms_range{0, 900'000};         // librdkafka's linger.ms
@@ -128,7 +127,7 @@ pipeline::ProduceOptions options_from(const Context& context, const po::variable
   }
   if (vm.count("run-id") != 0U) {
     options.run_id = vm["run-id"].as<std::string>();
-    if (!domain::is_valid_run_id(*options.run_id)) {
+    if (!pipeline::is_valid_run_id(*options.run_id)) {
       throw UsageError("--run-id " + *options.run_id + ": expected 1 to 16 characters of [0-9a-z]");
     }
   }

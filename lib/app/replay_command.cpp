@@ -11,8 +11,8 @@
 #include "app/report_text.hpp"
 #include "app/settings.hpp"
 #include "core/defaults.hpp"
-#include "domain/order_json.hpp"
 #include "pipeline/replay.hpp"
+#include "pipeline/vocabulary.hpp"
 
 namespace foodpipe::app {
 namespace {
@@ -78,7 +78,7 @@ pipeline::ReplayOptions options_from(const Context& context, const po::variables
   }
   if (vm.count("reason") != 0U) {
     const auto& reason = vm["reason"].as<std::string>();
-    if (!domain::parse_reason_code(reason)) {
+    if (!pipeline::parse_reason_code(reason)) {
       throw UsageError("--reason " + reason + ": not a reason code (e.g. invalid_json, missing_field, total_mismatch)");
     }
     options.reason = reason;

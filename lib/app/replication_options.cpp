@@ -6,15 +6,15 @@
 namespace foodpipe::app {
 namespace {
 
-constexpr CountRange k_replicas_range{1, kafka::k_max_replicas};
+constexpr CountRange k_replicas_range{1, pipeline::k_max_replicas};
 
-std::optional<kafka::RequestedCount> requested(const Context& context, const po::variables_map& vm,
+std::optional<pipeline::RequestedCount> requested(const Context& context, const po::variables_map& vm,
                                                const std::string& name) {
   if (vm.count(name) == 0U) {
     return std::nullopt;
   }
   const auto value = option_value(context, vm, name);
-  return kafka::RequestedCount{static_cast<int>(parse_count(value, k_replicas_range)), value.describe()};
+  return pipeline::RequestedCount{static_cast<int>(parse_count(value, k_replicas_range)), value.describe()};
 }
 
 } // namespace
@@ -29,7 +29,7 @@ void add_replication_options(po::options_description& desc) {
   // clang-format on
 }
 
-kafka::ReplicationRequest replication_request(const Context& context, const po::variables_map& vm) {
+pipeline::ReplicationRequest replication_request(const Context& context, const po::variables_map& vm) {
   return {requested(context, vm, "replication-factor"), requested(context, vm, "min-insync-replicas")};
 }
 

@@ -2,10 +2,10 @@
 
 // --replication-factor and --min-insync-replicas, for every command that
 // creates topics. Leaving one out takes the cluster's default
-// (kafka::choose_replication decides once the brokers answered).
+// (pipeline::choose_replication decides once the brokers answered).
 
 #include "app/command.hpp"
-#include "kafka/replication.hpp"
+#include "pipeline/vocabulary.hpp"
 
 namespace foodpipe::app {
 
@@ -15,8 +15,8 @@ void add_replication_options(po::options_description& desc);
 // What the user asked for, from a flag, the environment or --config: whole
 // numbers from 1 to 32767. Throws UsageError (exit 2, one line naming what
 // was written) for anything else; whether the cluster has that many brokers
-// is checked once it answers (kafka::choose_replication).
-[[nodiscard]] kafka::ReplicationRequest replication_request(const Context& context,
+// is checked once it answers (pipeline::choose_replication).
+[[nodiscard]] pipeline::ReplicationRequest replication_request(const Context& context,
                                                             const po::variables_map& vm);
 
 } // namespace foodpipe::app

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "app/progress.hpp"
-#include "domain/utf8.hpp"
 #include "pipeline/consume.hpp"
 #include "pipeline/doctor.hpp"
 #include "pipeline/inspect.hpp"
@@ -18,11 +17,12 @@
 #include "pipeline/replay.hpp"
 #include "pipeline/seed_db.hpp"
 #include "pipeline/verify.hpp"
+#include "pipeline/vocabulary.hpp"
 
 namespace foodpipe::app {
 
 void json_string(JsonWriter& w, std::string_view text) {
-  const auto valid = domain::replace_invalid_utf8(text);
+  const auto valid = pipeline::replace_invalid_utf8(text);
   w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
 }
 
@@ -84,7 +84,7 @@ double per_second(double amount, double elapsed) { return elapsed > 0 ? amount /
 // ---------------------------------------------------------------------------
 // Inspect pieces.
 
-void json_brokers(JsonWriter& w, const std::vector<kafka::BrokerInfo>& brokers) {
+void json_brokers(JsonWriter& w, const std::vector<pipeline::BrokerInfo>& brokers) {
   w.StartArray();
   for (const auto& broker : brokers) {
     w.StartObject();
@@ -96,7 +96,7 @@ void json_brokers(JsonWriter& w, const std::vector<kafka::BrokerInfo>& brokers) 
   w.EndArray();
 }
 
-void json_dead_letter(JsonWriter& w, const db::DeadLetterRow& d) {
+void json_dead_letter(JsonWriter& w, const pipeline::DeadLetterRow& d) {
   w.StartObject();
   field(w, "id", d.id);
   field(w, "reason", d.reason_code);
@@ -112,7 +112,7 @@ void json_dead_letter(JsonWriter& w, const db::DeadLetterRow& d) {
   w.EndObject();
 }
 
-void json_dead_letters(JsonWriter& w, const std::vector<db::DeadLetterRow>& rows) {
+void json_dead_letters(JsonWriter& w, const std::vector<pipeline::DeadLetterRow>& rows) {
   w.StartArray();
   for (const auto& d : rows) {
     json_dead_letter(w, d);
@@ -166,7 +166,7 @@ void json_topic(JsonWriter& w, const pipeline::TopicState& t) {
   w.EndObject();
 }
 
-void json_group_members(JsonWriter& w, const std::vector<kafka::GroupMember>& members) {
+void json_group_members(JsonWriter& w, const std::vector<pipeline::GroupMember>& members) {
   w.StartArray();
   for (const auto& m : members) {
     w.StartObject();
@@ -227,7 +227,7 @@ void json_database_fields(JsonWriter& w, const pipeline::DatabaseView& d) {
   w.EndObject();
 }
 
-void json_order_row(JsonWriter& w, const db::OrderRow& o) {
+void json_order_row(JsonWriter& w, const pipeline::OrderRow& o) {
   w.StartObject();
   field(w, "order_id", o.order_id);
   field(w, "customer_id", o.customer_id);
@@ -267,7 +267,7 @@ void json_migrations(JsonWriter& w, const char* key, const std::vector<pipeline:
   w.EndArray();
 }
 
-void json_counts(JsonWriter& w, const char* key, const db::UpsertCounts* counts) {
+void json_counts(JsonWriter& w, const char* key, const pipeline::UpsertCounts* counts) {
   w.Key(key);
   if (counts == nullptr) {
     w.Null();
@@ -419,12 +419,12 @@ void write_json(JsonWriter& w, const pipeline::ProduceReport& r) {
   field(w, "interrupted", r.interrupted);
   field(w, "topic_created", r.topic_created);
   // What created topics get; null when produce creates none.
-  const auto replication = [&w, &r](const char* key, int kafka::Replication::*member) {
+  const auto replication = [&w, &r](const char* key, int pipeline::Replication::*member) {
     field(w, key, r.replication ? std::optional<int>((*r.replication).*member) : std::nullopt);
   };
-  replication("replication_factor", &kafka::Replication::replication_factor);
-  replication("min_insync_replicas", &kafka::Replication::min_insync_replicas);
-  replication("cluster_brokers", &kafka::Replication::brokers);
+  replication("replication_factor", &pipeline::Replication::replication_factor);
+  replication("min_insync_replicas", &pipeline::Replication::min_insync_replicas);
+  replication("cluster_brokers", &pipeline::Replication::brokers);
   w.EndObject();
 }
 

@@ -11,9 +11,6 @@
 
 #include "app/progress.hpp"
 #include "app/table.hpp"
-#include "db/order_batch.hpp"
-#include "domain/timestamp.hpp"
-#include "domain/utf8.hpp"
 #include "pipeline/consume.hpp"
 #include "pipeline/doctor.hpp"
 #include "pipeline/inspect.hpp"
@@ -22,17 +19,18 @@
 #include "pipeline/replay.hpp"
 #include "pipeline/seed_db.hpp"
 #include "pipeline/verify.hpp"
+#include "pipeline/vocabulary.hpp"
 
 namespace foodpipe::app {
 namespace {
 
 // ---------------------------------------------------------------------------
 // Bytes from Kafka and bytea are not always UTF-8, and terminals need it
-// (domain::replace_invalid_utf8).
+// (pipeline::replace_invalid_utf8).
 
 // One line for a table cell: control characters escaped, cut to `max_chars`.
 std::string one_line(std::string_view bytes, std::size_t max_chars) {
-  const auto text = domain::replace_invalid_utf8(bytes);
+  const auto text = pipeline::replace_invalid_utf8(bytes);
   std::string out;
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -295,7 +293,7 @@ void print_database(const pipeline::DatabaseView& d, const Style& style, std::os
   }
 }
 
-void print_dead_letters(const std::vector<db::DeadLetterRow>& rows, const Style& style, std::ostream& out) {
+void print_dead_letters(const std::vector<pipeline::DeadLetterRow>& rows, const Style& style, std::ostream& out) {
   Table table({{"ID", Align::right},
                {"REASON", Align::left},
                {"SOURCE", Align::left},
@@ -313,7 +311,7 @@ void print_dead_letters(const std::vector<db::DeadLetterRow>& rows, const Style&
 
 void print_message(const pipeline::KafkaMessage& m, const Style& style, std::ostream& out) {
   out << style(m.topic + "/" + std::to_string(m.partition) + "@" + std::to_string(m.offset), Colour::cyan) << "  "
-      << domain::format_timestamp(domain::Timestamp(std::chrono::milliseconds(m.timestamp_ms))) << " (" << m.timestamp_type << " time)  key "
+      << pipeline::format_timestamp(pipeline::Timestamp(std::chrono::milliseconds(m.timestamp_ms))) << " (" << m.timestamp_type << " time)  key "
       << (m.key ? one_line(*m.key, 80) : std::string("(none)")) << '\n';
   if (!m.headers.empty()) {
     out << "  headers:";
@@ -343,7 +341,7 @@ std::string join_migrations(const std::vector<pipeline::MigrationRef>& migration
   return text;
 }
 
-std::string counts_text(const db::UpsertCounts& counts, bool dry_run) {
+std::string counts_text(const pipeline::UpsertCounts& counts, bool dry_run) {
   if (dry_run) {
     return "would insert " + std::to_string(counts.inserted) + ", update " +
            std::to_string(counts.updated) + "; " + std::to_string(counts.unchanged) + " unchanged";
@@ -602,7 +600,7 @@ void print_text(std::ostream& out, const pipeline::VerifyReport& r, const std::s
     out << '\n';
   }
   for (const auto& problem : r.problems) {
-    out << problem.kind << ' ' << db::describe_position(topic, problem.partition, problem.offset) << ' '
+    out << problem.kind << ' ' << pipeline::describe_position(topic, problem.partition, problem.offset) << ' '
         << (problem.order_id.empty() ? std::string("(no order_id)") : problem.order_id) << ": " << problem.detail
         << '\n';
   }

@@ -1,12 +1,12 @@
 #include "app/settings.hpp"
 
-#include <array>
+#include <algorithm>
 #include <fstream>
 #include <istream>
 #include <sstream>
 
 #include "app/commands.hpp"
-#include "kafka/config.hpp"
+#include "pipeline/vocabulary.hpp"
 
 extern char** environ;
 
@@ -112,8 +112,8 @@ std::vector<std::string> values_of(const po::parsed_options& parsed, const std::
 
 // The librdkafka properties one source gives, in its order: -X KEY=VALUE, and
 // --client-id ID as client.id, so that either one written later wins.
-kafka::Properties properties_of(const po::parsed_options& parsed) {
-  kafka::Properties properties;
+pipeline::Properties properties_of(const po::parsed_options& parsed) {
+  pipeline::Properties properties;
   for (const auto& option : parsed.options) {
     for (const auto& value : option.value) {
       if (option.string_key == "property") {
@@ -162,9 +162,9 @@ po::parsed_options parse_config(const std::vector<ConfigLine>& lines, const std:
       parsed.options.emplace_back("bootstrap-servers", std::vector<std::string>{line.value});
     } else if (is_any_command_option(line.key)) {
       continue;
-    } else if (kafka::is_property(line.key)) {
+    } else if (pipeline::is_property(line.key)) {
       try {
-        kafka::validate_properties({{line.key, line.value}});
+        pipeline::validate_properties({{line.key, line.value}});
       } catch (const UsageError& error) {
         throw UsageError(where + ": " + error.what());
       }
@@ -355,48 +355,45 @@ bool asks_for_json(const std::vector<std::string>& args) {
   return false;
 }
 
-Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env) {
-  Invocation invocation;
+namespace {
 
+// The command `args` names, or what to do instead: help, version, or a usage
+// error for a word that is no command. Returns false when `invocation` is
+// already complete (help or version).
+bool find_invoked_command(const std::vector<std::string>& args, Invocation& invocation,
+                          std::vector<std::string>& rest) {
   const auto word = find_command_word(args);
-  const auto command_index = word.index;
-  const bool help_flag = word.help;
   if (word.version_first) {
     invocation.action = Invocation::Action::version;
-    return invocation;
+    return false;
   }
-
-  if (!command_index) {
-    if (help_flag || args.empty()) {
+  if (!word.index) {
+    if (word.help || args.empty()) {
       invocation.action = Invocation::Action::help;
-      return invocation;
+      return false;
     }
     throw UsageError("no subcommand given; run 'foodpipe help' to see them");
   }
 
-  std::string name = args[*command_index];
-  std::vector<std::string> rest;
+  std::string name = args[*word.index];
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (i != *command_index) {
+    if (i != *word.index) {
       rest.push_back(args[i]);
     }
   }
   if (name == "help") {
     // "foodpipe help" or "foodpipe help <command>"
     invocation.action = Invocation::Action::help;
-    for (const auto& arg : rest) {
-      if (!arg.empty() && arg[0] != '-') {
-        invocation.command = find_command(arg);
-        if (invocation.command == nullptr) {
-          name = arg;
-          break;
-        }
-        return invocation;
-      }
+    const auto topic = std::find_if(rest.begin(), rest.end(),
+                                    [](const std::string& arg) { return !arg.empty() && arg[0] != '-'; });
+    if (topic == rest.end()) {
+      return false;
     }
-    if (name == "help") {
-      return invocation;
+    invocation.command = find_command(*topic);
+    if (invocation.command != nullptr) {
+      return false;
     }
+    name = *topic;
   }
 
   invocation.command = find_command(name);
@@ -410,90 +407,119 @@ Invocation parse_invocation(const std::vector<std::string>& args, const Environm
     }
     throw UsageError(message);
   }
-  const Command& command = *invocation.command;
-  if (help_flag) {
+  if (word.help) {
     invocation.action = Invocation::Action::help;
+    return false;
+  }
+  return true;
+}
+
+// Where a command's options come from: flags, the environment and --config.
+struct OptionSources {
+  po::parsed_options flags;
+  po::parsed_options env;
+  po::parsed_options file;
+  std::map<std::string, std::string> env_mapping; // variable -> option
+  std::optional<std::string> config_path;
+};
+
+OptionSources read_option_sources(const std::vector<std::string>& rest, const Command& command,
+                                  const po::options_description& all,
+                                  const po::positional_options_description& positional, const Environment& env) {
+  auto env_mapping = global_env();
+  env_mapping.insert(command.env.begin(), command.env.end());
+  OptionSources sources{po::command_line_parser(rest).options(all).positional(positional).run(),
+                        parse_env(all, env, env_mapping), po::parsed_options(&all), env_mapping, {}};
+  sources.config_path = last_value_of(sources.flags, "config");
+  if (!sources.config_path) {
+    sources.config_path = env_value(env, "FOODPIPE_CONFIG");
+  }
+  if (sources.config_path) {
+    std::ifstream file(*sources.config_path);
+    if (!file) {
+      throw UsageError("cannot read --config file " + *sources.config_path);
+    }
+    sources.file = parse_config(read_config_lines(file, *sources.config_path), *sources.config_path, all);
+  }
+  return sources;
+}
+
+// Where each option that was not a flag came from, for messages that name it.
+void record_origins(const po::variables_map& options, const OptionSources& sources, const Environment& env,
+                    Context& context) {
+  for (const auto& [option, value] : options) {
+    if (value.defaulted()) {
+      context.origins[option] = {Origin::Kind::default_value, {}};
+    } else if (!values_of(sources.flags, option).empty()) {
+      continue;
+    } else if (!values_of(sources.env, option).empty()) {
+      for (const auto& [variable, mapped] : sources.env_mapping) {
+        if (mapped == option && env_value(env, variable)) {
+          context.origins[option] = {Origin::Kind::environment, variable};
+        }
+      }
+    } else if (sources.config_path) {
+      context.origins[option] = {Origin::Kind::config_file, *sources.config_path};
+    }
+  }
+}
+
+// The global settings every command shares: brokers, client properties, database, logging, --json.
+void fill_context(const po::variables_map& options, const OptionSources& sources, const Command& command,
+                  const Environment& env, Context& context) {
+  context.bootstrap_servers = options["bootstrap-servers"].as<std::string>();
+
+  // -X and --client-id: per key, flags beat environment beat file; within a
+  // source the last wins.
+  for (const po::parsed_options* source : {&sources.file, &sources.env, &sources.flags}) {
+    const auto properties = properties_of(*source);
+    context.kafka_properties.insert(context.kafka_properties.end(), properties.begin(), properties.end());
+  }
+  pipeline::validate_properties(context.kafka_properties);
+
+  context.db_conninfo =
+      resolve_db_conninfo(last_value_of(sources.flags, "db"), last_value_of(sources.file, "db"), env);
+
+  const auto level_text = options["log-level"].as<std::string>();
+  const auto level = log::parse_level(level_text);
+  if (!level) {
+    throw UsageError("--log-level " + level_text + ": expected trace, debug, info, warning or error");
+  }
+  context.log_level = *level;
+  const auto format_text = options["log-format"].as<std::string>();
+  const auto format = log::parse_format(format_text);
+  if (!format) {
+    throw UsageError("--log-format " + format_text + ": expected text or json");
+  }
+  context.log_format = *format;
+  context.json = command.offers_json && options["json"].as<bool>();
+}
+
+} // namespace
+
+Invocation parse_invocation(const std::vector<std::string>& args, const Environment& env) {
+  Invocation invocation;
+  std::vector<std::string> rest;
+  if (!find_invoked_command(args, invocation, rest)) {
     return invocation;
   }
+  const Command& command = *invocation.command;
 
   po::positional_options_description positional;
   const auto own = command_options(command, positional);
   po::options_description all;
   all.add(own).add(global_options());
-
-  const auto usage_hint = " (see 'foodpipe " + std::string(command.name) + " --help')";
   try {
-    const auto from_flags = po::command_line_parser(rest).options(all).positional(positional).run();
-
-    auto env_mapping = global_env();
-    env_mapping.insert(command.env.begin(), command.env.end());
-    const auto from_env = parse_env(all, env, env_mapping);
-
-    std::optional<std::string> config_path = last_value_of(from_flags, "config");
-    if (!config_path) {
-      config_path = env_value(env, "FOODPIPE_CONFIG");
-    }
-    po::parsed_options from_file(&all);
-    if (config_path) {
-      std::ifstream file(*config_path);
-      if (!file) {
-        throw UsageError("cannot read --config file " + *config_path);
-      }
-      from_file = parse_config(read_config_lines(file, *config_path), *config_path, all);
-    }
-
+    const auto sources = read_option_sources(rest, command, all, positional, env);
     // Options store in precedence order: the first stored value wins.
-    po::store(from_flags, invocation.options);
-    po::store(from_env, invocation.options);
-    po::store(from_file, invocation.options);
+    po::store(sources.flags, invocation.options);
+    po::store(sources.env, invocation.options);
+    po::store(sources.file, invocation.options);
     po::notify(invocation.options);
-
-    Context& context = invocation.context;
-    for (const auto& [option, value] : invocation.options) {
-      if (value.defaulted()) {
-        context.origins[option] = {Origin::Kind::default_value, {}};
-      } else if (!values_of(from_flags, option).empty()) {
-        continue;
-      } else if (!values_of(from_env, option).empty()) {
-        for (const auto& [variable, mapped] : env_mapping) {
-          if (mapped == option && env_value(env, variable)) {
-            context.origins[option] = {Origin::Kind::environment, variable};
-          }
-        }
-      } else if (config_path) {
-        context.origins[option] = {Origin::Kind::config_file, *config_path};
-      }
-    }
-    context.bootstrap_servers = invocation.options["bootstrap-servers"].as<std::string>();
-
-    // -X and --client-id: per key, flags beat environment beat file; within a
-    // source the last wins.
-    for (const po::parsed_options* source : std::array<const po::parsed_options*, 3>{&from_file, &from_env, &from_flags}) {
-      const auto properties = properties_of(*source);
-      context.kafka_properties.insert(context.kafka_properties.end(), properties.begin(), properties.end());
-    }
-    kafka::validate_properties(context.kafka_properties);
-
-    context.db_conninfo =
-        resolve_db_conninfo(last_value_of(from_flags, "db"), last_value_of(from_file, "db"), env);
-
-    const auto level_text = invocation.options["log-level"].as<std::string>();
-    const auto level = log::parse_level(level_text);
-    if (!level) {
-      throw UsageError("--log-level " + level_text + ": expected trace, debug, info, warning or error");
-    }
-    context.log_level = *level;
-    const auto format_text = invocation.options["log-format"].as<std::string>();
-    const auto format = log::parse_format(format_text);
-    if (!format) {
-      throw UsageError("--log-format " + format_text + ": expected text or json");
-    }
-    context.log_format = *format;
-    context.json = command.offers_json && invocation.options["json"].as<bool>();
+    record_origins(invocation.options, sources, env, invocation.context);
+    fill_context(invocation.options, sources, command, env, invocation.context);
   } catch (const po::error& error) {
-    throw UsageError(error.what() + usage_hint);
-  } catch (const UsageError&) {
-    throw;
+    throw UsageError(error.what() + (" (see 'foodpipe " + std::string(command.name) + " --help')"));
   }
   return invocation;
 }

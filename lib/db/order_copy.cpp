@@ -37,12 +37,6 @@ void append_json_string(std::string_view text, std::string& out) {
   out.push_back('"');
 }
 
-void append_money(domain::Money amount, std::string& out) {
-  char text[domain::Money::k_max_text];
-  const char* const end = amount.format(text);
-  out.append(text, static_cast<std::size_t>(end - text));
-}
-
 template <typename Integer>
 void integer_field(CopyBuffer& rows, Integer value) {
   char text[24];
@@ -75,9 +69,9 @@ void append_items_json(const std::vector<domain::LineItem>& items, std::string& 
     const auto converted = std::to_chars(quantity, quantity + sizeof quantity, item.quantity);
     out.append(quantity, static_cast<std::size_t>(converted.ptr - quantity));
     out.append(",\"price\":");
-    append_money(item.price, out);
+    item.price.append_to(out);
     out.append(",\"subtotal\":");
-    append_money(item.subtotal, out);
+    item.subtotal.append_to(out);
     out.push_back('}');
   }
   out.push_back(']');
