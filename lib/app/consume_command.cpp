@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "app/commands.hpp"
+#include "app/long_job.hpp"
 #include "app/metrics_server.hpp"
 #include "app/number.hpp"
 #include "app/progress.hpp"
@@ -129,23 +130,9 @@ pipeline::ConsumeOptions options_from(const Context& context, const po::variable
 }
 
 ExitCode run_command(const Context& context, const po::variables_map& vm) {
-  auto options = options_from(context, vm);
-  ProgressLine line(context.stderr_is_terminal, vm["quiet"].as<bool>(), "consume");
-  MetricsEndpoint endpoint(context, vm);
-  std::optional<pipeline::ConsumerMetrics> metrics;
-  if (endpoint.enabled()) {
-    options.metrics = &metrics.emplace(endpoint.registry());
-  }
-  endpoint.start(); // a port in use fails here, before any work
-  const auto report = pipeline::run_consume(options, [&line](const auto& p) { show(line, p); });
-  line.finish();
-  if (context.json) {
-    print_json(std::cout, report);
-  } else {
-    print_text(std::cout, report);
-  }
-  std::cout.flush(); // the summary is out before a --metrics-linger wait
-  endpoint.linger();
+  const auto report = run_long_job<pipeline::ConsumerMetrics>(
+      context, vm, "consume", options_from(context, vm),
+      [](const auto& options, const auto& progress) { return pipeline::run_consume(options, progress); }, show);
   return report.stopped_by == "signal" ? ExitCode::interrupted : ExitCode::ok;
 }
 
