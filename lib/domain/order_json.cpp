@@ -14,6 +14,7 @@
 #include <rapidjson/reader.h>
 #include <rapidjson/writer.h>
 
+#include "domain/json_text.hpp"
 #include "domain/timestamp.hpp"
 #include "domain/utf8.hpp"
 
@@ -21,9 +22,12 @@ namespace foodpipe::domain {
 namespace {
 
 // Indexed by ReasonCode.
-constexpr std::array<std::string_view, 11> k_reason_names{
-    "invalid_utf8",   "invalid_json", "not_an_object", "missing_field",         "wrong_type", "invalid_value",
-    "total_mismatch", "too_large",    "null_value",    "conflicting_duplicate", "db_rejected"};
+constexpr std::array<std::string_view, 14> k_reason_names{
+    "invalid_utf8",       "invalid_json",  "not_an_object",         "missing_field", "wrong_type",
+    "invalid_value",      "total_mismatch", "too_large",            "null_value",    "conflicting_duplicate",
+    "db_rejected",        "unsupported_schema", "illegal_transition", "unknown_order"};
+static_assert(k_reason_names.size() == static_cast<std::size_t>(ReasonCode::unknown_order) + 1,
+              "one name per ReasonCode");
 
 // RapidJSON's parse stack lives in a buffer on the C stack, so that decoding a
 // normal order allocates nothing beyond the order's own strings; deeper
@@ -269,19 +273,8 @@ bool write_order(StringSink& sink, const Order& order) {
 }
 // ---------------------------------------------------------------- decoding
 
-enum class JsonType : std::uint8_t { null, boolean, number, string, object, array };
-
-std::string_view type_name(JsonType type) {
-  switch (type) {
-  case JsonType::null: return "null";
-  case JsonType::boolean: return "boolean";
-  case JsonType::number: return "number";
-  case JsonType::string: return "string";
-  case JsonType::object: return "object";
-  case JsonType::array: return "array";
-  }
-  return "null";
-}
+using json_text::JsonType;
+using json_text::type_name;
 
 // The fields of an order and of a line item, in the order encode() writes them
 // and decode() reports problems.
@@ -320,61 +313,9 @@ std::uint8_t find_field(const std::array<std::string_view, N>& names, std::strin
   return k_unknown_field;
 }
 
-// Message content quoted in a detail: at most 40 bytes cut on a character
-// boundary, control characters (and any byte of text that is not UTF-8, which
-// an escaped lone surrogate in a key can produce) shown as '?', so that a
-// detail stays one short valid line whatever the message holds.
-std::string clip(std::string_view text) {
-  constexpr std::size_t k_max = 40;
-  if (!is_valid_utf8(text)) {
-    std::string ascii(text.substr(0, k_max));
-    for (char& c : ascii) {
-      const auto byte = static_cast<unsigned char>(c);
-      c = byte < 0x20 || byte >= 0x7F ? '?' : c;
-    }
-    return text.size() > k_max ? ascii + "..." : ascii;
-  }
-  std::size_t size = text.size();
-  if (size > k_max) {
-    size = k_max;
-    while (size > 0 && (static_cast<unsigned char>(text[size]) & 0xC0U) == 0x80U) {
-      --size;
-    }
-  }
-  std::string out;
-  out.reserve(size + 3);
-  for (std::size_t i = 0; i < size; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    out.push_back(c < 0x20 || c == 0x7F ? '?' : text[i]);
-  }
-  if (size < text.size()) {
-    out.append("...");
-  }
-  return out;
-}
-
-// The end of a rejection's detail for a created_at that parse_timestamp() refused.
-std::string_view timestamp_problem(TimestampError error) {
-  switch (error) {
-  case TimestampError::syntax: break;
-  case TimestampError::no_offset: return " has no offset (Z or +HH:MM)";
-  case TimestampError::no_such_time: return " is not a real date and time of day";
-  case TimestampError::leap_second: return " is a leap second (:60), which is not accepted";
-  case TimestampError::long_fraction: return " has more than 9 fraction digits";
-  case TimestampError::bad_offset: return " has an offset beyond 23:59";
-  case TimestampError::out_of_range: return " is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999Z";
-  }
-  return " is not an RFC 3339 date-time with offset";
-}
-
-std::string quoted(std::string_view text) {
-  // Appended rather than "\"" + clip(text) + "\"", on which GCC 12 warns a
-  // false -Wrestrict at -O3.
-  std::string out(1, '"');
-  out += clip(text);
-  out += '"';
-  return out;
-}
+using json_text::clip;
+using json_text::quoted;
+using json_text::timestamp_problem;
 
 enum class SlotState : std::uint8_t { absent, ok, wrong_type, bad_value };
 
@@ -865,20 +806,9 @@ std::string encode(const Order& order) {
 }
 
 bool decode_into(std::string_view bytes, Order& order, Rejection& rejection, const DecodeLimits& limits) {
-  if (bytes.data() == nullptr) {
-    return reject(rejection, ReasonCode::null_value, "the message value is null (a tombstone)");
-  }
-  if (bytes.size() > limits.max_message_bytes) {
-    return reject(rejection, ReasonCode::too_large,
-                  "the message is " + std::to_string(bytes.size()) + " bytes, more than the " +
-                      std::to_string(limits.max_message_bytes) + " allowed");
-  }
-  if (const std::size_t bad = first_invalid_utf8(bytes); bad != bytes.size()) {
-    return reject(rejection, ReasonCode::invalid_utf8, "invalid UTF-8 at byte " + std::to_string(bad));
-  }
-  // RapidJSON reads a NUL byte as the end of the input, which would hide what follows.
-  if (const auto nul = bytes.find('\0'); nul != std::string_view::npos) {
-    return reject(rejection, ReasonCode::invalid_json, "NUL byte at offset " + std::to_string(nul));
+  if (auto problem = json_text::check_bytes(bytes, limits)) {
+    rejection = std::move(*problem);
+    return false;
   }
 
   // Parsed in place (kParseInsituFlag) in a copy of this thread's: strings are

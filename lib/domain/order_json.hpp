@@ -43,7 +43,11 @@ enum class ReasonCode : std::uint8_t {
   too_large,             // more bytes than DecodeLimits::max_message_bytes
   null_value,            // a null message value (a tombstone) or the JSON document `null`
   conflicting_duplicate, // set by the consumer: an order_id already stored with other content
-  db_rejected            // set by the consumer: PostgreSQL refused the row
+  db_rejected,           // set by the consumer: PostgreSQL refused the row
+  // Added with order status events (issue 14); appended so that no existing value moves.
+  unsupported_schema, // the headers name a message type or schema-version this build cannot read
+  illegal_transition, // set by the consumer: a status event the state machine refuses (order_event.hpp)
+  unknown_order       // set by the consumer: a status event for an order_id that is not stored
 };
 
 // "invalid_utf8", "invalid_json", ... exactly the enumerator's name.

@@ -711,11 +711,18 @@ TEST(ReasonCode, StringsAreStableAndRoundTrip) {
       {ReasonCode::null_value, "null_value"},
       {ReasonCode::conflicting_duplicate, "conflicting_duplicate"},
       {ReasonCode::db_rejected, "db_rejected"},
+      {ReasonCode::unsupported_schema, "unsupported_schema"},
+      {ReasonCode::illegal_transition, "illegal_transition"},
+      {ReasonCode::unknown_order, "unknown_order"},
   };
   for (const auto& [code, name] : all) {
     EXPECT_EQ(to_string(code), name);
     EXPECT_EQ(parse_reason_code(name), code);
   }
+  // Stored as text, but appended at the end all the same, so that no value ever moves.
+  EXPECT_EQ(static_cast<int>(ReasonCode::db_rejected), 10);
+  EXPECT_EQ(static_cast<int>(ReasonCode::unsupported_schema), 11);
+  EXPECT_EQ(static_cast<int>(ReasonCode::unknown_order), 13);
   EXPECT_FALSE(parse_reason_code("Invalid_json").has_value());
   EXPECT_FALSE(parse_reason_code("").has_value());
 }
