@@ -70,8 +70,12 @@ void check_order(const Order& order) {
 }
 
 void check_rejection(const Rejection& rejection) {
-  require(rejection.code != ReasonCode::conflicting_duplicate && rejection.code != ReasonCode::db_rejected,
-          "a reason the decoder may give");
+  // The consumer's reasons, never the decoder's.
+  for (const auto consumers : {ReasonCode::conflicting_duplicate, ReasonCode::db_rejected,
+                               ReasonCode::unsupported_schema, ReasonCode::illegal_transition,
+                               ReasonCode::unknown_order}) {
+    require(rejection.code != consumers, "a reason the decoder may give");
+  }
   require(parse_reason_code(to_string(rejection.code)) == rejection.code, "a documented reason code");
   require(!rejection.detail.empty() && rejection.detail.size() <= 512, "a short detail");
   require(rejection.detail.find_first_of("\r\n") == std::string::npos, "a one-line detail");
