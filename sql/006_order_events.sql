@@ -14,6 +14,10 @@ CREATE TABLE order_events (
     status           varchar(20)  NOT NULL
         CHECK (status IN ('pending', 'confirmed', 'preparing', 'out_for_delivery',
                           'delivered', 'cancelled')),
+    -- The status it moved the order from. The first event's is the status the
+    -- order message carried, which a redelivered order message is compared
+    -- with (orders.status has moved on since).
+    previous_status  varchar(20)  NOT NULL,
     -- When it happened, as the producer says; applied_at is when it was stored.
     occurred_at      timestamptz  NOT NULL,
     -- Why, for a cancellation; NULL otherwise.
@@ -22,6 +26,9 @@ CREATE TABLE order_events (
     source_partition integer      NOT NULL,
     source_offset    bigint       NOT NULL,
     applied_at       timestamptz  NOT NULL DEFAULT now(),
+    -- The order in which events were applied (applied_at is the same for a
+    -- whole batch): an order's events ascend in it as they were applied.
+    applied_seq      bigint       GENERATED ALWAYS AS IDENTITY,
     -- A message is at most one event, as in dead_letters.
     UNIQUE (source_topic, source_partition, source_offset)
 );
