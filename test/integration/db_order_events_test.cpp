@@ -511,6 +511,19 @@ TEST_F(OrderEventsStoreTest, FullMixedBatches) {
   EXPECT_EQ(again.events_applied, 0U);
   EXPECT_EQ(again.event_duplicates, k_orders * 4);
   EXPECT_EQ(count("order_events"), static_cast<int>(k_orders * 4));
+
+  // For comparison: as many messages, all of them orders (partition 1).
+  Batch only_orders = batch({{1, std::nullopt, static_cast<std::int64_t>(k_orders * 5)}});
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(k_orders * 5); ++i) {
+    const auto order = generator.next();
+    only_orders.orders.push_back(IncomingOrder{order, 1, i, order.customer_id, domain::encode(order)});
+  }
+  const auto orders_start = std::chrono::steady_clock::now();
+  EXPECT_EQ(m_store->write(only_orders).applied, k_orders * 5);
+  m_store->commit();
+  const auto orders_elapsed = std::chrono::steady_clock::now() - orders_start;
+  std::cout << "[          ] " << k_orders * 5 << " orders in one batch: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(orders_elapsed).count() << " ms\n";
 }
 
 } // namespace
