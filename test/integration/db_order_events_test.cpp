@@ -3,6 +3,8 @@
 // and drops it at the end. Needs PostgreSQL only, no broker.
 
 #include <chrono>
+#include <future>
+#include <thread>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -437,6 +439,43 @@ TEST_F(OrderEventsStoreTest, AnOrderMessageIsComparedWithTheStatusBeforeItsEvent
   EXPECT_EQ(problems[0].offset, 7);
   EXPECT_NE(problems[0].detail.find("status (stored pending, message delivered)"), std::string::npos)
       << problems[0].detail;
+}
+
+// Two writers of the same order's events (a replay while the consumer runs):
+// the second waits for the order's row lock, then judges against what the
+// first committed, so it counts the first's event as a duplicate instead of
+// applying it again or failing on the event_id.
+TEST_F(OrderEventsStoreTest, ASecondWriterWaitsForTheOrderAndSeesTheFirstsEvents) {
+  using namespace std::chrono_literals;
+  const auto orders = store_orders(1);
+  Connection other = Connection::connect(m_database.conninfo());
+  Connection observer = Connection::connect(m_database.conninfo());
+  OrderStore second_store(other);
+  second_store.set_status_transitions(lifecycle());
+
+  Batch consumed = batch({{0, 1, 3}});
+  consumed.events = {event(orders[0], "E-1", "confirmed", 1), event(orders[0], "E-2", "preparing", 2)};
+  const auto first = m_store->write(consumed);
+  ASSERT_EQ(first.events_applied, 2U);
+
+  Batch replayed = batch();
+  replayed.events = {event(orders[0], "E-1", "confirmed", 1), event(orders[0], "E-3", "cancelled", 5)};
+  auto second = std::async(std::launch::async, [&] { return second_store.write(replayed); });
+  const std::string waiting =
+      "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+  for (int i = 0; i < 500 && observer.exec(waiting).value(0, 0) == "0"; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(second.wait_for(0s), std::future_status::timeout) << "the second writer did not wait";
+  m_store->commit();
+  const auto result = second.get();
+  EXPECT_EQ(verdicts(result), (std::vector<EventVerdict>{EventVerdict::duplicate, EventVerdict::applied}));
+  EXPECT_EQ(result.events[1].previous_status, "preparing");
+  second_store.commit();
+  EXPECT_EQ(status_of(orders[0]), "cancelled");
+  EXPECT_EQ(query("SELECT string_agg(event_id || ':' || previous_status || '->' || status, ',' "
+                  "ORDER BY applied_seq) FROM order_events"),
+            "E-1:pending->confirmed,E-2:confirmed->preparing,E-3:preparing->cancelled");
 }
 
 TEST_F(OrderEventsStoreTest, DeletingAnOrderTakesItsHistory) {
