@@ -76,20 +76,25 @@ std::string classified(std::string_view extra_columns) {
 }
 
 // For a problem: where the stored row came from, and which fields differ.
-constexpr std::string_view k_problem_columns =
-    ", o.source_topic AS stored_topic, o.source_partition AS stored_partition, "
-    "o.source_offset AS stored_offset, "
-    "concat_ws(', ', "
-    "  CASE WHEN o.customer_id IS DISTINCT FROM s.customer_id THEN 'customer_id' END, "
-    "  CASE WHEN o.customer_name IS DISTINCT FROM s.customer_name THEN 'customer_name' END, "
-    "  CASE WHEN o.customer_email IS DISTINCT FROM s.customer_email THEN 'customer_email' END, "
-    "  CASE WHEN o.items IS DISTINCT FROM s.items THEN 'items' END, "
-    "  CASE WHEN o.total_amount IS DISTINCT FROM s.total_amount "
-    "       THEN 'total_amount (stored ' || o.total_amount || ', message ' || s.total_amount || ')' END, "
-    "  CASE WHEN o.status IS DISTINCT FROM s.status "
-    "       THEN 'status (stored ' || o.status || ', message ' || s.status || ')' END, "
-    "  CASE WHEN o.created_at IS DISTINCT FROM s.created_at THEN 'created_at' END), "
-    "s.refusal";
+// The status compared is the one stored before any status event
+// (k_original_status_sql), as in k_same_content_sql.
+std::string problem_columns() {
+  const std::string original(k_original_status_sql);
+  return ", o.source_topic AS stored_topic, o.source_partition AS stored_partition, "
+         "o.source_offset AS stored_offset, "
+         "concat_ws(', ', "
+         "  CASE WHEN o.customer_id IS DISTINCT FROM s.customer_id THEN 'customer_id' END, "
+         "  CASE WHEN o.customer_name IS DISTINCT FROM s.customer_name THEN 'customer_name' END, "
+         "  CASE WHEN o.customer_email IS DISTINCT FROM s.customer_email THEN 'customer_email' END, "
+         "  CASE WHEN o.items IS DISTINCT FROM s.items THEN 'items' END, "
+         "  CASE WHEN o.total_amount IS DISTINCT FROM s.total_amount "
+         "       THEN 'total_amount (stored ' || o.total_amount || ', message ' || s.total_amount || ')' "
+         "       END, "
+         "  CASE WHEN " + original + " IS DISTINCT FROM s.status "
+         "       THEN 'status (stored ' || " + original + " || ', message ' || s.status || ')' END, "
+         "  CASE WHEN o.created_at IS DISTINCT FROM s.created_at THEN 'created_at' END), "
+         "s.refusal";
+}
 
 } // namespace
 
@@ -309,7 +314,7 @@ AuditCounts OrderAudit::classify() {
 
 std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) {
   const Result rows = m_connection.exec_params(
-      "SELECT * FROM (" + classified(k_problem_columns) +
+      "SELECT * FROM (" + classified(problem_columns()) +
           ") v WHERE verdict IN ('missing', 'different') ORDER BY source_partition, source_offset LIMIT $2::bigint",
       {m_topic, std::to_string(limit)});
   std::vector<AuditProblem> problems;

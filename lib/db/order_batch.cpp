@@ -54,6 +54,9 @@ void validate_batch(const Batch& batch) {
   if (!batch.orders.empty() && batch.topic.empty()) {
     invalid("orders without a topic");
   }
+  if (!batch.events.empty() && batch.topic.empty()) {
+    invalid("events without a topic");
+  }
   if (!batch.offsets.empty() && (batch.group.empty() || batch.topic.empty())) {
     invalid("offsets without a group and topic");
   }
@@ -87,6 +90,19 @@ void validate_batch(const Batch& batch) {
   if (const auto repeated = std::adjacent_find(positions.begin(), positions.end());
       repeated != positions.end()) {
     invalid("two orders at " + describe_position(batch.topic, repeated->first, repeated->second));
+  }
+  if (!batch.events.empty()) {
+    // Orders and events are messages of one topic: a position is one or the other.
+    for (const auto& event : batch.events) {
+      check_covered(batch, batch.topic, event.partition, event.offset, "the event");
+      positions.emplace_back(event.partition, event.offset);
+    }
+    std::sort(positions.begin(), positions.end());
+    if (const auto repeated = std::adjacent_find(positions.begin(), positions.end());
+        repeated != positions.end()) {
+      invalid("two messages (events or orders) at " +
+              describe_position(batch.topic, repeated->first, repeated->second));
+    }
   }
   for (const auto& letter : batch.dead_letters) {
     check_covered(batch, letter.source_topic, letter.partition, letter.offset, "the dead letter");

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "db/order_events.hpp"
 #include "domain/order.hpp"
 #include "domain/order_json.hpp"
 
@@ -87,6 +88,11 @@ struct Batch {
   std::vector<IncomingOrder> orders;
   // Messages already rejected by validation, stored as given.
   std::vector<DeadLetter> dead_letters;
+  // Status events of `topic`, applied after the orders above (so an event may
+  // follow its order within the batch), in the order given: give each
+  // partition's events in offset order. Each position at most once, and not
+  // also an order's. See OrderStore and db/order_events.hpp.
+  std::vector<EventRow> events;
   // At most one per partition. May be empty (a replay that does not move a
   // group's offsets). A batch may hold offsets and nothing else: a position
   // that moved past markers or holes only.
@@ -116,6 +122,8 @@ void add_message(Batch& batch, std::int32_t partition, std::int64_t offset, std:
 // in an advanced partition that lies outside [read_from or expected, next)
 // (its offset would be stored without it, or it would be stored twice), or a
 // skipped range that is empty or not inside an advance of its partition.
+// Events follow the orders' rules: a topic, each position once (neither
+// another event's nor an order's), inside their partition's advance.
 void validate_batch(const Batch& batch);
 
 // What happens to a batch's orders before the database is asked.

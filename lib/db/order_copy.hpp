@@ -29,9 +29,18 @@ inline constexpr std::string_view k_order_stage_columns =
 inline constexpr std::string_view k_dead_letter_stage_columns =
     "source_topic, source_partition, source_offset, message_key, payload, reason_code, reason_detail";
 
+// The status an order `o` was stored with: orders.status until status events
+// move it (sql/006), then the status its first applied event moved it from.
+// An order message is compared with this, not with the current status, so a
+// redelivered or replayed order stays an exact duplicate after its events.
+inline constexpr std::string_view k_original_status_sql =
+    "coalesce((SELECT e.previous_status FROM order_events e WHERE e.order_id = o.order_id"
+    " ORDER BY e.applied_seq LIMIT 1), o.status)";
+
 // "Same content" in SQL, for a stored row `o` of orders and a staged row `s`
 // of the same columns: every field equal, amounts as numeric (cents), items
-// as jsonb (in order), times as instants; true or false, never NULL. The one
+// as jsonb (in order), times as instants, the status as stored before any
+// event (k_original_status_sql); true or false, never NULL. The one
 // definition behind OrderStore's exact-duplicate check and the audit of
 // OrderAudit, so that they can never disagree (domain::same_content is the
 // same rule on decoded orders).
@@ -40,7 +49,11 @@ inline constexpr std::string_view k_same_content_sql =
     " AND o.customer_name IS NOT DISTINCT FROM s.customer_name"
     " AND o.customer_email IS NOT DISTINCT FROM s.customer_email"
     " AND o.items = s.items AND o.total_amount = s.total_amount"
-    " AND o.status = s.status AND o.created_at = s.created_at) IS TRUE";
+    " AND coalesce((SELECT e.previous_status FROM order_events e WHERE e.order_id = o.order_id"
+    " ORDER BY e.applied_seq LIMIT 1), o.status) = s.status"
+    " AND o.created_at = s.created_at) IS TRUE";
+static_assert(k_same_content_sql.find(k_original_status_sql) != std::string_view::npos,
+              "k_same_content_sql compares the original status, spelled as k_original_status_sql");
 
 // Appends the line items as the JSON array stored in orders.items:
 //   [{"item_id":"ITEM-003","name":"Bacon Burger","quantity":2,"price":10.99,"subtotal":21.98}]

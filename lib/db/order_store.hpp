@@ -30,6 +30,23 @@
 //      each under its own savepoint, until the refused rows stand alone: they
 //      become db_rejected dead letters ("SQLSTATE 22003: numeric field
 //      overflow"), the others go in. No step makes a round trip per row.
+//   2b. the events (Batch::events; only when there are any), after the orders
+//      so that an event may follow its order in the same batch: plan_events()
+//      sets aside in-batch copies and text PostgreSQL cannot store; the rest
+//      are COPYed into a staging table; the orders they name are locked
+//      (SELECT ... FOR NO KEY UPDATE, in order_id order, so two writers never
+//      deadlock and a concurrent writer of the same order waits); then ONE
+//      statement judges and applies them all: an event_id (or a position)
+//      already in order_events is a duplicate or a conflict, an order not
+//      stored is unknown, another customer_id a mismatch; the rest are walked
+//      per order in the order given by a recursive CTE (step k judges every
+//      order's k-th event against the status step k-1 left, using the table
+//      of set_status_transitions()), so a batch costs three round trips
+//      however many events it holds, and events of one order apply in order.
+//      Orders take their final status with one UPDATE; applied events go to
+//      order_events with one INSERT. The verdicts come back per event
+//      (WriteResult::events): dead-lettering the ones not applied is the
+//      caller's decision, with record_dead_letters() in this transaction.
 //   3. the dead letters (given + found), with one INSERT ... ON CONFLICT
 //      (source_topic, source_partition, source_offset) DO NOTHING: a replayed
 //      position keeps its first dead letter.
@@ -63,6 +80,7 @@
 #include "db/copy_buffer.hpp"
 #include "db/error.hpp"
 #include "db/order_batch.hpp"
+#include "db/order_events.hpp"
 #include "db/transaction.hpp"
 
 namespace foodpipe::db {
@@ -87,6 +105,11 @@ struct WriteResult {
   std::uint64_t restored = 0;
   // processed_at - created_at of each inserted order, in milliseconds.
   Histogram processing_latency_ms;
+
+  // One outcome per Batch::events entry, in the same order.
+  std::vector<EventOutcome> events;
+  std::uint64_t events_applied = 0;   // events stored in order_events by this batch
+  std::uint64_t event_duplicates = 0; // exact duplicates, within the batch or of stored events
 };
 
 class OrderStore {
@@ -110,6 +133,18 @@ public:
   // the transaction is then rolled back, or the connection is lost (and the
   // server rolls back).
   [[nodiscard]] WriteResult write(const Batch& batch);
+
+  // The legal moves of orders.status (a state machine's edges, given as
+  // data so that the rules stay above this layer). Needed before a batch with
+  // events: write() throws std::logic_error for one without it. Statuses
+  // outside sql/002's set make such a write fail (DbError 23514).
+  void set_status_transitions(std::vector<StatusTransition> transitions);
+
+  // Adds dead letters to the open batch's transaction (e.g. for the events it
+  // did not apply), like step 3: a position that already has one keeps it.
+  // Returns the rows added. Throws std::logic_error without an open batch,
+  // DbError otherwise (the batch is then rolled back).
+  std::uint64_t record_dead_letters(const std::string& group, const std::vector<DeadLetter>& letters);
 
   // Commits the open batch. Throws DbError; the batch is over either way.
   // With connection_lost() the outcome is UNKNOWN: the COMMIT may or may not
@@ -138,12 +173,20 @@ private:
   void read_inserted(const Batch& batch, const Result& returned, Insertion& insertion);
   void classify_not_inserted(const Batch& batch, Insertion& insertion, WriteResult& result);
   void write_dead_letters(const Batch& batch, WriteResult& result);
+  void apply_events(const Batch& batch, WriteResult& result);
+  void judge_staged_events(const Batch& batch, const EventPlan& plan, WriteResult& result);
+  std::uint64_t insert_staged_dead_letters(const std::string& group, const std::vector<DeadLetter>& letters);
 
   Connection& m_connection;
   std::optional<Transaction> m_transaction;
   // Reused across batches so that steady state does not allocate for them.
   CopyBuffer m_rows;
   std::string m_scratch;
+  // set_status_transitions() as two parallel text[] literals ("{...}").
+  std::optional<std::string> m_transitions_from;
+  std::optional<std::string> m_transitions_to;
+  // This transaction's dead-letter stage holds rows already (a second COPY must empty it first).
+  bool m_dead_letters_staged = false;
 };
 
 // True for the SQLSTATEs with which PostgreSQL refuses data rather than
