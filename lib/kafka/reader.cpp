@@ -193,143 +193,182 @@ void Reader::assign(const std::string& topic, const std::vector<PartitionRange>&
   (void)rd_kafka_resume_partitions(m_handle.get(), assignment.get());
 }
 
-ReadResult Reader::read(const std::string& topic, const std::vector<PartitionRange>& ranges, const Visitor& visit,
-                        std::chrono::milliseconds idle_timeout) {
-  // A range still being read: its outcome, and the next offset to visit.
+// One read(): the ranges still open, each with its outcome and the next offset
+// to visit, and what each kind of event from the fetcher does to them.
+class Reader::RangeRead {
+public:
+  RangeRead(Reader& reader, const std::string& topic, const std::vector<PartitionRange>& ranges,
+            const Visitor& visit, std::chrono::milliseconds idle_timeout)
+      : m_reader(reader), m_topic(topic), m_visit(visit), m_idle_timeout(idle_timeout) {
+    for (const auto& range : ranges) {
+      if (range.to <= range.from) {
+        continue;
+      }
+      if (!m_open.emplace(range.partition, Open{m_result.ranges.size(), range.from, 0}).second) {
+        throw std::invalid_argument("Reader::read: two ranges for partition " + std::to_string(range.partition));
+      }
+      RangeOutcome outcome;
+      outcome.partition = range.partition;
+      outcome.from = range.from;
+      outcome.to = range.to;
+      outcome.end = range.from;
+      m_result.ranges.push_back(outcome);
+    }
+  }
+
+  ReadResult run() {
+    if (m_open.empty()) {
+      return std::move(m_result);
+    }
+    assign_open();
+    auto last_progress = std::chrono::steady_clock::now();
+    while (!m_open.empty()) {
+      MessagePtr message(rd_kafka_consumer_poll(m_reader.m_handle.get(), 100));
+      const auto now = std::chrono::steady_clock::now();
+      if (!message) {
+        if (now - last_progress > m_idle_timeout) {
+          throw KafkaError("no progress reading " + m_topic + " for " +
+                               std::to_string(m_idle_timeout.count() / 1000) + " s: " +
+                               unreachable_message(m_reader.m_settings.bootstrap_servers, m_reader.m_events),
+                           RD_KAFKA_RESP_ERR__TIMED_OUT);
+        }
+        continue;
+      }
+      const auto it = m_open.find(message->partition);
+      if (it == m_open.end()) {
+        if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && message->rkt == nullptr) {
+          // Not about a partition: the client's own failure.
+          throw KafkaError("reading " + m_topic + ": " + rd_kafka_message_errstr(message.get()), message->err);
+        }
+        continue; // a finished range's partition, before the pause took effect
+      }
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        on_end_of_partition(it, message->offset);
+      } else if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+        on_offset_reset(it, *message);
+      } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw KafkaError("reading " + m_topic + "/" + std::to_string(message->partition) + ": " +
+                             rd_kafka_message_errstr(message.get()),
+                         message->err);
+      } else {
+        on_message(it, *message);
+      }
+      last_progress = now;
+    }
+    rd_kafka_assign(m_reader.m_handle.get(), nullptr);
+    return std::move(m_result);
+  }
+
+private:
   struct Open {
     std::size_t outcome = 0;
     std::int64_t position = 0;
-    int resets = 0; // offset resets that did not move the position (see below)
+    int resets = 0; // offset resets that did not move the position (see on_offset_reset)
   };
-  ReadResult result;
-  std::map<std::int32_t, Open> open;
-  for (const auto& range : ranges) {
-    if (range.to <= range.from) {
-      continue;
-    }
-    if (!open.emplace(range.partition, Open{result.ranges.size(), range.from, 0}).second) {
-      throw std::invalid_argument("Reader::read: two ranges for partition " + std::to_string(range.partition));
-    }
-    RangeOutcome outcome;
-    outcome.partition = range.partition;
-    outcome.from = range.from;
-    outcome.to = range.to;
-    outcome.end = range.from;
-    result.ranges.push_back(outcome);
-  }
-  if (open.empty()) {
-    return result;
-  }
-  const auto assign_open = [&] {
+  using OpenRange = std::map<std::int32_t, Open>::iterator;
+
+  void assign_open() {
     std::vector<PartitionRange> positions;
-    for (const auto& [partition, state] : open) {
-      positions.push_back({partition, state.position, result.ranges[state.outcome].to});
+    for (const auto& [partition, state] : m_open) {
+      positions.push_back({partition, state.position, m_result.ranges[state.outcome].to});
     }
-    assign(topic, positions);
-  };
+    m_reader.assign(m_topic, positions);
+  }
+
   // Ends a range; its partition is paused so that the fetcher stops reading it.
-  const auto finish = [&](std::map<std::int32_t, Open>::iterator it, RangeEnd how, std::int64_t end) {
-    auto& outcome = result.ranges[it->second.outcome];
+  void finish(OpenRange it, RangeEnd how, std::int64_t end) {
+    auto& outcome = m_result.ranges[it->second.outcome];
     outcome.ended = how;
     outcome.end = how == RangeEnd::complete ? outcome.to : std::min(end, outcome.to);
     PartitionListPtr paused(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(paused.get(), topic.c_str(), it->first);
-    (void)rd_kafka_pause_partitions(m_handle.get(), paused.get());
-    open.erase(it);
-  };
-  assign_open();
+    rd_kafka_topic_partition_list_add(paused.get(), m_topic.c_str(), it->first);
+    (void)rd_kafka_pause_partitions(m_reader.m_handle.get(), paused.get());
+    m_open.erase(it);
+  }
 
-  auto last_progress = std::chrono::steady_clock::now();
-  while (!open.empty()) {
-    MessagePtr message(rd_kafka_consumer_poll(m_handle.get(), 100));
-    const auto now = std::chrono::steady_clock::now();
-    if (!message) {
-      if (now - last_progress > idle_timeout) {
-        throw KafkaError("no progress reading " + topic + " for " + std::to_string(idle_timeout.count() / 1000) +
-                             " s: " + unreachable_message(m_settings.bootstrap_servers, m_events),
-                         RD_KAFKA_RESP_ERR__TIMED_OUT);
-      }
-      continue;
-    }
-    const auto it = open.find(message->partition);
-    if (it == open.end()) {
-      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && message->rkt == nullptr) {
-        // Not about a partition: the client's own failure.
-        throw KafkaError("reading " + topic + ": " + rd_kafka_message_errstr(message.get()), message->err);
-      }
-      continue; // a finished range's partition, before the pause took effect
-    }
+  // The fetch position reached what the log holds (the last stable offset):
+  // every message below it has been delivered.
+  void on_end_of_partition(OpenRange it, std::int64_t offset) {
+    const auto& outcome = m_result.ranges[it->second.outcome];
+    finish(it, offset >= outcome.to ? RangeEnd::complete : RangeEnd::log_end,
+           std::max(offset, it->second.position));
+  }
+
+  // The position is outside the log (auto.offset.reset=error stopped the
+  // partition): below the log start the offsets are gone, past the end the
+  // log is shorter than the range.
+  void on_offset_reset(OpenRange it, const rd_kafka_message_t& message) {
     auto& state = it->second;
-    auto& outcome = result.ranges[state.outcome];
-    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      // The fetch position reached what the log holds (the last stable
-      // offset): every message below it has been delivered.
-      last_progress = now;
-      finish(it, message->offset >= outcome.to ? RangeEnd::complete : RangeEnd::log_end,
-             std::max(message->offset, state.position));
-      continue;
-    }
-    if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
-      // The position is outside the log (auto.offset.reset=error stopped the
-      // partition): below the log start the offsets are gone, past the end
-      // the log is shorter than the range.
-      last_progress = now;
-      const auto marks = watermarks(topic, it->first, std::max(idle_timeout, std::chrono::milliseconds(1000)));
-      if (state.position < marks.low) {
-        outcome.gone.push_back({state.position, std::min(marks.low, outcome.to)});
-        if (marks.low >= outcome.to) {
-          finish(it, RangeEnd::complete, outcome.to);
-          continue;
-        }
-        state.position = marks.low;
-        state.resets = 0;
-      } else if (state.position >= marks.high) {
-        finish(it, RangeEnd::log_end, state.position);
-        continue;
-      } else if (++state.resets > 3) {
-        // Back inside the log by now, yet refused again and again.
-        throw KafkaError("reading " + topic + "/" + std::to_string(it->first) + " at offset " +
-                             std::to_string(state.position) + ": " + rd_kafka_message_errstr(message.get()),
-                         message->err);
+    auto& outcome = m_result.ranges[state.outcome];
+    const auto marks =
+        m_reader.watermarks(m_topic, it->first, std::max(m_idle_timeout, std::chrono::milliseconds(1000)));
+    if (state.position < marks.low) {
+      outcome.gone.push_back({state.position, std::min(marks.low, outcome.to)});
+      if (marks.low >= outcome.to) {
+        finish(it, RangeEnd::complete, outcome.to);
+        return;
       }
-      // The reset partition stays stopped until assigned again; assigning
-      // every open range at its position reads nothing twice and loses nothing.
-      assign_open();
-      continue;
+      state.position = marks.low;
+      state.resets = 0;
+    } else if (state.position >= marks.high) {
+      finish(it, RangeEnd::log_end, state.position);
+      return;
+    } else if (++state.resets > 3) {
+      // Back inside the log by now, yet refused again and again.
+      throw KafkaError("reading " + m_topic + "/" + std::to_string(it->first) + " at offset " +
+                           std::to_string(state.position) + ": " + rd_kafka_message_errstr(&message),
+                       message.err);
     }
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw KafkaError("reading " + topic + "/" + std::to_string(message->partition) + ": " +
-                           rd_kafka_message_errstr(message.get()),
-                       message->err);
+    // The reset partition stays stopped until assigned again; assigning
+    // every open range at its position reads nothing twice and loses nothing.
+    assign_open();
+  }
+
+  void on_message(OpenRange it, rd_kafka_message_t& message) {
+    auto& state = it->second;
+    auto& outcome = m_result.ranges[state.outcome];
+    if (message.offset < state.position) {
+      return; // already visited (not expected from librdkafka; never visit twice)
     }
-    last_progress = now;
-    if (message->offset < state.position) {
-      continue; // already visited (not expected from librdkafka; never visit twice)
-    }
-    if (message->offset >= outcome.to) {
+    if (message.offset >= outcome.to) {
       finish(it, RangeEnd::complete, outcome.to);
-      continue;
+      return;
     }
     ++outcome.messages;
-    ++result.visited;
-    state.position = message->offset + 1;
+    ++m_result.visited;
+    state.position = message.offset + 1;
     outcome.end = state.position;
-    if (!visit(MessageView(*message))) {
-      result.stopped = true;
-      for (auto& [partition, left] : open) {
-        auto& stopped = result.ranges[left.outcome];
-        stopped.ended = RangeEnd::stopped;
-        stopped.end = left.position;
-      }
-      open.clear();
-      break;
+    if (!m_visit(MessageView(message))) {
+      stop_all();
+      return;
     }
     if (state.position >= outcome.to) {
       finish(it, RangeEnd::complete, outcome.to);
     }
   }
-  rd_kafka_assign(m_handle.get(), nullptr);
-  return result;
+
+  // The visitor said stop: every open range ends where it stands.
+  void stop_all() {
+    m_result.stopped = true;
+    for (auto& [partition, left] : m_open) {
+      auto& stopped = m_result.ranges[left.outcome];
+      stopped.ended = RangeEnd::stopped;
+      stopped.end = left.position;
+    }
+    m_open.clear();
+  }
+
+  Reader& m_reader;
+  const std::string& m_topic;
+  const Visitor& m_visit;
+  std::chrono::milliseconds m_idle_timeout;
+  ReadResult m_result;
+  std::map<std::int32_t, Open> m_open;
+};
+
+ReadResult Reader::read(const std::string& topic, const std::vector<PartitionRange>& ranges, const Visitor& visit,
+                        std::chrono::milliseconds idle_timeout) {
+  return RangeRead(*this, topic, ranges, visit, idle_timeout).run();
 }
 
 } // namespace foodpipe::kafka

@@ -151,6 +151,8 @@ public:
                   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30));
 
 private:
+  class RangeRead; // one read()'s state (reader.cpp)
+
   void assign(const std::string& topic, const std::vector<PartitionRange>& ranges);
 
   ClientSettings m_settings;
