@@ -18,6 +18,15 @@ namespace foodpipe::domain::json_text {
 enum class JsonType : std::uint8_t { null, boolean, number, string, object, array };
 [[nodiscard]] std::string_view type_name(JsonType type) noexcept;
 
+// What a SAX decoder learnt about one field while streaming through a message;
+// field problems are kept here and reported after the parse, in field order.
+enum class SlotState : std::uint8_t { absent, ok, wrong_type, bad_value };
+struct Slot {
+  SlotState state = SlotState::absent;
+  JsonType got = JsonType::null; // for wrong_type
+  std::string detail;            // for bad_value
+};
+
 // Message content quoted in a rejection's detail: at most 40 bytes cut on a
 // character boundary, control characters and bytes that are not UTF-8 shown as
 // '?', "..." when cut; so a detail stays one short valid line whatever the

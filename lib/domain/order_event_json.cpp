@@ -57,13 +57,8 @@ std::optional<std::string_view> first_invalid_field(const OrderStatusEvent& even
 
 // ---------------------------------------------------------------- decoding
 
-enum class SlotState : std::uint8_t { absent, ok, wrong_type, bad_value };
-
-struct Slot {
-  SlotState state = SlotState::absent;
-  JsonType got = JsonType::null; // for wrong_type
-  std::string detail;            // for bad_value
-};
+using json_text::Slot;
+using json_text::SlotState;
 
 // Fills the event from RapidJSON's SAX events. As in order_json.cpp, a
 // structural problem (a repeated key, an escaped lone surrogate) stops the

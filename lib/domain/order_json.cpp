@@ -317,14 +317,8 @@ using json_text::clip;
 using json_text::quoted;
 using json_text::timestamp_problem;
 
-enum class SlotState : std::uint8_t { absent, ok, wrong_type, bad_value };
-
-// What decode() learnt about one field while streaming through the message.
-struct Slot {
-  SlotState state = SlotState::absent;
-  JsonType got = JsonType::null; // for wrong_type
-  std::string detail;            // for bad_value
-};
+using json_text::Slot;
+using json_text::SlotState;
 
 // Builds the Order straight from RapidJSON's SAX events, without a DOM.
 // Structural problems (a repeated key) stop the parse at once; field
