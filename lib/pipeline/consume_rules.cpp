@@ -36,8 +36,9 @@ bool reached_log_end(const OffsetsByPartition& log_end, const OffsetsByPartition
 
 std::vector<db::StatusTransition> status_transitions() {
   using domain::OrderStatus;
-  constexpr std::array k_statuses{OrderStatus::pending,   OrderStatus::confirmed, OrderStatus::preparing,
-                                  OrderStatus::out_for_delivery, OrderStatus::delivered, OrderStatus::cancelled};
+  constexpr std::array k_statuses{OrderStatus::pending,          OrderStatus::confirmed,
+                                  OrderStatus::preparing,        OrderStatus::out_for_delivery,
+                                  OrderStatus::delivered,        OrderStatus::cancelled};
   std::vector<db::StatusTransition> transitions;
   for (const auto from : k_statuses) {
     for (const auto to : k_statuses) {
@@ -119,7 +120,8 @@ void add_typed_message(db::Batch& batch, const domain::MessageTypeResult& type, 
   batch.events.push_back(std::move(row));
 }
 
-std::vector<db::DeadLetter> event_dead_letters(const db::Batch& batch, const std::vector<db::EventOutcome>& outcomes) {
+std::vector<db::DeadLetter> event_dead_letters(const db::Batch& batch,
+                                               const std::vector<db::EventOutcome>& outcomes) {
   std::vector<db::DeadLetter> letters;
   for (std::size_t i = 0; i < outcomes.size() && i < batch.events.size(); ++i) {
     const auto reason = event_dead_letter_reason(outcomes[i].verdict);

@@ -63,11 +63,14 @@ protected:
   }
 
   static Outgoing order_message(const domain::Order& order) {
-    return {order.customer_id, domain::encode(order), {{"schema-version", "1"}, {"content-type", "application/json"}}};
+    return {order.customer_id,
+            domain::encode(order),
+            {{"schema-version", "1"}, {"content-type", "application/json"}}};
   }
 
-  static Outgoing event_message(const std::string& event_id, const domain::Order& order, domain::OrderStatus status,
-                                const char* occurred_at, std::optional<std::string> reason = std::nullopt) {
+  static Outgoing event_message(const std::string& event_id, const domain::Order& order,
+                                domain::OrderStatus status, const char* occurred_at,
+                                std::optional<std::string> reason = std::nullopt) {
     domain::OrderStatusEvent event{event_id, order.order_id, order.customer_id, status,
                                    *domain::parse_timestamp(occurred_at), std::move(reason)};
     const auto headers = domain::type_headers(domain::MessageKind::order_status);
@@ -78,8 +81,8 @@ protected:
   }
 
   test::CommandResult consume(const std::string& group) {
-    return test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", group, "--until-end",
-                               "--json", "--quiet"});
+    return test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", group,
+                               "--until-end", "--json", "--quiet"});
   }
 
   std::vector<std::string> dlq_reasons() {
@@ -115,8 +118,10 @@ TEST_F(ConsumeEventsTest, EventsMoveOrdersOnceAndTheRestAreDeadLetters) {
       order_message(second),                                                                        // 1
       event_message("EVT-A-1", first, domain::OrderStatus::confirmed, "2026-01-02T03:04:09.911Z"),  // 2
       event_message("EVT-A-2", first, domain::OrderStatus::preparing, "2026-01-02T03:05:00.000Z"),  // 3
-      event_message("EVT-A-3", first, domain::OrderStatus::confirmed, "2026-01-02T03:05:30.000Z"),  // 4: backwards
-      event_message("EVT-X-1", stranger, domain::OrderStatus::confirmed, "2026-01-02T03:06:00.000Z"), // 5: unknown
+      // 4: backwards, preparing -> confirmed
+      event_message("EVT-A-3", first, domain::OrderStatus::confirmed, "2026-01-02T03:05:30.000Z"),
+      // 5: an order never published
+      event_message("EVT-X-1", stranger, domain::OrderStatus::confirmed, "2026-01-02T03:06:00.000Z"),
       event_message("EVT-B-1", second, domain::OrderStatus::cancelled, "2026-01-02T03:07:00.000Z",
                     "customer cancelled"),                                                          // 6
       event_message("EVT-A-4", first, domain::OrderStatus::delivered, "2026-01-02T03:30:00.000Z"),  // 7
@@ -136,7 +141,8 @@ TEST_F(ConsumeEventsTest, EventsMoveOrdersOnceAndTheRestAreDeadLetters) {
   EXPECT_EQ(summary["dead_letters_by_reason"]["unknown_order"].GetUint64(), 1U);
   EXPECT_EQ(summary["dead_letters_by_reason"]["unsupported_schema"].GetUint64(), 1U);
 
-  const std::string statuses = "SELECT string_agg(order_id || '=' || status, ',' ORDER BY order_id) FROM orders";
+  const std::string statuses =
+      "SELECT string_agg(order_id || '=' || status, ',' ORDER BY order_id) FROM orders";
   const std::string expected_statuses =
       first.order_id < second.order_id ? first.order_id + "=delivered," + second.order_id + "=cancelled"
                                        : second.order_id + "=cancelled," + first.order_id + "=delivered";

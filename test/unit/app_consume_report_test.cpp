@@ -35,7 +35,8 @@ TEST(ConsumeReportEvents, TextHasTheEventLineOnlyWhenThereWereEvents) {
   EXPECT_EQ(text_of(report).find("status events"), std::string::npos);
   report.events_applied = 4;
   report.event_duplicates = 1;
-  EXPECT_NE(text_of(report).find("\nstatus events: 4 applied, 1 duplicates\n"), std::string::npos) << text_of(report);
+  EXPECT_NE(text_of(report).find("\nstatus events: 4 applied, 1 duplicates\n"), std::string::npos)
+      << text_of(report);
 }
 
 TEST(ConsumeReportEvents, JsonHasBothKeysAfterTheOrdersCounts) {

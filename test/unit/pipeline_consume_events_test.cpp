@@ -62,7 +62,8 @@ TEST(ConsumeEventResultLabel, IsAppliedDuplicateOrDeadLetter) {
 
 TEST(ConsumeAddTypedMessage, AnOrderGoesThroughTheOrdersGateUnchanged) {
   const std::string order =
-      R"({"order_id":"ORD-1","customer_id":"CUST-00042","customer_name":"Zoe","customer_email":"z@example.com",)"
+      R"({"order_id":"ORD-1","customer_id":"CUST-00042","customer_name":"Zoe",)"
+      R"("customer_email":"z@example.com",)"
       R"("items":[{"item_id":"ITEM-003","name":"Bacon Burger","quantity":2,"price":10.99,"subtotal":21.98}],)"
       R"("total_amount":21.98,"status":"pending","created_at":"2026-01-02T03:04:05.678Z"})";
   auto via_type = empty_batch();
@@ -124,7 +125,7 @@ TEST(ConsumeAddTypedMessage, AnEventTombstoneIsANullValue) {
   auto batch = empty_batch();
   add_typed_message(batch, domain::classify_message("order_status", "1"), 0, 3, "K", std::nullopt, {});
   ASSERT_EQ(batch.dead_letters.size(), 1U);
-  const db::DeadLetter expected{"food-orders",          0, 3, std::string("K"), std::nullopt, ReasonCode::null_value,
+  const db::DeadLetter expected{"food-orders", 0, 3, std::string("K"), std::nullopt, ReasonCode::null_value,
                                 "tombstone: the message has no value"};
   EXPECT_EQ(batch.dead_letters[0], expected);
 }
@@ -132,7 +133,8 @@ TEST(ConsumeAddTypedMessage, AnEventTombstoneIsANullValue) {
 TEST(ConsumeEventDeadLetters, OnlyTheEventsNotAppliedWithTheStoresDetail) {
   auto batch = empty_batch();
   for (std::int64_t offset = 10; offset < 14; ++offset) {
-    add_typed_message(batch, domain::classify_message("order_status", "1"), 4, offset, "CUST-00042", k_event, {});
+    add_typed_message(batch, domain::classify_message("order_status", "1"), 4, offset, "CUST-00042", k_event,
+                      {});
   }
   const std::vector<db::EventOutcome> outcomes{{EventVerdict::applied, "pending", ""},
                                                {EventVerdict::duplicate, "", ""},
