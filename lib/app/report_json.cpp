@@ -441,6 +441,8 @@ void write_json(JsonWriter& w, const pipeline::ConsumeReport& r) {
   field(w, "consumed", r.consumed);
   field(w, "applied", r.applied);
   field(w, "duplicates", r.duplicates);
+  field(w, "events_applied", r.events_applied);
+  field(w, "event_duplicates", r.event_duplicates);
   field(w, "dead_letters", r.dead_letters());
   w.Key("dead_letters_by_reason");
   w.StartObject();

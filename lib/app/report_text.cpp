@@ -422,6 +422,10 @@ void print_text(std::ostream& out, const pipeline::ConsumeReport& r) {
                 r.consumed, elapsed, elapsed > 0 ? static_cast<double>(r.consumed) / elapsed : 0.0, r.applied,
                 r.duplicates, r.dead_letters(), r.batches, r.latency_ms.percentile(0.50), r.latency_ms.percentile(0.99));
   out << line;
+  // Only when there were events, so that an orders-only run prints what it always did.
+  if (r.events_applied > 0 || r.event_duplicates > 0) {
+    out << "status events: " << r.events_applied << " applied, " << r.event_duplicates << " duplicates\n";
+  }
   if (!r.dead_letters_by_reason.empty()) {
     out << "dead letters by reason:";
     for (const auto& [reason, count] : r.dead_letters_by_reason) {
