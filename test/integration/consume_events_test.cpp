@@ -19,6 +19,7 @@
 #include "kafka/message.hpp"
 #include "kafka/producer.hpp"
 #include "kafka/reader.hpp"
+#include "support/foreign_topic.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe {
@@ -178,6 +179,43 @@ TEST_F(ConsumeEventsTest, EventsMoveOrdersOnceAndTheRestAreDeadLetters) {
   EXPECT_EQ(sql(statuses), expected_statuses);
   EXPECT_EQ(sql(events), expected_events);
   EXPECT_EQ(sql(letters), "4 illegal_transition,5 unknown_order,8 unsupported_schema");
+}
+
+// Events written by Kafka's own Java producer, in transactions: the order with
+// no headers at all (read as an order of version 1), its events with only the
+// two headers a stranger needs. The aborted transaction's event never moves the
+// order, and the transaction markers leave holes the offsets pass over.
+TEST_F(ConsumeEventsTest, EventsFromKafkasTransactionalProducerApplyOnlyWhenCommitted) {
+  domain::OrderGenerator generator(2727, "strangerevents");
+  const auto order = generator.next();
+  const auto order_run = test::write_with_stranger(m_topic, {order.customer_id + "\t" + domain::encode(order)}, {});
+  ASSERT_EQ(order_run.records.size(), 1U);
+
+  std::vector<std::string> lines;
+  for (const auto& [id, status] : std::vector<std::pair<const char*, domain::OrderStatus>>{
+           {"EVT-S-1", domain::OrderStatus::confirmed},
+           {"EVT-S-2", domain::OrderStatus::preparing},
+           {"EVT-S-3", domain::OrderStatus::delivered}}) {
+    const domain::OrderStatusEvent event{id, order.order_id, order.customer_id, status,
+                                         *domain::parse_timestamp("2026-01-02T03:04:05.000Z"), std::nullopt};
+    lines.push_back(order.customer_id + "\t" + domain::encode(event));
+  }
+  const auto events_run = test::write_with_stranger(
+      m_topic, lines,
+      {"--transactions", "c2,a1", "--header", "type=order_status", "--header", "schema-version=1"});
+  ASSERT_EQ(events_run.count('C'), 2U);
+  ASSERT_EQ(events_run.count('A'), 1U);
+
+  const auto run = consume(test::unique_name("group"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto summary = parse_json(run.out);
+  EXPECT_EQ(summary["applied"].GetUint64(), 1U);
+  EXPECT_EQ(summary["events_applied"].GetUint64(), 2U);
+  EXPECT_EQ(summary["dead_letters"].GetUint64(), 0U);
+  EXPECT_EQ(sql("SELECT status FROM orders"), "preparing");
+  EXPECT_EQ(sql("SELECT string_agg(event_id || ' ' || previous_status || '->' || status, ',' "
+                "ORDER BY applied_seq) FROM order_events"),
+            "EVT-S-1 pending->confirmed,EVT-S-2 confirmed->preparing");
 }
 
 } // namespace
