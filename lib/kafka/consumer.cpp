@@ -111,7 +111,16 @@ Consumer::Consumer(const ClientSettings& settings, const std::string& group, Reb
 Consumer::~Consumer() {
   if (m_handle && !m_closed) {
     // Leaving the group promptly spares the others a session timeout.
-    rd_kafka_consumer_close(m_handle.get());
+    try {
+      close();
+    } catch (const std::exception& error) {
+      log::warning("consumer", "leaving the group failed", {{"error", error.what()}});
+    }
+  }
+  m_nudge_replies.reset(); // librdkafka wants its queues gone before the handle
+  if (m_handle && m_close_abandoned) {
+    // rd_kafka_destroy() would wait for the group again, with no limit.
+    rd_kafka_destroy_flags(m_handle.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
 }
 
@@ -270,7 +279,28 @@ void Consumer::close() {
     return;
   }
   m_closed = true;
-  check(rd_kafka_consumer_close(m_handle.get()), "leaving the consumer group");
+  // rd_kafka_consumer_close() waits, with no limit, for the coordinator to
+  // confirm the leave; a coordinator that died mid-rebalance can stretch that
+  // forever. The same close, served here with a deadline: rebalance callbacks
+  // still run (the revoke handler included).
+  const QueuePtr queue(rd_kafka_queue_new(m_handle.get()));
+  if (const ErrorPtr error(rd_kafka_consumer_close_queue(m_handle.get(), queue.get())); error) {
+    throw make_error("leaving the consumer group", error.get());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + k_close_timeout;
+  while (rd_kafka_consumer_closed(m_handle.get()) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      m_close_abandoned = true;
+      log::warning("consumer", "the group did not confirm the leave; leaving without it (its partitions move on "
+                               "after the session timeout)",
+                   {{"waited_ms", std::to_string(k_close_timeout.count())}});
+      break;
+    }
+    rd_kafka_queue_poll_callback(queue.get(), 100);
+  }
+  if (m_handler_error) {
+    std::rethrow_exception(std::exchange(m_handler_error, nullptr));
+  }
 }
 
 } // namespace foodpipe::kafka

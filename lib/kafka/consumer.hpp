@@ -135,8 +135,11 @@ public:
   // The partitions currently assigned.
   [[nodiscard]] std::vector<std::int32_t> assignment() const;
 
-  // Leaves the group (runs the revoke handler) and closes; may throw KafkaError.
+  // Leaves the group (runs the revoke handler) and closes, waiting at most
+  // k_close_timeout for the coordinator; may throw
+  // KafkaError, or rethrow what the revoke handler threw.
   void close();
+  static constexpr std::chrono::milliseconds k_close_timeout{15000};
 
   [[nodiscard]] const ClientEvents& events() const noexcept { return m_events; }
   [[nodiscard]] rd_kafka_t* handle() const noexcept { return m_handle.get(); }
@@ -150,6 +153,7 @@ private:
   HandlePtr m_handle;
   std::exception_ptr m_handler_error; // thrown by a rebalance handler, rethrown by poll()
   bool m_closed = false;
+  bool m_close_abandoned = false; // the leave went unconfirmed: destroy without waiting again
   QueuePtr m_nudge_replies;     // where nudge_fetcher's requests answer
   int m_nudges_in_flight = 0;
 };
