@@ -92,7 +92,8 @@ void add_options(po::options_description& desc, po::positional_options_descripti
        "larger messages are dead-lettered as too_large")
     ("until-end", po::bool_switch(), "stop once the group's stored offsets reach the log end (as of start) of every partition")
     ("max-messages", po::value<std::string>()->value_name("N"), "stop after N messages")
-    ("idle-timeout", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds without messages")
+    ("idle-timeout", po::value<std::string>()->default_value("0")->value_name("S"),
+       "stop after S seconds without messages (the clock stops while the group rebalances)")
     ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
        "seconds to wait for the brokers and the topic")
     ("quiet,q", po::bool_switch(), "no progress output");
