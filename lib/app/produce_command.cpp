@@ -33,9 +33,16 @@ void show(ProgressLine& line, const pipeline::ProduceProgress& p) {
       eta = "  ETA " + *left;
     }
   }
+  // A lifecycle run's events: after its orders, so the line starts as it always did.
+  std::string events;
+  if (p.events_sent > 0) {
+    events = "  events " + std::to_string(p.events_sent);
+  }
   char text[256];
-  std::snprintf(text, sizeof text, "sent %" PRIu64 "  %.1f/s  delivered %" PRIu64 "  failed %" PRIu64 "  elapsed %s%s",
-                p.sent, rate, p.delivered, p.failed, clock_text(p.elapsed).c_str(), eta.c_str());
+  std::snprintf(text, sizeof text,
+                "sent %" PRIu64 "  %.1f/s  delivered %" PRIu64 "  failed %" PRIu64 "%s  elapsed %s%s",
+                p.sent, rate, p.delivered, p.failed, events.c_str(), clock_text(p.elapsed).c_str(),
+                eta.c_str());
   line.update(p.elapsed, text, "progress",
               {{"sent", std::to_string(p.sent)}, {"delivered", std::to_string(p.delivered)},
                {"failed", std::to_string(p.failed)}, {"per_second", std::to_string(static_cast<std::int64_t>(rate))}});
@@ -65,6 +72,16 @@ constexpr std::string_view k_details =
     "invalid, 2 for bad options. SIGINT/SIGTERM stop generating, flush, report (interrupted)\n"
     "and exit 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), or 1 when a\n"
     "message was not delivered: a failure wins over the interruption.\n\n"
+    "With --lifecycle each generated order is followed by its status events (confirmed,\n"
+    "preparing, out_for_delivery, delivered, or cancelled for about 5%), keyed by the order's\n"
+    "customer_id, in order, with headers type=order_status, schema-version=1, content-type and\n"
+    "run-id, at seeded delays (confirmed within seconds, delivered within minutes:\n"
+    "docs/messages.md). --time-scale F multiplies every delay: 1 real time, 0.01 a hundred times\n"
+    "faster, 0 none (0 to 1000, at most six decimals). --rate, --count and --duration count\n"
+    "orders; the run ends when the last event of the last order is sent (or on SIGINT/SIGTERM,\n"
+    "which leaves the rest unsent: events_unsent in --json). The summary and --json count\n"
+    "orders (sent, delivered, failed) and events (events, events_delivered, events_failed)\n"
+    "apart. Not with --from-file.\n\n"
     "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
     "--partitions 1 to 10000, --replication-factor and --min-insync-replicas 1 to the\n"
     "cluster's broker count, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
@@ -77,7 +94,9 @@ constexpr std::string_view k_details =
     "  foodpipe produce --rate 50 --duration 60        # exactly 3000 orders in 60 s\n"
     "  foodpipe produce --rate 0 --count 1000000 --json # as fast as possible, summary for scripts\n"
     "  foodpipe produce --seed 42 --run-id demo --count 10\n"
-    "  foodpipe produce --from-file orders.jsonl        # one JSON order per line, validated\n";
+    "  foodpipe produce --from-file orders.jsonl        # one JSON order per line, validated\n"
+    "  foodpipe produce --lifecycle --count 100 --time-scale 0.01 --seed 7\n"
+    "                                                   # 100 orders and their events, 100x faster\n";
 
 void add_options(po::options_description& desc, po::positional_options_description&) {
   // clang-format off
@@ -91,6 +110,9 @@ void add_options(po::options_description& desc, po::positional_options_descripti
     ("seed", po::value<std::string>()->value_name("N"), "PRNG seed: the same seed gives the same orders")
     ("run-id", po::value<std::string>()->value_name("ID"), "pin the run id in order ids (1-16 of [0-9a-z])")
     ("from-file", po::value<std::string>()->value_name("FILE|-"), "publish JSON-lines orders from FILE (- = stdin)")
+    ("lifecycle", po::bool_switch(), "follow each order by its status events")
+    ("time-scale", po::value<std::string>()->value_name("F"),
+       "with --lifecycle: multiply every event delay by F (1 = real time, 0 = none)")
     ("compression", po::value<std::string>()->default_value("snappy")->value_name("CODEC"), "none, gzip, snappy, lz4 or zstd")
     ("linger-ms", po::value<std::string>()->default_value("10")->value_name("MS"), "how long to wait to fill a batch")
     ("batch-size", po::value<std::string>()->value_name("BYTES"), "maximum batch size in bytes (librdkafka batch.size)")
@@ -138,6 +160,22 @@ pipeline::ProduceOptions options_from(const Context& context, const po::variable
       throw UsageError("--seed generates orders; it cannot be combined with --from-file");
     }
   }
+  options.lifecycle = vm["lifecycle"].as<bool>();
+  if (options.lifecycle && options.from_file) {
+    throw UsageError("--lifecycle generates its orders; it cannot be combined with --from-file");
+  }
+  if (vm.count("time-scale") != 0U) {
+    if (!options.lifecycle) {
+      throw UsageError("--time-scale scales the delays of --lifecycle; add --lifecycle or drop --time-scale");
+    }
+    const auto text = value("time-scale");
+    const auto scale = pipeline::parse_time_scale(text.text);
+    if (!scale) {
+      throw UsageError(text.describe() + ": expected a factor from 0 to 1000 with at most six decimals "
+                                         "(1 = real time, 0.01 = a hundred times faster, 0 = no delay)");
+    }
+    options.time_scale = *scale;
+  }
   options.compression = vm["compression"].as<std::string>();
   options.linger_ms = static_cast<int>(parse_count(value("linger-ms"), k_linger_ms_range));
   if (vm.count("batch-size") != 0U) {
@@ -152,10 +190,11 @@ ExitCode run_command(const Context& context, const po::variables_map& vm) {
   const auto report = run_long_job<pipeline::ProducerMetrics>(
       context, vm, "produce", options_from(context, vm),
       [](const auto& options, const auto& progress) { return pipeline::run_produce(options, progress); }, show);
-  if (report.failed > 0) {
+  const bool failed = report.failed > 0 || report.events_failed > 0;
+  if (failed) {
     std::cerr << failure_line(report) << '\n';
   }
-  if (report.failed > 0 || report.invalid_lines > 0) {
+  if (failed || report.invalid_lines > 0) {
     return ExitCode::failure;
   }
   return report.interrupted ? ExitCode::interrupted : ExitCode::ok;

@@ -396,6 +396,12 @@ void write_json(JsonWriter& w, const pipeline::ProduceReport& r) {
   field(w, "sent", r.sent);
   field(w, "delivered", r.delivered);
   field(w, "failed", r.failed);
+  // Orders and a lifecycle run's status events apart; the events keys are 0 without --lifecycle.
+  field(w, "lifecycle", r.lifecycle);
+  field(w, "events", r.events_sent);
+  field(w, "events_delivered", r.events_delivered);
+  field(w, "events_failed", r.events_failed);
+  field(w, "events_unsent", r.events_unsent);
   w.Key("failed_by_error");
   w.StartObject();
   for (const auto& [error, count] : r.failed_by_error) {
@@ -405,7 +411,8 @@ void write_json(JsonWriter& w, const pipeline::ProduceReport& r) {
   field(w, "invalid_lines", r.invalid_lines);
   field(w, "bytes", r.bytes);
   field(w, "elapsed_ms", milliseconds_of(r.elapsed));
-  field(w, "records_per_sec", per_second(static_cast<double>(r.delivered), elapsed));
+  // Records are messages: orders and a lifecycle run's events.
+  field(w, "records_per_sec", per_second(static_cast<double>(r.delivered + r.events_delivered), elapsed));
   field(w, "mb_per_sec", per_second(static_cast<double>(r.bytes), elapsed) / (1024.0 * 1024.0));
   w.Key("latency_ms");
   w.StartObject();
@@ -434,6 +441,8 @@ void write_json(JsonWriter& w, const pipeline::ConsumeReport& r) {
   field(w, "consumed", r.consumed);
   field(w, "applied", r.applied);
   field(w, "duplicates", r.duplicates);
+  field(w, "events_applied", r.events_applied);
+  field(w, "event_duplicates", r.event_duplicates);
   field(w, "dead_letters", r.dead_letters());
   w.Key("dead_letters_by_reason");
   w.StartObject();

@@ -360,8 +360,13 @@ std::string span_text(std::int64_t from, std::int64_t to) {
 // The commands' reports.
 
 std::string failure_line(const pipeline::ProduceReport& r) {
-  std::string line = "foodpipe: error: " + std::to_string(r.failed) + " of " + std::to_string(r.sent) +
-                     " orders were not acknowledged by the brokers (";
+  std::string line =
+      "foodpipe: error: " + std::to_string(r.failed) + " of " + std::to_string(r.sent) + " orders";
+  if (r.lifecycle) {
+    line += " and " + std::to_string(r.events_failed) + " of " + std::to_string(r.events_sent) +
+            " status events";
+  }
+  line += " were not acknowledged by the brokers (";
   const char* separator = "";
   for (const auto& [error, count] : r.failed_by_error) {
     line += separator + error + ": " + std::to_string(count);
@@ -373,18 +378,27 @@ std::string failure_line(const pipeline::ProduceReport& r) {
 
 void print_text(std::ostream& out, const pipeline::ProduceReport& r) {
   const double elapsed = seconds_of(r.elapsed);
-  const double per_second = elapsed > 0 ? static_cast<double>(r.delivered) / elapsed : 0;
+  // Records are messages: orders and, in a lifecycle run, status events (0 otherwise).
+  const double per_second = elapsed > 0 ? static_cast<double>(r.delivered + r.events_delivered) / elapsed : 0;
   const double mb = elapsed > 0 ? static_cast<double>(r.bytes) / elapsed / (1024.0 * 1024.0) : 0;
   char line[512];
   // The shape of kafka-producer-perf-test's summary, so the numbers compare at a glance.
   std::snprintf(line, sizeof line,
                 "%" PRIu64 " records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
                 "%.2f ms 50th, %.2f ms 95th, %.2f ms 99th, %.2f ms 99.9th.\n",
-                r.sent, per_second, mb, r.latency_us.mean() / 1000.0, ms(r.latency_us.max()),
+                r.sent + r.events_sent, per_second, mb, r.latency_us.mean() / 1000.0, ms(r.latency_us.max()),
                 ms(r.latency_us.percentile(0.50)), ms(r.latency_us.percentile(0.95)),
                 ms(r.latency_us.percentile(0.99)), ms(r.latency_us.percentile(0.999)));
   out << line;
   out << "delivered " << r.delivered << ", failed " << r.failed;
+  if (r.lifecycle) {
+    // Orders first, as always; the status events after them.
+    out << "; events sent " << r.events_sent << ", delivered " << r.events_delivered << ", failed "
+        << r.events_failed;
+    if (r.events_unsent > 0) {
+      out << ", unsent " << r.events_unsent;
+    }
+  }
   for (const auto& [error, count] : r.failed_by_error) {
     out << " (" << error << ": " << count << ")";
   }
@@ -408,6 +422,10 @@ void print_text(std::ostream& out, const pipeline::ConsumeReport& r) {
                 r.consumed, elapsed, elapsed > 0 ? static_cast<double>(r.consumed) / elapsed : 0.0, r.applied,
                 r.duplicates, r.dead_letters(), r.batches, r.latency_ms.percentile(0.50), r.latency_ms.percentile(0.99));
   out << line;
+  // Only when there were events, so that an orders-only run prints what it always did.
+  if (r.events_applied > 0 || r.event_duplicates > 0) {
+    out << "status events: " << r.events_applied << " applied, " << r.event_duplicates << " duplicates\n";
+  }
   if (!r.dead_letters_by_reason.empty()) {
     out << "dead letters by reason:";
     for (const auto& [reason, count] : r.dead_letters_by_reason) {

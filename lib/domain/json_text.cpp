@@ -88,4 +88,16 @@ std::optional<Rejection> check_bytes(std::string_view bytes, const DecodeLimits&
   return std::nullopt;
 }
 
+std::optional<Rejection> document_problem(JsonType top) {
+  if (top == JsonType::null) {
+    return Rejection{ReasonCode::null_value, "the document is null"};
+  }
+  if (top != JsonType::object) {
+    const std::string_view article = top == JsonType::array ? "an " : "a ";
+    return Rejection{ReasonCode::not_an_object,
+                     "the document is " + std::string(article) + std::string(type_name(top)) + ", not an object"};
+  }
+  return std::nullopt;
+}
+
 } // namespace foodpipe::domain::json_text

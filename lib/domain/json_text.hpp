@@ -27,6 +27,10 @@ struct Slot {
   std::string detail;            // for bad_value
 };
 
+// A document whose top-level value is not an object: null_value for `null`,
+// not_an_object naming what it is; nullopt for an object.
+[[nodiscard]] std::optional<Rejection> document_problem(JsonType top);
+
 // Message content quoted in a rejection's detail: at most 40 bytes cut on a
 // character boundary, control characters and bytes that are not UTF-8 shown as
 // '?', "..." when cut; so a detail stays one short valid line whatever the

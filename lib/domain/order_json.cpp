@@ -378,13 +378,8 @@ public:
 
   // After a successful parse: the first problem in field order, if any.
   [[nodiscard]] std::optional<Rejection> finish() {
-    if (m_top == JsonType::null) {
-      return Rejection{ReasonCode::null_value, "the document is null"};
-    }
-    if (m_top != JsonType::object) {
-      const std::string_view article = m_top == JsonType::array ? "an " : "a ";
-      return Rejection{ReasonCode::not_an_object, "the document is " + std::string(article) +
-                                                      std::string(type_name(m_top)) + ", not an object"};
+    if (auto rejection = json_text::document_problem(m_top)) {
+      return rejection;
     }
     m_order.items.resize(m_item_count);
     for (std::uint8_t field = 0; field < k_root_fields; ++field) {

@@ -38,6 +38,17 @@ using namespace std::chrono_literals;
 // batch's transaction (well under the store's idle_in_transaction timeout).
 constexpr auto k_dead_letter_wait = 10s;
 
+// Committed events by (status, result label) for foodpipe_consumer_events_total.
+using EventCounts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
+
+EventCounts count_events(const db::Batch& batch, const std::vector<db::EventOutcome>& outcomes) {
+  EventCounts counts;
+  for (std::size_t i = 0; i < outcomes.size() && i < batch.events.size(); ++i) {
+    ++counts[{batch.events[i].status, std::string(event_result_label(outcomes[i].verdict))}];
+  }
+  return counts;
+}
+
 // Where the job stands on one assigned partition.
 struct PartitionState {
   bool ready = false;                   // its start offset is known and the fetcher is there
@@ -154,10 +165,13 @@ private:
     std::uint64_t messages = 0;
     std::uint64_t skipped = 0;
     db::WriteResult result;
+    EventCounts events;
   };
   std::optional<AmbiguousCommit> m_ambiguous;
   void settle_ambiguous_commit(const std::map<std::int32_t, std::int64_t>& stored);
-  void count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result);
+  void count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result,
+                       const EventCounts& events);
+  void record_event_dead_letters(const db::Batch& batch, db::WriteResult& result);
 
   ConsumeReport m_report;
   Clock::time_point m_started{};
@@ -318,6 +332,7 @@ bool ConsumeJob::ensure_database() {
     m_db.reset();
     m_db.emplace(db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5)));
     m_store = std::make_unique<db::OrderStore>(*m_db);
+    m_store->set_status_transitions(status_transitions());
     if (m_waiting_for_db) {
       log::info("consume", "database is back; resuming", {{"attempts", std::to_string(m_backoff.attempts())}});
     }
@@ -412,7 +427,26 @@ std::optional<ConsumeJob::StoredOffsets> ConsumeJob::try_load_offsets(const std:
   }
 }
 
-void ConsumeJob::count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result) {
+// The events the store did not apply become dead letters in the batch's own
+// transaction, so that every event stays applied, a duplicate or a dead
+// letter (rule 2 of docs/architecture.md), and go to <topic>.dlq with the rest.
+// unknown_order is not held back: an order and its events share a partition
+// and the order comes first, so waiting cannot bring it; a replay can.
+void ConsumeJob::record_event_dead_letters(const db::Batch& batch, db::WriteResult& result) {
+  if (batch.events.empty()) {
+    return;
+  }
+  auto letters = event_dead_letters(batch, result.events);
+  if (letters.empty()) {
+    return;
+  }
+  result.dead_letters_recorded += m_store->record_dead_letters(batch.group, letters);
+  result.dead_letters.insert(result.dead_letters.end(), std::make_move_iterator(letters.begin()),
+                             std::make_move_iterator(letters.end()));
+}
+
+void ConsumeJob::count_committed(std::uint64_t messages, std::uint64_t skipped, const db::WriteResult& result,
+                                 const EventCounts& events) {
   ++m_report.batches;
   m_report.consumed += messages;
   m_report.skipped_offsets += skipped;
@@ -421,12 +455,19 @@ void ConsumeJob::count_committed(std::uint64_t messages, std::uint64_t skipped, 
   }
   m_report.applied += result.applied;
   m_report.duplicates += result.duplicates;
+  m_report.events_applied += result.events_applied;
+  m_report.event_duplicates += result.event_duplicates;
   for (const auto& letter : result.dead_letters) {
     ++m_report.dead_letters_by_reason[std::string(domain::to_string(letter.reason))];
   }
   m_report.latency_ms.merge(result.processing_latency_ms);
   if (auto* metrics = m_options.metrics) {
-    metrics->count_batch(result.applied, result.duplicates, result.dead_letters.size());
+    // messages_total counts messages: events are among them.
+    metrics->count_batch(result.applied + result.events_applied, result.duplicates + result.event_duplicates,
+                         result.dead_letters.size());
+    for (const auto& [labels, count] : events) {
+      metrics->events.with({labels.first, labels.second}).inc(count);
+    }
     for (const auto& letter : result.dead_letters) {
       metrics->dead_letters_by_reason.with({std::string(domain::to_string(letter.reason))}).inc();
     }
@@ -446,7 +487,7 @@ void ConsumeJob::settle_ambiguous_commit(const std::map<std::int32_t, std::int64
                                        return it != stored.end() && it->second == entry.second;
                                      });
   if (committed) {
-    count_committed(m_ambiguous->messages, m_ambiguous->skipped, m_ambiguous->result);
+    count_committed(m_ambiguous->messages, m_ambiguous->skipped, m_ambiguous->result, m_ambiguous->events);
   }
   log::info("consume", committed ? "the batch whose commit was in doubt did commit"
                                  : "the batch whose commit was in doubt did not commit; re-reading it",
@@ -747,8 +788,12 @@ ConsumeJob::BatchWrite ConsumeJob::prepare_write() const {
   write.batch.group = m_options.group;
   write.batch.topic = m_options.topic;
   for (const auto& message : m_batch) {
-    db::add_message(write.batch, message.partition(), message.offset(), message.optional_key(),
-                    message.optional_value(), m_limits);
+    // A message without headers (older foodpipe, the Python original) is
+    // classified without librdkafka parsing anything; see docs/messages.md.
+    const auto type = domain::classify_message(message.header(domain::k_type_header.data()),
+                                               message.header(domain::k_schema_version_header.data()));
+    add_typed_message(write.batch, type, message.partition(), message.offset(), message.optional_key(),
+                      message.optional_value(), m_limits);
   }
   // Every partition whose position moved: by its messages, or past offsets
   // without one.
@@ -795,6 +840,7 @@ ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
       rewind(write.touched, "another consumer moved the stored offsets (this one lost the partitions)");
       return Attempt::given_up;
     }
+    record_event_dead_letters(write.batch, result);
     if (!deliver_dead_letters(result)) {
       m_store->rollback();
       give_up_batch();
@@ -817,7 +863,9 @@ ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
     if (written && !written->stale) {
       // The connection died after the write: the COMMIT may or may not
       // have happened. The stored offsets decide, so re-read from them.
-      m_ambiguous = AmbiguousCommit{write.next_offsets, m_batch.size(), write.skipped, std::move(*written)};
+      auto events = count_events(write.batch, written->events);
+      m_ambiguous = AmbiguousCommit{write.next_offsets, m_batch.size(), write.skipped, std::move(*written),
+                                    std::move(events)};
       give_up_batch();
       drop_database(error.what());
       rewind(write.touched, "the outcome of a commit is unknown");
@@ -871,7 +919,7 @@ void ConsumeJob::committed(const BatchWrite& write, const db::WriteResult& resul
       it->second.skipped.clear();
     }
   }
-  count_committed(m_batch.size(), write.skipped, result);
+  count_committed(m_batch.size(), write.skipped, result, count_events(write.batch, result.events));
   m_batch.clear();
   m_offsets_moved = false;
   // Only so that Kafka's own tools show the group's lag.

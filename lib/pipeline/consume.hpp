@@ -70,8 +70,11 @@ struct ConsumeProgress {
 
 struct ConsumeReport {
   std::uint64_t consumed = 0;      // messages committed one way or another (applied, duplicate, dead letter)
+                                   // orders and events; applied and duplicates below are orders only
   std::uint64_t applied = 0;
   std::uint64_t duplicates = 0;
+  std::uint64_t events_applied = 0;   // order status events stored in order_events (orders.status moved)
+  std::uint64_t event_duplicates = 0; // events already stored with the same content (redelivered, replayed)
   std::map<std::string, std::uint64_t> dead_letters_by_reason;
   std::uint64_t batches = 0;
   std::uint64_t stale_batches = 0; // rolled back: another consumer owned a partition

@@ -12,6 +12,13 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <vector>
+
+#include "db/order_batch.hpp"
+#include "db/order_events.hpp"
+#include "domain/message_kind.hpp"
+#include "domain/order_json.hpp"
 
 namespace foodpipe::pipeline {
 
@@ -57,5 +64,36 @@ using OffsetsByPartition = std::map<std::int32_t, std::int64_t>;
 // offset was stale at start is not reached while it is still that offset.
 [[nodiscard]] bool reached_log_end(const OffsetsByPartition& log_end, const OffsetsByPartition& log_start,
                                    const OffsetsByPartition& stale_at_start, const OffsetsByPartition& stored);
+
+// --- Order status events (issue 14) ------------------------------------------
+
+// The edges of domain::transition() as the table OrderStore judges events
+// with: every (from, to) of the six statuses that it applies, in enum order.
+// The state machine stays in lib/domain; the store only looks pairs up.
+[[nodiscard]] std::vector<db::StatusTransition> status_transitions();
+
+// The dead-letter reason of an event the store did not apply; nullopt for
+// applied and duplicate. A customer_mismatch has no reason of its own: the
+// event's customer_id (its key) is a value the stored order refutes.
+[[nodiscard]] std::optional<domain::ReasonCode> event_dead_letter_reason(db::EventVerdict verdict) noexcept;
+
+// The `result` label of foodpipe_consumer_events_total for a verdict:
+// "applied", "duplicate" or "dead_letter".
+[[nodiscard]] std::string_view event_result_label(db::EventVerdict verdict) noexcept;
+
+// Adds one consumed message whose headers classified it as `type` to the
+// batch: an unsupported type becomes an unsupported_schema dead letter, an
+// order goes through db::add_message() exactly as before, an event is decoded
+// with domain::decode_event() into Batch::events (a rejection or a tombstone
+// becomes a dead letter with its reason). `key`, `value`: nullopt for none.
+void add_typed_message(db::Batch& batch, const domain::MessageTypeResult& type, std::int32_t partition,
+                       std::int64_t offset, std::optional<std::string_view> key,
+                       std::optional<std::string_view> value, const domain::DecodeLimits& limits);
+
+// The dead letters for the events of `batch` the store did not apply
+// (`outcomes`: WriteResult::events, one per Batch::events entry), each at its
+// message's position with the store's detail.
+[[nodiscard]] std::vector<db::DeadLetter> event_dead_letters(const db::Batch& batch,
+                                                             const std::vector<db::EventOutcome>& outcomes);
 
 } // namespace foodpipe::pipeline

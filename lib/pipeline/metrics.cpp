@@ -106,7 +106,11 @@ ConsumerMetrics::ConsumerMetrics(metrics::Registry& registry)
       fetch_queue_messages(registry.gauge("foodpipe_kafka_consumer_fetch_queue_messages",
                                           "Messages fetched from the brokers and not taken by the consumer yet.")),
       fetch_queue_bytes(registry.gauge("foodpipe_kafka_consumer_fetch_queue_bytes",
-                                       "Bytes of the messages fetched and not taken by the consumer yet.")) {}
+                                       "Bytes of the messages fetched and not taken by the consumer yet.")),
+      events(registry.counter_family("foodpipe_consumer_events_total",
+                                     "Order status events committed to the database, by the status they "
+                                     "name and result (applied, duplicate or dead_letter).",
+                                     {"status", "result"})) {}
 
 void ConsumerMetrics::count_batch(std::uint64_t applied_count, std::uint64_t duplicate_count,
                                   std::uint64_t dead_letter_count) {

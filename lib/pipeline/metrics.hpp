@@ -74,6 +74,9 @@ struct ConsumerMetrics {
   BrokerMetrics brokers;
   metrics::Gauge& fetch_queue_messages; // fetched, not polled yet
   metrics::Gauge& fetch_queue_bytes;
+  // Order status events committed, by the status they name and what became of
+  // them (applied, duplicate, dead_letter): messages_total counts them too.
+  metrics::Family<metrics::Counter>& events; // {status, result}
 };
 
 } // namespace foodpipe::pipeline

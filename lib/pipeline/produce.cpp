@@ -12,11 +12,14 @@
 #include "core/log.hpp"
 #include "core/signals.hpp"
 #include "domain/generator.hpp"
+#include "domain/message_kind.hpp"
+#include "domain/order_event_json.hpp"
 #include "domain/order_json.hpp"
 #include "domain/rate_schedule.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/error.hpp"
 #include "kafka/producer.hpp"
+#include "pipeline/lifecycle_queue.hpp"
 #include "pipeline/metrics.hpp"
 
 namespace foodpipe::pipeline {
@@ -203,6 +206,18 @@ public:
     return Next::order;
   }
 
+  // The next generated order, whole and encoded (appended to a cleared
+  // `value`): a lifecycle needs its id, customer and created_at. The bytes are
+  // those next() gives (generator.hpp: next_encoded writes encode(next())).
+  // Precondition: a generated run. Returns its sequence number.
+  std::uint64_t next_order(domain::Order& order, std::string& value) {
+    m_generator->next(order);
+    value.clear();
+    domain::encode(order, value);
+    return m_generator->sequence();
+  }
+  [[nodiscard]] std::uint64_t seed() const { return m_generator->seed(); }
+
 private:
   ProduceReport& m_report;
   domain::DecodeLimits m_limits;
@@ -211,14 +226,21 @@ private:
   domain::Order m_order;
 };
 
+// An event's JSON starts so (order_event_json.hpp: encode() writes event_id
+// first), an order's with "order_id": a report tells them apart by its
+// payload, which is the lent buffer, without a record per message.
+constexpr std::string_view k_event_prefix = R"({"event_id")";
+
 // Counts each delivery report and gives its value's buffer back to the pool.
+// With `lifecycle`, an event's report is counted as an event.
 kafka::Producer::DeliveryHandler delivery_handler(ProduceReport& report, BufferPool& buffers,
-                                                  ProducerMetrics* metrics) {
-  return [&report, &buffers, metrics](kafka::MessageView message) {
+                                                  ProducerMetrics* metrics, bool lifecycle) {
+  return [&report, &buffers, metrics, lifecycle](kafka::MessageView message) {
     const auto size = message.value().size();
+    const bool event = lifecycle && message.value().starts_with(k_event_prefix);
     buffers.give_back({static_cast<const char*>(message.opaque()), size});
     if (message.ok()) {
-      ++report.delivered;
+      ++(event ? report.events_delivered : report.delivered);
       report.bytes += size;
       // librdkafka's own enqueue-to-report time: no clock reads of ours per message.
       const auto latency_us = message.latency_us();
@@ -229,7 +251,7 @@ kafka::Producer::DeliveryHandler delivery_handler(ProduceReport& report, BufferP
         metrics->delivery_latency.observe(static_cast<double>(latency_us) / 1e6);
       }
     } else {
-      ++report.failed;
+      ++(event ? report.events_failed : report.failed);
       if (metrics != nullptr) {
         metrics->failed.inc();
       }
@@ -273,7 +295,8 @@ public:
   }
   void show(Clock::duration elapsed) const {
     if (m_callback) {
-      m_callback({m_report.sent, m_report.delivered, m_report.failed, m_report.invalid_lines, elapsed, m_target});
+      m_callback({m_report.sent, m_report.delivered, m_report.failed, m_report.invalid_lines,
+                  m_report.events_sent, elapsed, m_target});
     }
   }
 
@@ -375,6 +398,97 @@ void send_orders(const SendRun& run) {
   }
 }
 
+// Enqueues one message with its own headers, lending its value from the
+// pool. False when a stop request ended a wait for room in the queue.
+bool send_one(const SendRun& run, std::string_view key, std::string_view value,
+              const kafka::Headers& headers) {
+  const std::function<bool()> should_stop = [] { return stop_requested(); };
+  const std::string_view lent = run.buffers.fill(value);
+  if (!run.producer.produce(run.options.topic, key, lent, &headers, const_cast<char*>(lent.data()),
+                            should_stop, kafka::Producer::Value::lend)) {
+    run.buffers.give_back(lent);
+    return false;
+  }
+  if (run.options.metrics != nullptr) {
+    run.options.metrics->in_flight.add(1);
+  }
+  return true;
+}
+
+// The headers of a lifecycle run's messages: orders exactly as send_orders
+// writes them (common headers there), events with their type.
+struct LifecycleHeaders {
+  kafka::Headers order{3};
+  kafka::Headers event{4};
+};
+
+// send_orders for --lifecycle: orders on the rate's schedule and, between
+// them, every status event whose planned time has come, earliest first (an
+// event and an order due at the same time: the event, so that a run without
+// delays keeps one order in flight). Orders stop at the target or the
+// deadline; the run goes on until the last of their events is sent, or a
+// stop request.
+void send_lifecycle(const SendRun& run, const LifecycleHeaders& headers) {
+  auto& report = run.report;
+  const auto& schedule = run.schedule;
+  LifecycleQueue queue;
+  domain::Order order;
+  std::string value;
+  bool orders_done = false;
+  for (;;) {
+    if (stop_requested()) {
+      report.interrupted = true;
+      break;
+    }
+    const auto now = Clock::now();
+    if (!orders_done && ((run.target && report.sent >= *run.target) ||
+                         (schedule.unlimited() && now >= run.deadline))) {
+      orders_done = true;
+    }
+    if (orders_done && queue.empty()) {
+      break;
+    }
+    // The absolute schedules of send_orders: order n at start + n/rate, an
+    // event at its order's due time plus its planned delays.
+    const auto order_due = schedule.unlimited() ? now : schedule.due(report.sent + 1);
+    const bool event_next = !queue.empty() && (orders_done || queue.next_due() <= order_due);
+    const auto due = event_next ? queue.next_due() : order_due;
+    if (due > now) {
+      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(due - now);
+      run.producer.poll(std::min(wait, std::chrono::milliseconds(100)));
+      run.ticker.tick(Clock::now());
+      continue;
+    }
+
+    if (event_next) {
+      const auto& event = queue.next();
+      value.clear();
+      domain::encode(event, value);
+      if (!send_one(run, event.customer_id, value, headers.event)) {
+        report.interrupted = true;
+        break;
+      }
+      ++report.events_sent;
+      queue.pop();
+    } else {
+      const auto sequence = run.source.next_order(order, value);
+      if (!send_one(run, order.customer_id, value, headers.order)) {
+        report.interrupted = true;
+        break;
+      }
+      ++report.sent;
+      auto random = domain::lifecycle_random(run.source.seed(), sequence);
+      queue.add(domain::plan_lifecycle(order, random, run.options.time_scale), order_due);
+    }
+    if (((report.sent + report.events_sent) & 0xFF) == 0 || !schedule.unlimited()) {
+      run.producer.poll(std::chrono::milliseconds(0));
+      run.producer.throw_if_fatal();
+      run.ticker.tick(Clock::now());
+    }
+  }
+  report.events_unsent = queue.events_pending();
+}
+
 } // namespace
 
 ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress) {
@@ -382,9 +496,13 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   if (options.rate < 0 || options.partitions < 1 || options.topic.empty()) {
     throw std::invalid_argument("run_produce: rate < 0, partitions < 1 or an empty topic");
   }
+  if (options.lifecycle && options.from_file) {
+    throw std::invalid_argument("run_produce: a lifecycle needs generated orders, not from_file");
+  }
 
   ProduceReport report;
   report.topic = options.topic;
+  report.lifecycle = options.lifecycle;
   prepare_cluster(options, report);
   OrderSource source(options, report);
 
@@ -395,6 +513,20 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   BufferPool buffers;
   kafka::Headers headers(3);
   headers.add("schema-version", k_schema_version).add("content-type", k_content_type).add("run-id", report.run_id);
+  // A lifecycle run writes two kinds of message, so each carries headers of
+  // its own: the producer then has no common ones.
+  LifecycleHeaders lifecycle_headers;
+  std::optional<kafka::Headers> common_headers;
+  if (options.lifecycle) {
+    lifecycle_headers.order = std::move(headers);
+    const auto event = domain::type_headers(domain::MessageKind::order_status);
+    lifecycle_headers.event.add(domain::k_type_header, event.type)
+        .add(domain::k_schema_version_header, event.schema_version)
+        .add("content-type", k_content_type)
+        .add("run-id", report.run_id);
+  } else {
+    common_headers = std::move(headers);
+  }
   kafka::StatisticsHandler on_statistics; // librdkafka's statistics only when someone can scrape them
   if (options.metrics != nullptr) {
     on_statistics = [metrics = options.metrics](const kafka::Statistics& statistics) {
@@ -402,7 +534,8 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
     };
   }
   kafka::Producer producer(options.kafka, producer_defaults(options),
-                           delivery_handler(report, buffers, options.metrics), std::move(headers),
+                           delivery_handler(report, buffers, options.metrics, options.lifecycle),
+                           std::move(common_headers),
                            std::move(on_statistics));
 
   const auto start = Clock::now();
@@ -410,7 +543,12 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   const auto target = send_target(options, schedule, start);
   const auto deadline = options.duration.count() > 0 ? start + options.duration : Clock::time_point::max();
   ProgressTicker ticker(progress, report, start, target);
-  send_orders({options, report, producer, buffers, source, schedule, target, deadline, ticker});
+  const SendRun run{options, report, producer, buffers, source, schedule, target, deadline, ticker};
+  if (options.lifecycle) {
+    send_lifecycle(run, lifecycle_headers);
+  } else {
+    send_orders(run);
+  }
 
   log::debug("produce", "flushing", {{"in_flight", std::to_string(producer.in_flight())}});
   const int purged = producer.close(options.flush_timeout);

@@ -3,6 +3,8 @@
 // The produce job: generate reproducible orders (or read them from a file),
 // publish them keyed by customer at an exact rate with an idempotent producer,
 // and account for every message: delivered, failed (by error), never lost.
+// With lifecycle, each generated order is followed by its status events
+// (domain/lifecycle.hpp) at their planned, scaled times.
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "core/defaults.hpp"
 #include "core/histogram.hpp"
+#include "domain/lifecycle.hpp"
 #include "kafka/config.hpp"
 #include "kafka/replication.hpp"
 
@@ -32,6 +35,9 @@ struct ProduceOptions {
   std::optional<std::uint64_t> seed;            // nullopt: pick one (reported)
   std::optional<std::string> run_id;            // nullopt: pick one (reported)
   std::optional<std::string> from_file;         // JSON lines instead of generating; "-" = stdin
+  // Follow each order by its status events; generated orders only (not with from_file).
+  bool lifecycle = false;
+  domain::TimeScale time_scale;                 // multiplies every event delay
   std::string compression = "snappy";
   int linger_ms = 10;
   std::optional<int> batch_size;                // bytes (librdkafka batch.size)
@@ -46,6 +52,7 @@ struct ProduceProgress {
   std::uint64_t delivered = 0;
   std::uint64_t failed = 0;
   std::uint64_t invalid = 0;
+  std::uint64_t events_sent = 0; // lifecycle runs
   std::chrono::steady_clock::duration elapsed{};
   std::optional<std::uint64_t> target; // --count, or rate x duration
 };
@@ -54,9 +61,18 @@ struct ProduceReport {
   std::string topic;
   std::optional<std::uint64_t> seed; // generated runs only
   std::string run_id;
+  // sent, delivered and failed count orders; events_* the status events of a
+  // lifecycle run (all 0 otherwise). failed_by_error, bytes and latency_us
+  // cover every message, orders and events.
   std::uint64_t sent = 0;            // enqueued
   std::uint64_t delivered = 0;
   std::uint64_t failed = 0;
+  bool lifecycle = false;
+  std::uint64_t events_sent = 0;
+  std::uint64_t events_delivered = 0;
+  std::uint64_t events_failed = 0;
+  // Events of sent orders not sent because of a stop request.
+  std::uint64_t events_unsent = 0;
   std::map<std::string, std::uint64_t> failed_by_error; // librdkafka error name -> count
   std::uint64_t invalid_lines = 0;   // --from-file lines that were not valid orders
   std::uint64_t bytes = 0;           // delivered value bytes
@@ -77,7 +93,8 @@ using ProgressCallback = std::function<void(const ProduceProgress&)>;
 // replication the cluster cannot hold (more replicas than brokers), KafkaError when the brokers cannot
 // be reached within connect_timeout (naming them) or on a fatal producer
 // error, foodpipe::Error when --from-file cannot be read. Stops early, flushing,
-// when foodpipe::stop_requested().
+// when foodpipe::stop_requested(). count and duration bound the orders; a
+// lifecycle run ends when the last event of its last order was sent.
 [[nodiscard]] ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback& progress = {});
 
 } // namespace foodpipe::pipeline

@@ -10,6 +10,7 @@
 #include "db/order_batch.hpp"
 #include "db/reference_data_loader.hpp"
 #include "domain/generator.hpp"
+#include "domain/lifecycle.hpp"
 #include "domain/order_json.hpp"
 #include "domain/rate_schedule.hpp"
 #include "domain/timestamp.hpp"
@@ -47,6 +48,7 @@ using kafka::GroupMember;
 // Flag values checked where they are read.
 using domain::is_valid_run_id;
 using domain::parse_reason_code;
+using domain::parse_time_scale;
 using domain::RateSchedule;
 
 } // namespace foodpipe::pipeline

@@ -19,6 +19,7 @@
 //   --finally commit|abort  end it so (default abort)
 //   --partition P         every record to partition P
 //   --prop KEY=VALUE      a producer property (repeatable)
+//   --header KEY=VALUE    a header on every record (repeatable; default none)
 //
 // Output (stdout): one line per record written, "C|A|O <partition> <offset>",
 // for committed (or plain), aborted and left-open-then-ended records, in the
@@ -38,10 +39,14 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 public class StrangerProducer {
   record Input(byte[] key, byte[] value) {}
+
+  static final List<Header> headers = new ArrayList<>();
 
   public static void main(String[] args) throws Exception {
     String bootstrap = "localhost:9092";
@@ -68,6 +73,12 @@ public class StrangerProducer {
         case "--prop" -> {
           int eq = value.indexOf('=');
           props.put(value.substring(0, eq), value.substring(eq + 1));
+          ++i;
+        }
+        case "--header" -> {
+          int eq = value.indexOf('=');
+          headers.add(new RecordHeader(value.substring(0, eq),
+                                       value.substring(eq + 1).getBytes(StandardCharsets.UTF_8)));
           ++i;
         }
         default -> fail("unknown option " + arg);
@@ -132,7 +143,7 @@ public class StrangerProducer {
                                    List<Input> records) throws Exception {
     List<Future<RecordMetadata>> futures = new ArrayList<>();
     for (Input r : records) {
-      futures.add(producer.send(new ProducerRecord<>(topic, partition, r.key(), r.value())));
+      futures.add(producer.send(new ProducerRecord<>(topic, partition, null, r.key(), r.value(), headers)));
     }
     producer.flush();
     List<RecordMetadata> written = new ArrayList<>();
