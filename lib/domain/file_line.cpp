@@ -17,7 +17,9 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
 public:
   bool Default() { return value(std::nullopt); }
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return value(std::nullopt); }
-  bool String(const char* text, rapidjson::SizeType size, bool) { return value(std::string_view(text, size)); }
+  bool String(const char* text, rapidjson::SizeType size, bool) {
+    return value(std::string_view(text, size));
+  }
   bool StartObject() { return open(); }
   bool StartArray() { return open(); }
   bool EndObject(rapidjson::SizeType) { return close(); }
@@ -72,17 +74,19 @@ MessageTypeResult classify_line(std::string_view line) {
   // text, so that a huge one is not a parse error of its own.
   constexpr unsigned k_flags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
   if (reader.Parse<k_flags>(stream, handler).IsError()) {
-    return MessageTypeResult(MessageType{MessageKind::order, k_order_schema_version});
+    return MessageTypeResult(MessageType{MessageKind::order, 1});
   }
   if (handler.has_type) {
     if (!handler.type) {
-      return MessageTypeResult(Rejection{ReasonCode::unsupported_schema,
-                                         "type: expected a string naming the message type (order, order_status)"});
+      return MessageTypeResult(
+          Rejection{ReasonCode::unsupported_schema,
+                    "type: expected a string naming the message type (order, order_status)"});
     }
     return classify_message(*handler.type, std::nullopt);
   }
-  const auto kind = handler.has_event_id && !handler.has_items ? MessageKind::order_status : MessageKind::order;
-  return MessageTypeResult(MessageType{kind, 1}); // a file line has no schema-version to name another
+  const bool event = handler.has_event_id && !handler.has_items;
+  // Version 1: a line has no schema-version to name another.
+  return MessageTypeResult(MessageType{event ? MessageKind::order_status : MessageKind::order, 1});
 }
 
 } // namespace foodpipe::domain

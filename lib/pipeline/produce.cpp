@@ -428,8 +428,8 @@ void send_orders(const SendRun& run) {
                                                                              : &run.headers->order;
     // The opaque is the buffer too: a report's payload is not promised for an empty value.
     const std::string_view lent = run.buffers.fill(value);
-    if (!run.producer.produce(run.options.topic, key, lent, headers, const_cast<char*>(lent.data()), should_stop,
-                              kafka::Producer::Value::lend)) {
+    if (!run.producer.produce(run.options.topic, key, lent, headers, const_cast<char*>(lent.data()),
+                              should_stop, kafka::Producer::Value::lend)) {
       run.buffers.give_back(lent);
       report.interrupted = true;
       break;
