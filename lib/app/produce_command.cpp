@@ -82,6 +82,13 @@ constexpr std::string_view k_details =
     "which leaves the rest unsent: events_unsent in --json). The summary and --json count\n"
     "orders (sent, delivered, failed) and events (events, events_delivered, events_failed)\n"
     "apart. Not with --from-file.\n\n"
+    "--from-file reads one JSON object per line: orders, and status events for them, sent in\n"
+    "the file's order byte for byte, keyed by their customer_id. A line is a status event when\n"
+    "it has \"type\": \"order_status\", or no type member but an event_id and no items; any\n"
+    "other line is an order (\"type\" naming a third kind is refused). Events get the headers\n"
+    "type=order_status and schema-version=1, orders the usual ones. A line that is neither a\n"
+    "valid order nor a valid event is logged with its line number and reason, not sent, and\n"
+    "makes the exit status 1. --count and --rate count lines sent, orders and events alike.\n\n"
     "Numbers: --rate 0 or 0.000001 to 1000000000, --duration 0 to 31536000 s (365 days),\n"
     "--partitions 1 to 10000, --replication-factor and --min-insync-replicas 1 to the\n"
     "cluster's broker count, --linger-ms 0 to 900000, --batch-size 1 to 2147483647,\n"
@@ -94,7 +101,7 @@ constexpr std::string_view k_details =
     "  foodpipe produce --rate 50 --duration 60        # exactly 3000 orders in 60 s\n"
     "  foodpipe produce --rate 0 --count 1000000 --json # as fast as possible, summary for scripts\n"
     "  foodpipe produce --seed 42 --run-id demo --count 10\n"
-    "  foodpipe produce --from-file orders.jsonl        # one JSON order per line, validated\n"
+    "  foodpipe produce --from-file orders.jsonl        # one JSON order or event per line, validated\n"
     "  foodpipe produce --lifecycle --count 100 --time-scale 0.01 --seed 7\n"
     "                                                   # 100 orders and their events, 100x faster\n";
 
@@ -109,7 +116,8 @@ void add_options(po::options_description& desc, po::positional_options_descripti
     ("duration", po::value<std::string>()->default_value("0")->value_name("S"), "stop after S seconds; 0 = until stopped")
     ("seed", po::value<std::string>()->value_name("N"), "PRNG seed: the same seed gives the same orders")
     ("run-id", po::value<std::string>()->value_name("ID"), "pin the run id in order ids (1-16 of [0-9a-z])")
-    ("from-file", po::value<std::string>()->value_name("FILE|-"), "publish JSON-lines orders from FILE (- = stdin)")
+    ("from-file", po::value<std::string>()->value_name("FILE|-"),
+       "publish JSON-lines orders and status events from FILE (- = stdin)")
     ("lifecycle", po::bool_switch(), "follow each order by its status events")
     ("time-scale", po::value<std::string>()->value_name("F"),
        "with --lifecycle: multiply every event delay by F (1 = real time, 0 = none)")

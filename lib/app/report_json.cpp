@@ -396,7 +396,7 @@ void write_json(JsonWriter& w, const pipeline::ProduceReport& r) {
   field(w, "sent", r.sent);
   field(w, "delivered", r.delivered);
   field(w, "failed", r.failed);
-  // Orders and a lifecycle run's status events apart; the events keys are 0 without --lifecycle.
+  // Orders and status events apart (a lifecycle run's, or a --from-file's event lines); 0 without either.
   field(w, "lifecycle", r.lifecycle);
   field(w, "events", r.events_sent);
   field(w, "events_delivered", r.events_delivered);

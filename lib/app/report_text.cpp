@@ -362,7 +362,8 @@ std::string span_text(std::int64_t from, std::int64_t to) {
 std::string failure_line(const pipeline::ProduceReport& r) {
   std::string line =
       "foodpipe: error: " + std::to_string(r.failed) + " of " + std::to_string(r.sent) + " orders";
-  if (r.lifecycle) {
+  // A file's events as a lifecycle run's (a file of orders alone reads as it always did).
+  if (r.lifecycle || r.events_sent > 0) {
     line += " and " + std::to_string(r.events_failed) + " of " + std::to_string(r.events_sent) +
             " status events";
   }
@@ -391,7 +392,7 @@ void print_text(std::ostream& out, const pipeline::ProduceReport& r) {
                 ms(r.latency_us.percentile(0.99)), ms(r.latency_us.percentile(0.999)));
   out << line;
   out << "delivered " << r.delivered << ", failed " << r.failed;
-  if (r.lifecycle) {
+  if (r.lifecycle || r.events_sent > 0) { // a --lifecycle run, or a --from-file with events
     // Orders first, as always; the status events after them.
     out << "; events sent " << r.events_sent << ", delivered " << r.events_delivered << ", failed "
         << r.events_failed;

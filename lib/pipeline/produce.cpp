@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
+#include "domain/file_line.hpp"
 #include "domain/generator.hpp"
 #include "domain/message_kind.hpp"
 #include "domain/order_event_json.hpp"
@@ -157,8 +158,9 @@ void prepare_cluster(const ProduceOptions& options, ProduceReport& report) {
   ensure_topics(admin, options, replication, report);
 }
 
-// Where the orders come from: the generator, or the lines of --from-file
-// (decoded first: an invalid line is counted and logged, not sent).
+// Where the orders come from: the generator, or the lines of --from-file,
+// which may hold status events too (domain/file_line.hpp says which a line is;
+// decoded first: an invalid line is counted and logged, not sent).
 class OrderSource {
 public:
   OrderSource(const ProduceOptions& options, ProduceReport& report) : m_report(report) {
@@ -176,10 +178,10 @@ public:
     }
   }
 
-  enum class Next { order, skip, end };
+  enum class Next { order, event, skip, end };
 
-  // The next order's value and key (the customer id); `key` points into the
-  // order or `value`, valid until the next call.
+  // The next message's value and key (the customer id); `key` points into the
+  // order, the event or `value`, valid until the next call. Only a file gives events.
   Next next(std::string& value, std::string_view& key) {
     if (!m_lines) {
       value.clear();
@@ -192,14 +194,22 @@ public:
     if (value.empty()) {
       return Next::skip;
     }
+    const auto kind = domain::classify_line(value);
+    if (!kind) {
+      return invalid("line", kind.rejection());
+    }
+    if (kind.type().kind == domain::MessageKind::order_status) {
+      auto decoded = domain::decode_event(value, m_limits);
+      if (!decoded) {
+        return invalid("status event line", decoded.rejection());
+      }
+      m_event = std::move(decoded).event();
+      key = m_event.customer_id;
+      return Next::event;
+    }
     auto decoded = domain::decode(value, m_limits);
     if (!decoded) {
-      ++m_report.invalid_lines;
-      log::error("produce", "invalid order line; not sent",
-                 {{"line", std::to_string(m_lines->line_number())},
-                  {"reason", std::string(domain::to_string(decoded.rejection().code))},
-                  {"detail", decoded.rejection().detail}});
-      return Next::skip;
+      return invalid("order line", decoded.rejection());
     }
     m_order = std::move(decoded).order();
     key = m_order.customer_id;
@@ -219,11 +229,24 @@ public:
   [[nodiscard]] std::uint64_t seed() const { return m_generator->seed(); }
 
 private:
+  // Counts and logs a line that is not sent: "invalid order line", as it
+  // always was, or "invalid status event line", or "invalid line" for one
+  // whose type member names no kind.
+  Next invalid(std::string_view what, const domain::Rejection& rejection) {
+    ++m_report.invalid_lines;
+    log::error("produce", "invalid " + std::string(what) + "; not sent",
+               {{"line", std::to_string(m_lines->line_number())},
+                {"reason", std::string(domain::to_string(rejection.code))},
+                {"detail", rejection.detail}});
+    return Next::skip;
+  }
+
   ProduceReport& m_report;
   domain::DecodeLimits m_limits;
   std::unique_ptr<domain::OrderGenerator> m_generator;
   std::unique_ptr<LineReader> m_lines;
   domain::Order m_order;
+  domain::OrderStatusEvent m_event;
 };
 
 // An event's JSON starts so (order_event_json.hpp: encode() writes event_id
@@ -231,13 +254,24 @@ private:
 // payload, which is the lent buffer, without a record per message.
 constexpr std::string_view k_event_prefix = R"({"event_id")";
 
-// Counts each delivery report and gives its value's buffer back to the pool.
-// With `lifecycle`, an event's report is counted as an event.
+// How a delivery report tells an event from an order: not at all (a generated
+// run without --lifecycle), by the payload's prefix (a lifecycle run, which
+// encodes its events itself), or by the type header (a file's lines are sent
+// as they were written, so their bytes cannot say; the report carries the
+// headers of the message).
+enum class EventsBy : std::uint8_t { none, prefix, header };
+
+// Counts each delivery report and gives its value's buffer back to the pool,
+// an event's report as an event.
 kafka::Producer::DeliveryHandler delivery_handler(ProduceReport& report, BufferPool& buffers,
-                                                  ProducerMetrics* metrics, bool lifecycle) {
-  return [&report, &buffers, metrics, lifecycle](kafka::MessageView message) {
+                                                  ProducerMetrics* metrics, EventsBy events_by) {
+  return [&report, &buffers, metrics, events_by](kafka::MessageView message) {
     const auto size = message.value().size();
-    const bool event = lifecycle && message.value().starts_with(k_event_prefix);
+    const bool event =
+        (events_by == EventsBy::prefix && message.value().starts_with(k_event_prefix)) ||
+        (events_by == EventsBy::header &&
+         message.header(domain::k_type_header.data()) ==
+             domain::type_headers(domain::MessageKind::order_status).type);
     buffers.give_back({static_cast<const char*>(message.opaque()), size});
     if (message.ok()) {
       ++(event ? report.events_delivered : report.delivered);
@@ -308,6 +342,14 @@ private:
   std::optional<std::uint64_t> m_target;
 };
 
+// The headers of a run that writes both kinds of message (--lifecycle, or a
+// --from-file whose lines may be events): orders exactly as a run of orders
+// alone writes them (there as the producer's common headers), events with their type.
+struct TypedHeaders {
+  kafka::Headers order{3};
+  kafka::Headers event{4};
+};
+
 // The send loop's parts, for send_orders.
 struct SendRun {
   const ProduceOptions& options;
@@ -319,6 +361,7 @@ struct SendRun {
   std::optional<std::uint64_t> target;
   Clock::time_point deadline;
   ProgressTicker& ticker;
+  const TypedHeaders* headers; // each message's own; nullptr: the producer's common ones
 };
 
 // Waits, serving delivery reports, until message `number` is due on the
@@ -335,7 +378,9 @@ bool wait_until_due(const SendRun& run, std::uint64_t number, Clock::time_point 
 }
 
 // Sends until the target, the deadline, the end of --from-file or a stop
-// request, counting into the report.
+// request, counting into the report. A file's events are sent as they come,
+// between its orders, and count towards --count and --rate as its orders do:
+// a file is paced by its lines (sent + events_sent; events_sent is 0 for generated orders).
 void send_orders(const SendRun& run) {
   auto& report = run.report;
   const auto& schedule = run.schedule;
@@ -352,7 +397,8 @@ void send_orders(const SendRun& run) {
       report.interrupted = true;
       break;
     }
-    if (run.target && report.sent >= *run.target) {
+    const auto messages = report.sent + report.events_sent;
+    if (run.target && messages >= *run.target) {
       break;
     }
     const auto now = paced ? Clock::now() : start;
@@ -363,7 +409,7 @@ void send_orders(const SendRun& run) {
     }
     // The absolute schedule: message n+1 goes at start + (n+1)/rate, however
     // late the previous one was, so the rate never drifts.
-    if (!schedule.unlimited() && !wait_until_due(run, report.sent + 1, now)) {
+    if (!schedule.unlimited() && !wait_until_due(run, messages + 1, now)) {
       report.interrupted = true;
       break;
     }
@@ -377,20 +423,23 @@ void send_orders(const SendRun& run) {
       continue;
     }
 
+    const bool event = next == OrderSource::Next::event;
+    const kafka::Headers* headers = run.headers == nullptr ? nullptr : event ? &run.headers->event
+                                                                             : &run.headers->order;
     // The opaque is the buffer too: a report's payload is not promised for an empty value.
     const std::string_view lent = run.buffers.fill(value);
-    if (!run.producer.produce(run.options.topic, key, lent, nullptr, const_cast<char*>(lent.data()), should_stop,
-                              kafka::Producer::Value::lend)) {
+    if (!run.producer.produce(run.options.topic, key, lent, headers, const_cast<char*>(lent.data()),
+                              should_stop, kafka::Producer::Value::lend)) {
       run.buffers.give_back(lent);
       report.interrupted = true;
       break;
     }
-    ++report.sent;
+    ++(event ? report.events_sent : report.sent);
     if (run.options.metrics != nullptr) {
       run.options.metrics->in_flight.add(1);
     }
     // Serve delivery reports regularly; librdkafka only calls back from poll().
-    if ((report.sent & 0xFF) == 0 || !schedule.unlimited()) {
+    if (((report.sent + report.events_sent) & 0xFF) == 0 || !schedule.unlimited()) {
       run.producer.poll(std::chrono::milliseconds(0));
       run.producer.throw_if_fatal();
       run.ticker.tick(Clock::now());
@@ -415,20 +464,14 @@ bool send_one(const SendRun& run, std::string_view key, std::string_view value,
   return true;
 }
 
-// The headers of a lifecycle run's messages: orders exactly as send_orders
-// writes them (common headers there), events with their type.
-struct LifecycleHeaders {
-  kafka::Headers order{3};
-  kafka::Headers event{4};
-};
-
 // send_orders for --lifecycle: orders on the rate's schedule and, between
 // them, every status event whose planned time has come, earliest first (an
 // event and an order due at the same time: the event, so that a run without
 // delays keeps one order in flight). Orders stop at the target or the
 // deadline; the run goes on until the last of their events is sent, or a
 // stop request.
-void send_lifecycle(const SendRun& run, const LifecycleHeaders& headers) {
+void send_lifecycle(const SendRun& run) {
+  const auto& headers = *run.headers;
   auto& report = run.report;
   const auto& schedule = run.schedule;
   LifecycleQueue queue;
@@ -513,14 +556,15 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   BufferPool buffers;
   kafka::Headers headers(3);
   headers.add("schema-version", k_schema_version).add("content-type", k_content_type).add("run-id", report.run_id);
-  // A lifecycle run writes two kinds of message, so each carries headers of
-  // its own: the producer then has no common ones.
-  LifecycleHeaders lifecycle_headers;
+  // A lifecycle run writes two kinds of message, and a file may, so each
+  // carries headers of its own: the producer then has no common ones.
+  const bool typed = options.lifecycle || options.from_file.has_value();
+  TypedHeaders typed_headers;
   std::optional<kafka::Headers> common_headers;
-  if (options.lifecycle) {
-    lifecycle_headers.order = std::move(headers);
+  if (typed) {
+    typed_headers.order = std::move(headers);
     const auto event = domain::type_headers(domain::MessageKind::order_status);
-    lifecycle_headers.event.add(domain::k_type_header, event.type)
+    typed_headers.event.add(domain::k_type_header, event.type)
         .add(domain::k_schema_version_header, event.schema_version)
         .add("content-type", k_content_type)
         .add("run-id", report.run_id);
@@ -534,7 +578,10 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
     };
   }
   kafka::Producer producer(options.kafka, producer_defaults(options),
-                           delivery_handler(report, buffers, options.metrics, options.lifecycle),
+                           delivery_handler(report, buffers, options.metrics,
+                                            options.lifecycle   ? EventsBy::prefix
+                                            : options.from_file ? EventsBy::header
+                                                                : EventsBy::none),
                            std::move(common_headers),
                            std::move(on_statistics));
 
@@ -543,9 +590,10 @@ ProduceReport run_produce(const ProduceOptions& options, const ProgressCallback&
   const auto target = send_target(options, schedule, start);
   const auto deadline = options.duration.count() > 0 ? start + options.duration : Clock::time_point::max();
   ProgressTicker ticker(progress, report, start, target);
-  const SendRun run{options, report, producer, buffers, source, schedule, target, deadline, ticker};
+  const SendRun run{options, report,   producer, buffers, source,
+                    schedule, target, deadline, ticker,  typed ? &typed_headers : nullptr};
   if (options.lifecycle) {
-    send_lifecycle(run, lifecycle_headers);
+    send_lifecycle(run);
   } else {
     send_orders(run);
   }

@@ -34,7 +34,8 @@ struct ProduceOptions {
   std::chrono::milliseconds duration{0};        // 0 = until stopped (or count)
   std::optional<std::uint64_t> seed;            // nullopt: pick one (reported)
   std::optional<std::string> run_id;            // nullopt: pick one (reported)
-  std::optional<std::string> from_file;         // JSON lines instead of generating; "-" = stdin
+  // JSON lines instead of generating, orders and status events (domain/file_line.hpp); "-" = stdin
+  std::optional<std::string> from_file;
   // Follow each order by its status events; generated orders only (not with from_file).
   bool lifecycle = false;
   domain::TimeScale time_scale;                 // multiplies every event delay
@@ -62,8 +63,8 @@ struct ProduceReport {
   std::optional<std::uint64_t> seed; // generated runs only
   std::string run_id;
   // sent, delivered and failed count orders; events_* the status events of a
-  // lifecycle run (all 0 otherwise). failed_by_error, bytes and latency_us
-  // cover every message, orders and events.
+  // lifecycle run or of a --from-file's event lines (all 0 otherwise).
+  // failed_by_error, bytes and latency_us cover every message, orders and events.
   std::uint64_t sent = 0;            // enqueued
   std::uint64_t delivered = 0;
   std::uint64_t failed = 0;
@@ -74,7 +75,7 @@ struct ProduceReport {
   // Events of sent orders not sent because of a stop request.
   std::uint64_t events_unsent = 0;
   std::map<std::string, std::uint64_t> failed_by_error; // librdkafka error name -> count
-  std::uint64_t invalid_lines = 0;   // --from-file lines that were not valid orders
+  std::uint64_t invalid_lines = 0;   // --from-file lines that were not valid orders or events
   std::uint64_t bytes = 0;           // delivered value bytes
   std::chrono::steady_clock::duration elapsed{};
   Histogram latency_us;              // enqueue -> delivery report, delivered only

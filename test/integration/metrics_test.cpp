@@ -29,9 +29,12 @@
 #include <rapidjson/document.h>
 
 #include "domain/generator.hpp"
+#include "domain/message_kind.hpp"
+#include "domain/order_event_json.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/producer.hpp"
+#include "kafka/reader.hpp"
 #include "support/foreign_topic.hpp"
 #include "support/test_env.hpp"
 
@@ -659,6 +662,95 @@ TEST_F(ConsumerMetrics, ThousandIdleConnectionsNeitherExhaustDescriptorsNorStopT
   EXPECT_LE(count_lines(result.err, "too many open metrics connections"), 4U) << result.err;
   EXPECT_EQ(count_lines(result.err, "cannot accept"), 0U) << result.err;
   EXPECT_LE(test::problem_lines(result.err).size(), 4U) << result.err;
+}
+
+// foodpipe_consumer_events_total{status, result} over a lifecycle topic
+// (issue 14): the applied series, status by status, are the rows of
+// order_events; an event delivered again is counted under its status as a
+// duplicate, and an event the state machine refuses as a dead letter.
+TEST_F(ConsumerMetrics, EventCountersPerStatusEqualTheStoredEvents) {
+  const auto produced = test::run_foodpipe({"produce", "--topic", m_topic, "--lifecycle", "--count", "60", "--rate",
+                                            "0", "--time-scale", "0", "--seed", "1414", "--quiet"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+
+  // The first event on partition 0, to send again as it is (a duplicate) and
+  // to move its order back to pending under a new id (illegal: backwards,
+  // or the status it already has, whichever it is in by then).
+  kafka::Reader reader(settings());
+  std::optional<domain::OrderStatusEvent> first;
+  std::string first_value;
+  const auto marks = reader.watermarks(m_topic, 0, 10s);
+  reader.read(m_topic, {{0, marks.low, marks.high}}, [&](kafka::MessageView m) {
+    if (m.header(domain::k_type_header.data()) == std::optional<std::string_view>("order_status")) {
+      first_value = std::string(m.value());
+      first = domain::decode_event(first_value).event();
+      return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(first.has_value()) << "partition 0 should hold events";
+  auto illegal = *first;
+  illegal.event_id += "-again";
+  illegal.status = domain::OrderStatus::pending;
+  {
+    std::uint64_t failed = 0;
+    kafka::Producer producer(settings(), {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}},
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
+    const auto type = domain::type_headers(domain::MessageKind::order_status);
+    for (const auto& value : {first_value, domain::encode(illegal)}) {
+      kafka::Headers headers;
+      headers.add(domain::k_type_header, type.type).add(domain::k_schema_version_header, type.schema_version);
+      producer.produce(m_topic, first->customer_id, value, &headers, nullptr);
+    }
+    ASSERT_EQ(producer.flush(30s), 0);
+    ASSERT_EQ(failed, 0U);
+  }
+
+  test::BackgroundFoodpipe consume({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group,
+                                    "--until-end", "--json", "--quiet", "--metrics-port", "0",
+                                    "--metrics-linger", "60"});
+  const auto port = wait_for_port(consume);
+  ASSERT_NE(port, 0);
+  wait_for_log(consume, "(still serving metrics)", 120s);
+  const auto e = scrape(port);
+  consume.signal(SIGTERM);
+  const auto result = consume.wait(60);
+  ASSERT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
+  const auto summary = parse_json(result.out);
+
+  EXPECT_EQ(e.types.at("foodpipe_consumer_events_total"), "counter");
+  const auto series = [&e](const std::string& status, const std::string& result_label) -> std::uint64_t {
+    const auto key = "foodpipe_consumer_events_total{status=\"" + status + "\",result=\"" + result_label + "\"}";
+    return e.has(key) ? e.count(key) : 0;
+  };
+  const auto sql = [this](const std::string& query) { return test::query_value(m_db.conninfo(), query); };
+  std::uint64_t applied = 0;
+  for (const auto* status : {"pending", "confirmed", "preparing", "out_for_delivery", "delivered", "cancelled"}) {
+    const auto stored = std::stoull(sql(std::string("SELECT count(*) FROM order_events WHERE status = '") + status +
+                                        "'"));
+    EXPECT_EQ(series(status, "applied"), stored) << status;
+    applied += series(status, "applied");
+  }
+  EXPECT_EQ(applied, std::stoull(sql("SELECT count(*) FROM order_events")));
+  EXPECT_GE(applied, 60U) << "every generated order has at least one event";
+  EXPECT_EQ(applied, summary["events_applied"].GetUint64());
+  EXPECT_GE(series("delivered", "applied"), 1U) << "60 orders: most of them are delivered";
+
+  // The copy, under its own status; the backwards one, under pending.
+  const std::string first_status(domain::to_string(first->status));
+  EXPECT_EQ(series(first_status, "duplicate"), 1U) << first_status;
+  EXPECT_EQ(summary["event_duplicates"].GetUint64(), 1U);
+  EXPECT_EQ(series("pending", "dead_letter"), 1U);
+  EXPECT_EQ(series("pending", "applied"), 0U);
+  EXPECT_EQ(e.count("foodpipe_consumer_dead_letters_total{reason=\"illegal_transition\"}"), 1U);
+  EXPECT_EQ(summary["dead_letters"].GetUint64(), 1U);
+  EXPECT_EQ(sql("SELECT reason_code FROM dead_letters"), "illegal_transition");
+  // No other series: every committed event is one of these.
+  std::uint64_t all = 0;
+  for (const auto& [key, value] : e.with_prefix("foodpipe_consumer_events_total{")) {
+    all += static_cast<std::uint64_t>(value);
+  }
+  EXPECT_EQ(all, applied + 2);
 }
 
 } // namespace

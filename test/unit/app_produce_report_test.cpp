@@ -113,5 +113,27 @@ TEST(ProduceReportRendering, FailureLineCountsEventsOfALifecycleRun) {
                 tail);
 }
 
+// A --from-file run whose file held events: not a lifecycle run, but its
+// events are named as a lifecycle run's are (a file of orders alone is
+// rendered as before: the tests above).
+TEST(ProduceReportRendering, TextAndFailureLineNameTheEventsOfAFile) {
+  auto r = orders_only();
+  r.seed.reset();
+  r.events_sent = 3;
+  r.events_delivered = 2;
+  r.events_failed = 1;
+  r.failed_by_error["_MSG_TIMED_OUT"] = 1;
+  const auto text = text_of(r);
+  EXPECT_EQ(text.substr(0, 18), "13 records sent, 0");
+  EXPECT_NE(text.find("\ndelivered 10, failed 0; events sent 3, delivered 2, failed 1 (_MSG_TIMED_OUT: 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(failure_line(r).rfind("foodpipe: error: 0 of 10 orders and 1 of 3 status events were not "
+                                  "acknowledged by the brokers (_MSG_TIMED_OUT: 1)",
+                                  0),
+            0U)
+      << failure_line(r);
+}
+
 } // namespace
 } // namespace foodpipe::app
