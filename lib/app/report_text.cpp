@@ -310,7 +310,8 @@ std::string since_created_text(std::int64_t ms) {
 
 // The order's creation, then each status event applied to it, with where its
 // message was; a reason column only when some entry has a reason.
-void print_timeline(const std::vector<pipeline::TimelineEntry>& timeline, const Style& style, std::ostream& out) {
+void print_timeline(const std::vector<pipeline::TimelineEntry>& timeline, const Style& style,
+                    std::ostream& out) {
   const auto events = timeline.empty() ? 0 : static_cast<std::int64_t>(timeline.size()) - 1;
   out << style("timeline", Colour::bold) << " (" << (events == 0 ? "no" : std::to_string(events))
       << (events == 1 ? " status event" : " status events") << " applied)\n";
@@ -324,10 +325,11 @@ void print_timeline(const std::vector<pipeline::TimelineEntry>& timeline, const 
   }
   Table table(std::move(columns));
   for (const auto& e : timeline) {
+    const auto partition = e.partition ? std::optional<std::int64_t>(*e.partition) : std::nullopt;
     std::vector<Cell> row{since_created_text(e.since_created_ms),
                           {e.status, e.status == "cancelled" ? Colour::yellow : Colour::none},
                           e.occurred_at,
-                          optional_number(e.partition ? std::optional<std::int64_t>(*e.partition) : std::nullopt),
+                          optional_number(partition),
                           optional_number(e.offset),
                           e.event_id ? *e.event_id : std::string("the order (created)")};
     if (reasons) {

@@ -343,7 +343,8 @@ std::vector<KafkaMessage> read_messages(const InspectOptions& options, const Mes
   return read_range(reader, options.topic, *range, request.count, options.connect_timeout);
 }
 
-std::vector<TimelineEntry> order_timeline(const db::OrderRow& row, const std::vector<db::OrderEventRow>& events) {
+std::vector<TimelineEntry> order_timeline(const db::OrderRow& row,
+                                          const std::vector<db::OrderEventRow>& events) {
   std::vector<TimelineEntry> timeline;
   TimelineEntry created;
   created.status = events.empty() ? row.status : events.front().previous_status;

@@ -83,9 +83,8 @@ protected:
 
   static test::CommandResult inspect(std::vector<std::string> args) {
     args.insert(args.begin(), "inspect");
-    for (const auto& extra : std::vector<std::string>{"--db", s_db->uri(), "--topic", s_topic, "--group", s_group}) {
-      args.push_back(extra);
-    }
+    const std::vector<std::string> extra{"--db", s_db->uri(), "--topic", s_topic, "--group", s_group};
+    args.insert(args.end(), extra.begin(), extra.end());
     return test::run_foodpipe(args);
   }
 
@@ -98,13 +97,17 @@ protected:
 
   static std::string sql(const std::string& query) { return test::query_value(s_db->conninfo(), query); }
 
+  static std::string first_order_with_status(const std::string& status) {
+    return sql("SELECT order_id FROM orders WHERE status = '" + status + "' ORDER BY order_id LIMIT 1");
+  }
+
   static std::vector<StoredEvent> stored_events(const std::string& order_id) {
     // since_created_ms the long way round, from the two timestamps as text.
     const auto rows = sql(
         "SELECT string_agg(concat_ws('|', e.event_id, e.status, e.source_partition, e.source_offset, "
         "((extract(epoch FROM e.occurred_at) - extract(epoch FROM o.created_at)) * 1000)::bigint, "
-        "coalesce(e.reason, '')), ';' ORDER BY e.applied_seq) FROM order_events e JOIN orders o USING (order_id) "
-        "WHERE e.order_id = '" + order_id + "'");
+        "coalesce(e.reason, '')), ';' ORDER BY e.applied_seq) "
+        "FROM order_events e JOIN orders o USING (order_id) WHERE e.order_id = '" + order_id + "'");
     std::vector<StoredEvent> events;
     for (const auto& row : split(rows, ';')) {
       auto fields = split(row, '|');
@@ -117,7 +120,8 @@ protected:
   // The timeline's JSON against orders and order_events: the order's own entry
   // first, then one entry per stored event, same status, position and time, in
   // the order applied, with non-decreasing times since created.
-  static void expect_timeline_matches_the_tables(const std::string& order_id, const rapidjson::Value& timeline) {
+  static void expect_timeline_matches_the_tables(const std::string& order_id,
+                                                 const rapidjson::Value& timeline) {
     const auto events = stored_events(order_id);
     ASSERT_FALSE(events.empty()) << order_id;
     ASSERT_EQ(timeline.Size(), events.size() + 1) << order_id;
@@ -175,7 +179,7 @@ std::string InspectTimelineTest::s_topic;
 std::string InspectTimelineTest::s_group;
 
 TEST_F(InspectTimelineTest, ADeliveredOrdersTimelineListsEachStatusAtItsMessagesPosition) {
-  const auto order_id = sql("SELECT order_id FROM orders WHERE status = 'delivered' ORDER BY order_id LIMIT 1");
+  const auto order_id = first_order_with_status("delivered");
   ASSERT_FALSE(order_id.empty()) << "no order of the run reached delivered";
   const auto view = inspect_json({"order", order_id});
   // The trail the view always had is still there.
@@ -211,7 +215,7 @@ TEST_F(InspectTimelineTest, ADeliveredOrdersTimelineListsEachStatusAtItsMessages
 }
 
 TEST_F(InspectTimelineTest, ACancelledOrdersTimelineEndsInCancelledWithItsReason) {
-  const auto order_id = sql("SELECT order_id FROM orders WHERE status = 'cancelled' ORDER BY order_id LIMIT 1");
+  const auto order_id = first_order_with_status("cancelled");
   ASSERT_FALSE(order_id.empty()) << "the seed was chosen for a cancellation; none was stored";
   const auto reason = sql("SELECT reason FROM order_events WHERE order_id = '" + order_id +
                           "' AND status = 'cancelled'");
@@ -246,7 +250,8 @@ TEST_F(InspectTimelineTest, DbViewCountsOrdersPerStatusAndTheStoredEvents) {
   ASSERT_TRUE(by_status.IsObject());
   EXPECT_EQ(by_status.MemberCount(), 6U);
   std::int64_t total = 0;
-  for (const auto* status : {"pending", "confirmed", "preparing", "out_for_delivery", "delivered", "cancelled"}) {
+  for (const auto* status :
+       {"pending", "confirmed", "preparing", "out_for_delivery", "delivered", "cancelled"}) {
     ASSERT_TRUE(by_status.HasMember(status)) << status;
     const auto expected = sql(std::string("SELECT count(*) FROM orders WHERE status = '") + status + "'");
     EXPECT_EQ(std::to_string(by_status[status].GetInt64()), expected) << status;

@@ -189,7 +189,8 @@ TEST(DatabaseStatusCounts, TextAndJsonListEveryStatusAndTheEventCount) {
   std::ostringstream out;
   print_text(out, view, false);
   const auto text = out.str();
-  EXPECT_EQ(line_starting(text, "out_for_delivery"), (std::vector<std::string>{"out_for_delivery", "0"})) << text;
+  EXPECT_EQ(line_starting(text, "out_for_delivery"), (std::vector<std::string>{"out_for_delivery", "0"}))
+      << text;
   EXPECT_EQ(line_starting(text, "delivered"), (std::vector<std::string>{"delivered", "4"})) << text;
   EXPECT_EQ(line_starting(text, "pending"), (std::vector<std::string>{"pending", "0"})) << text;
   EXPECT_NE(text.find("order events  18"), std::string::npos) << text;
