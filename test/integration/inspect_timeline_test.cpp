@@ -286,5 +286,46 @@ TEST_F(InspectTimelineTest, DbViewCountsOrdersPerStatusAndTheStoredEvents) {
   EXPECT_NE(text.out.find("out_for_delivery"), std::string::npos) << text.out;
 }
 
+// With --time-scale 0 every event carries created_at, so the times above are
+// all 0. A thousandth of real time (a lifecycle of at most ~2.2 s) gives each
+// event a time of its own; the view must show the same as SQL and grow.
+TEST(InspectTimelineScaled, TimesSinceCreatedAreThoseOfTheTablesAndGrowStepByStep) {
+  test::ScratchDatabase db("fptimelinescaled");
+  const auto topic = test::unique_name("timelinescaled");
+  const auto group = test::unique_name("group");
+  ASSERT_EQ(test::run_foodpipe({"seed-db", "--db", db.uri()}).exit_code, 0);
+  const auto produced = test::run_foodpipe({"produce", "--lifecycle", "--count", "3", "--time-scale", "0.001",
+                                            "--seed", "1", "--rate", "0", "--topic", topic, "--quiet"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  const auto consumed = test::run_foodpipe(
+      {"consume", "--db", db.uri(), "--topic", topic, "--group", group, "--until-end", "--quiet", "--json"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  const auto sql = [&db](const std::string& query) { return test::query_value(db.conninfo(), query); };
+  const auto order_id =
+      sql("SELECT order_id FROM orders WHERE status = 'delivered' ORDER BY order_id LIMIT 1");
+  ASSERT_FALSE(order_id.empty());
+  const auto expected =
+      split(sql("SELECT string_agg(((extract(epoch FROM e.occurred_at) - "
+                "extract(epoch FROM o.created_at)) * 1000)::bigint::text, ';' ORDER BY e.applied_seq) "
+                "FROM order_events e JOIN orders o USING (order_id) WHERE e.order_id = '" + order_id + "'"),
+            ';');
+  ASSERT_EQ(expected.size(), 4U);
+
+  const auto result =
+      test::run_foodpipe({"inspect", "order", order_id, "--db", db.uri(), "--topic", topic, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto view = test::parse_json(result.out);
+  const auto& timeline = view["timeline"];
+  ASSERT_EQ(timeline.Size(), 5U) << result.out;
+  std::int64_t previous = 0;
+  for (rapidjson::SizeType i = 1; i < timeline.Size(); ++i) {
+    const auto since = timeline[i]["since_created_ms"].GetInt64();
+    EXPECT_EQ(std::to_string(since), expected[i - 1]) << i;
+    // Every step of the plan waits at least a second of real time: 1 ms here.
+    EXPECT_GT(since, previous) << i;
+    previous = since;
+  }
+}
+
 } // namespace
 } // namespace foodpipe
