@@ -183,8 +183,7 @@ std::optional<OrderRow> find_order(Connection& connection, const std::string& or
 std::vector<OrderEventRow> order_events_of(Connection& connection, const std::string& order_id) {
   // applied_seq, not occurred_at: events with the same occurred_at (a
   // lifecycle produced with --time-scale 0) keep the order they moved it in.
-  // The difference is taken of the epochs (exact numerics), not of an
-  // interval, whose epoch would count in 30-day months.
+  // extract(epoch) is numeric, so the difference in milliseconds is exact.
   const auto result = connection.exec_params(
       "SELECT e.event_id, e.status, e.previous_status, " + iso_utc("e.occurred_at") +
           ", e.reason, e.source_topic, e.source_partition, e.source_offset, " + iso_utc("e.applied_at") +

@@ -1,9 +1,10 @@
 #pragma once
 
 // The read-only queries behind `foodpipe inspect`: counts, stored offsets,
-// dead letters, one order's row and the status events applied to it. Every function runs plain SELECTs on the
-// given Connection (no transaction, no lock) and throws DbError; an absent
-// table is SQLSTATE 42P01 (db/migrator.hpp's require_foodpipe_schema checks first).
+// dead letters, one order's row and the status events applied to it. Every
+// function runs plain SELECTs on the given Connection (no transaction, no
+// lock) and throws DbError; an absent table is SQLSTATE 42P01
+// (db/migrator.hpp's require_foodpipe_schema checks first).
 
 #include <cstdint>
 #include <map>
