@@ -1,5 +1,5 @@
 // foodpipe inspect: topics, partitions, watermarks, group lag, database
-// counts, dead letters and one order's trail, as tables or JSON.
+// counts, dead letters and one order's trail and timeline, as tables or JSON.
 
 #include <algorithm>
 #include <charconv>
@@ -229,11 +229,15 @@ Command make_inspect_command() {
       "            and the lag; the group's state and members. --max-lag N exits 1 when the\n"
       "            total lag is above N (for CI).\n"
       "              foodpipe inspect group --group order-processors --max-lag 0\n"
-      "  db        orders, newest processed_at, dead letters by reason, schema version.\n"
+      "  db        orders and their count per status (all six, 0 included), newest\n"
+      "            processed_at, status events applied (order_events), dead letters by reason,\n"
+      "            schema version.\n"
       "              foodpipe inspect db --json\n"
       "  dlq       the newest dead letters: reason, detail, source position, payload excerpt.\n"
       "              foodpipe inspect dlq --reason invalid_json --limit 5\n"
-      "  order ID  the stored row, the Kafka message it came from, dead letters naming it.\n"
+      "  order ID  the stored row, the Kafka message it came from, its timeline (the order,\n"
+      "            then each status event applied: status, occurred_at, partition, offset, time\n"
+      "            since created_at, a cancellation's reason) and dead letters naming it.\n"
       "              foodpipe inspect order ORD-20261201-demo-0000001\n"
       "  messages  raw messages of one partition, like kcat -J with --json.\n"
       "              foodpipe inspect messages --partition 0 --offset 100 --count 3 --json\n"

@@ -217,6 +217,13 @@ void json_database_fields(JsonWriter& w, const pipeline::DatabaseView& d) {
   field(w, "target", d.target);
   field(w, "schema_version", d.summary.schema_version);
   field(w, "orders", d.summary.orders);
+  w.Key("orders_by_status");
+  w.StartObject();
+  for (const auto& [status, count] : d.summary.orders_by_status) {
+    field(w, status, count);
+  }
+  w.EndObject();
+  field(w, "order_events", d.summary.order_events);
   field(w, "newest_processed_at", d.summary.newest_processed_at);
   field(w, "dead_letters", d.summary.dead_letters());
   w.Key("dead_letters_by_reason");
@@ -225,6 +232,27 @@ void json_database_fields(JsonWriter& w, const pipeline::DatabaseView& d) {
     field(w, reason, count);
   }
   w.EndObject();
+}
+
+// The order's timeline: "reason" only on the entries that have one;
+// "event_id" null for the order's own entry, like partition and offset when
+// the row records no position.
+void json_timeline(JsonWriter& w, const std::vector<pipeline::TimelineEntry>& timeline) {
+  w.StartArray();
+  for (const auto& e : timeline) {
+    w.StartObject();
+    field(w, "event_id", e.event_id);
+    field(w, "status", e.status);
+    field(w, "occurred_at", e.occurred_at);
+    field(w, "partition", e.partition);
+    field(w, "offset", e.offset);
+    field(w, "since_created_ms", e.since_created_ms);
+    if (e.reason) {
+      field(w, "reason", *e.reason);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 void json_order_row(JsonWriter& w, const pipeline::OrderRow& o) {
@@ -662,6 +690,8 @@ void write_json(JsonWriter& w, const pipeline::OrderView& v) {
     w.Null();
   }
   field(w, "message_note", v.message_note);
+  w.Key("timeline");
+  json_timeline(w, v.timeline);
   w.Key("dead_letters");
   json_dead_letters(w, v.dead_letters);
   w.EndObject();

@@ -276,6 +276,70 @@ void print_group(const pipeline::GroupView& g, const Style& style, std::ostream&
   }
 }
 
+// Every status with its count, 0 included, in lifecycle order.
+void print_orders_by_status(const pipeline::DatabaseView& d, const Style& style, std::ostream& out) {
+  Table table({{"STATUS", Align::left}, {"ORDERS", Align::right}});
+  for (const auto& [status, count] : d.summary.orders_by_status) {
+    table.add_row({status, std::to_string(count)});
+  }
+  table.print(out, style.colour, "    ");
+}
+
+// Time from an order's created_at, e.g. "+0s", "+0.085s", "+13s", "+2m13s",
+// "+1h02m05s": milliseconds only under a minute, where a scaled lifecycle
+// (--time-scale 0.01) puts its first events.
+std::string since_created_text(std::int64_t ms) {
+  const char* sign = ms < 0 ? "-" : "+";
+  const auto magnitude = ms < 0 ? -static_cast<std::uint64_t>(ms) : static_cast<std::uint64_t>(ms);
+  const auto seconds = magnitude / 1000;
+  char text[64];
+  if (seconds < 60) {
+    if (magnitude % 1000 == 0) {
+      std::snprintf(text, sizeof text, "%s%" PRIu64 "s", sign, seconds);
+    } else {
+      std::snprintf(text, sizeof text, "%s%" PRIu64 ".%03" PRIu64 "s", sign, seconds, magnitude % 1000);
+    }
+  } else if (seconds < 3600) {
+    std::snprintf(text, sizeof text, "%s%" PRIu64 "m%02" PRIu64 "s", sign, seconds / 60, seconds % 60);
+  } else {
+    std::snprintf(text, sizeof text, "%s%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s", sign, seconds / 3600,
+                  seconds / 60 % 60, seconds % 60);
+  }
+  return text;
+}
+
+// The order's creation, then each status event applied to it, with where its
+// message was; a reason column only when some entry has a reason.
+void print_timeline(const std::vector<pipeline::TimelineEntry>& timeline, const Style& style,
+                    std::ostream& out) {
+  const auto events = timeline.empty() ? 0 : static_cast<std::int64_t>(timeline.size()) - 1;
+  out << style("timeline", Colour::bold) << " (" << (events == 0 ? "no" : std::to_string(events))
+      << (events == 1 ? " status event" : " status events") << " applied)\n";
+  const bool reasons = std::any_of(timeline.begin(), timeline.end(),
+                                   [](const pipeline::TimelineEntry& e) { return e.reason.has_value(); });
+  std::vector<Table::Column> columns{{"SINCE CREATED", Align::right}, {"STATUS", Align::left},
+                                     {"OCCURRED AT", Align::left},   {"PARTITION", Align::right},
+                                     {"OFFSET", Align::right},       {"FROM", Align::left}};
+  if (reasons) {
+    columns.push_back({"REASON", Align::left});
+  }
+  Table table(std::move(columns));
+  for (const auto& e : timeline) {
+    const auto partition = e.partition ? std::optional<std::int64_t>(*e.partition) : std::nullopt;
+    std::vector<Cell> row{since_created_text(e.since_created_ms),
+                          {e.status, e.status == "cancelled" ? Colour::yellow : Colour::none},
+                          e.occurred_at,
+                          optional_number(partition),
+                          optional_number(e.offset),
+                          e.event_id ? *e.event_id : std::string("the order (created)")};
+    if (reasons) {
+      row.emplace_back(e.reason ? one_line(*e.reason, 80) : std::string());
+    }
+    table.add_row(std::move(row));
+  }
+  table.print(out, style.colour, "  ");
+}
+
 void print_database(const pipeline::DatabaseView& d, const Style& style, std::ostream& out) {
   out << style("database " + d.target, Colour::bold) << ": schema version " << d.summary.schema_version << '\n';
   out << "  orders        " << d.summary.orders;
@@ -283,6 +347,8 @@ void print_database(const pipeline::DatabaseView& d, const Style& style, std::os
     out << " (newest processed at " << *d.summary.newest_processed_at << ")";
   }
   out << '\n';
+  print_orders_by_status(d, style, out);
+  out << "  order events  " << d.summary.order_events << " (status events applied)\n";
   out << "  dead letters  " << d.summary.dead_letters() << '\n';
   if (!d.summary.dead_letters_by_reason.empty()) {
     Table table({{"REASON", Align::left}, {"COUNT", Align::right}});
@@ -737,6 +803,8 @@ void print_text(std::ostream& out, const pipeline::OrderView& v, bool colour) {
     } else {
       out << "  " << v.message_note << '\n';
     }
+    out << '\n';
+    print_timeline(v.timeline, s, out);
   } else {
     out << "  " << s("not in orders", Colour::yellow) << '\n';
   }

@@ -1,14 +1,16 @@
 #pragma once
 
 // The read-only queries behind `foodpipe inspect`: counts, stored offsets,
-// dead letters and one order's row. Every function runs plain SELECTs on the
-// given Connection (no transaction, no lock) and throws DbError; an absent
-// table is SQLSTATE 42P01 (db/migrator.hpp's require_foodpipe_schema checks first).
+// dead letters, one order's row and the status events applied to it. Every
+// function runs plain SELECTs on the given Connection (no transaction, no
+// lock) and throws DbError; an absent table is SQLSTATE 42P01
+// (db/migrator.hpp's require_foodpipe_schema checks first).
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "db/connection.hpp"
@@ -17,6 +19,10 @@ namespace foodpipe::db {
 
 struct DatabaseSummary {
   std::int64_t orders = 0;
+  // Every status sql/002 allows, in lifecycle order (pending first, cancelled
+  // last), with 0 for a status no order has: a script need not know which are absent.
+  std::vector<std::pair<std::string, std::int64_t>> orders_by_status;
+  std::int64_t order_events = 0; // rows in order_events: status events applied
   std::optional<std::string> newest_processed_at; // ISO-8601 UTC; nullopt without orders
   std::map<std::string, std::int64_t> dead_letters_by_reason;
   int schema_version = 0;                         // highest version in schema_migrations
@@ -69,5 +75,25 @@ struct OrderRow {
 };
 
 [[nodiscard]] std::optional<OrderRow> find_order(Connection& connection, const std::string& order_id);
+
+// One row of order_events (sql/006): a status event that was applied.
+struct OrderEventRow {
+  std::string event_id;
+  std::string status;          // the status it moved the order to
+  std::string previous_status; // the status it moved the order from
+  std::string occurred_at;     // ISO-8601 UTC, as the producer said
+  std::optional<std::string> reason;
+  std::string source_topic;
+  std::int32_t source_partition = 0;
+  std::int64_t source_offset = 0;
+  std::string applied_at;      // ISO-8601 UTC
+  // occurred_at - the order's created_at, in whole milliseconds (negative when
+  // the producer's clock put the event first).
+  std::int64_t since_created_ms = 0;
+};
+
+// The events applied to one order, in the order they were applied (which is
+// the order of its status moves), empty for an order without any.
+[[nodiscard]] std::vector<OrderEventRow> order_events_of(Connection& connection, const std::string& order_id);
 
 } // namespace foodpipe::db

@@ -343,11 +343,37 @@ std::vector<KafkaMessage> read_messages(const InspectOptions& options, const Mes
   return read_range(reader, options.topic, *range, request.count, options.connect_timeout);
 }
 
+std::vector<TimelineEntry> order_timeline(const db::OrderRow& row,
+                                          const std::vector<db::OrderEventRow>& events) {
+  std::vector<TimelineEntry> timeline;
+  TimelineEntry created;
+  created.status = events.empty() ? row.status : events.front().previous_status;
+  created.occurred_at = row.created_at;
+  created.partition = row.source_partition;
+  created.offset = row.source_offset;
+  timeline.push_back(std::move(created));
+  for (const auto& event : events) {
+    TimelineEntry entry;
+    entry.event_id = event.event_id;
+    entry.status = event.status;
+    entry.occurred_at = event.occurred_at;
+    entry.partition = event.source_partition;
+    entry.offset = event.source_offset;
+    entry.since_created_ms = event.since_created_ms;
+    entry.reason = event.reason;
+    timeline.push_back(std::move(entry));
+  }
+  return timeline;
+}
+
 OrderView inspect_order(const InspectOptions& options, const std::string& order_id) {
   auto connection = open_database(options);
   OrderView view;
   view.order_id = order_id;
   view.row = db::find_order(connection, order_id);
+  if (view.row) {
+    view.timeline = order_timeline(*view.row, db::order_events_of(connection, order_id));
+  }
   view.dead_letters = db::dead_letters_containing(connection, order_id, 20, k_payload_excerpt_bytes);
   if (!view.row) {
     return view;

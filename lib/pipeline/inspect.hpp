@@ -165,9 +165,28 @@ struct MessagesRequest {
 
 // ---- inspect order ---------------------------------------------------------
 
+// One step of an order's timeline: first the order itself (its message, at
+// created_at), then each status event applied to it (table order_events).
+struct TimelineEntry {
+  std::optional<std::string> event_id; // nullopt for the order's own entry
+  std::string status;                  // the order's first status, then the one each event moved it to
+  std::string occurred_at;             // ISO-8601 UTC: created_at, then each event's occurred_at
+  std::optional<std::int32_t> partition; // where its message was; nullopt when the row records no position
+  std::optional<std::int64_t> offset;
+  std::int64_t since_created_ms = 0;   // occurred_at - the order's created_at
+  std::optional<std::string> reason;   // why, for a cancellation
+};
+
+// The order's own entry, then one per event in the order applied. The first
+// status is the one the order message carried: the first event's
+// previous_status, or orders.status when no event was applied.
+[[nodiscard]] std::vector<TimelineEntry> order_timeline(const db::OrderRow& row,
+                                                        const std::vector<db::OrderEventRow>& events);
+
 struct OrderView {
   std::string order_id;
   std::optional<db::OrderRow> row;
+  std::vector<TimelineEntry> timeline; // empty exactly when row is
   std::optional<KafkaMessage> message; // the message at the row's source position
   std::string message_note;            // why there is no message, when there is none
   std::vector<db::DeadLetterRow> dead_letters;

@@ -236,6 +236,11 @@ TEST_F(InspectTest, OrderViewTracesTheRowToItsKafkaMessage) {
   EXPECT_NE(std::string(message["payload"].GetString()).find(order_id), std::string::npos);
   EXPECT_EQ(std::string(message["key"].GetString()), std::string(view["row"]["customer_id"].GetString()));
   EXPECT_EQ(view["dead_letters"].Size(), 0U);
+  // No status events were produced: the timeline is the order's own entry alone.
+  ASSERT_EQ(view["timeline"].Size(), 1U);
+  EXPECT_STREQ(view["timeline"][0]["status"].GetString(), "pending");
+  EXPECT_EQ(std::to_string(view["timeline"][0]["offset"].GetInt64()), offset);
+  EXPECT_EQ(view["timeline"][0]["since_created_ms"].GetInt64(), 0);
 }
 
 TEST_F(InspectTest, OrderViewFindsDeadLettersAndRefusesAnUnknownOrder) {
