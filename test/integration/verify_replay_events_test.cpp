@@ -1,11 +1,13 @@
 // inspect --verify and replay on a topic of orders and their status events
-// (issue 14), against the real broker and PostgreSQL: verify accounts for every
-// event as for orders and names a lost order_events row; replaying the range
+// (issue 14), against the real broker and PostgreSQL: 30 orders of
+// produce --lifecycle and one event of no order (an unknown_order dead letter).
+// Verify accounts for every event as for orders and names a lost order_events row; replaying the range
 // into the database counts the events as already present and changes nothing,
 // however often; a status changed by hand and a lost last event are put back,
 // a lost earlier event is named and left, and deleting its order then
 // replaying rebuilds the order's whole history.
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,11 +15,15 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include "domain/message_kind.hpp"
+#include "domain/order_event_json.hpp"
+#include "kafka/producer.hpp"
 #include "support/test_env.hpp"
 
 namespace foodpipe {
 namespace {
 
+using namespace std::chrono_literals;
 using test::parse_json;
 
 // Every stored row of the tables the events touch, as text, in a fixed order;
@@ -47,10 +53,28 @@ protected:
     const auto summary = parse_json(produced.out);
     m_events = summary["events_delivered"].GetUint64();
     ASSERT_GT(m_events, 30U);
+    ASSERT_NO_FATAL_FAILURE(publish_event_of_no_order());
     const auto consumed = test::run_foodpipe({"consume", "--db", m_db.uri(), "--topic", m_topic, "--group",
                                               m_group, "--until-end", "--quiet"});
     ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
     ASSERT_EQ(count("order_events"), m_events);
+  }
+
+  // One more event, for an order that was never published: consume
+  // dead-letters it (unknown_order), so every verdict of a consumed topic is here.
+  void publish_event_of_no_order() {
+    const domain::OrderStatusEvent event{"EVT-NOPE-1", "ORD-NOPE", "CUST-00001", domain::OrderStatus::confirmed,
+                                         *domain::parse_timestamp("2026-01-02T03:04:05.000Z"), std::nullopt};
+    const auto type = domain::type_headers(domain::MessageKind::order_status);
+    kafka::Headers headers;
+    headers.add(std::string(domain::k_type_header), std::string(type.type))
+        .add(std::string(domain::k_schema_version_header), std::string(type.schema_version));
+    std::uint64_t failed = 0;
+    kafka::Producer producer({test::bootstrap_servers(), {}}, {{"enable.idempotence", "true"}},
+                             [&failed](kafka::MessageView m) { failed += !m.ok() ? 1U : 0U; });
+    producer.produce(m_topic, event.customer_id, domain::encode(event), &headers, nullptr);
+    ASSERT_EQ(producer.flush(30s), 0);
+    ASSERT_EQ(failed, 0U);
   }
 
   test::CommandResult verify() {
@@ -94,21 +118,23 @@ TEST_F(VerifyReplayEventsTest, VerifyAccountsForEveryEventAsApplied) {
   const auto report = parse_json(verified.out);
   EXPECT_TRUE(report["passed"].GetBool());
   const auto& events = report["events"];
-  EXPECT_EQ(events["checked"].GetUint64(), m_events);
+  EXPECT_EQ(events["checked"].GetUint64(), m_events + 1);
   EXPECT_EQ(events["applied"].GetUint64(), count("order_events"));
+  EXPECT_EQ(events["applied"].GetUint64(), m_events);
   EXPECT_EQ(events["duplicates"].GetUint64(), 0U);
-  EXPECT_EQ(events["dead_lettered"].GetUint64(), 0U);
+  EXPECT_EQ(events["dead_lettered"].GetUint64(), 1U);
   EXPECT_EQ(events["missing"].GetUint64(), 0U);
   EXPECT_EQ(events["different"].GetUint64(), 0U);
   // The totals hold the orders and the events.
-  EXPECT_EQ(report["checked"].GetUint64(), 30U + m_events);
+  EXPECT_EQ(report["checked"].GetUint64(), 30U + m_events + 1);
   EXPECT_EQ(report["ok"].GetUint64(), 30U + m_events);
+  EXPECT_EQ(report["dead_lettered"].GetUint64(), 1U);
 
   const auto text = test::run_foodpipe(
       {"inspect", "--verify", "--db", m_db.uri(), "--topic", m_topic, "--group", m_group, "--quiet"});
   ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
-  EXPECT_NE(text.out.find("of which " + std::to_string(m_events) + " order status events: " +
-                          std::to_string(m_events) + " applied, 0 duplicates, 0 dead-lettered, 0 missing"),
+  EXPECT_NE(text.out.find("of which " + std::to_string(m_events + 1) + " order status events: " +
+                          std::to_string(m_events) + " applied, 0 duplicates, 1 dead-lettered, 0 missing"),
             std::string::npos)
       << text.out;
 }
@@ -121,13 +147,15 @@ TEST_F(VerifyReplayEventsTest, ReplayingTheRangeTwiceChangesNothing) {
     const auto summary = parse_json(replayed.out);
     EXPECT_EQ(summary["applied"].GetUint64(), 0U) << round;
     EXPECT_EQ(summary["restored"].GetUint64(), 0U) << round;
-    EXPECT_EQ(summary["dead_lettered"].GetUint64(), 0U) << round;
+    // The event of no order is a dead letter again, recorded once.
+    EXPECT_EQ(summary["dead_lettered"].GetUint64(), 1U) << round;
+    EXPECT_EQ(summary["dead_letters_recorded"].GetUint64(), 0U) << round;
     EXPECT_EQ(summary["already_present"].GetUint64(), 30U + m_events) << round;
     const auto& events = summary["events"];
-    EXPECT_EQ(events["read"].GetUint64(), m_events) << round;
+    EXPECT_EQ(events["read"].GetUint64(), m_events + 1) << round;
     EXPECT_EQ(events["already_present"].GetUint64(), m_events) << round;
     EXPECT_EQ(events["applied"].GetUint64(), 0U) << round;
-    EXPECT_EQ(events["dead_lettered"].GetUint64(), 0U) << round;
+    EXPECT_EQ(events["dead_lettered"].GetUint64(), 1U) << round;
     EXPECT_EQ(events["statuses_restored"].GetUint64(), 0U) << round;
     EXPECT_EQ(events["not_repaired"].GetUint64(), 0U) << round;
     EXPECT_EQ(dump(), before) << "round " << round;
@@ -170,7 +198,7 @@ TEST_F(VerifyReplayEventsTest, ALostEarlierEventIsNamedAndRebuiltByDeletingItsOr
   const auto summary = parse_json(replayed.out);
   EXPECT_EQ(summary["events"]["not_repaired"].GetUint64(), 1U);
   EXPECT_EQ(summary["events"]["applied"].GetUint64(), 0U);
-  EXPECT_EQ(summary["dead_lettered"].GetUint64(), 0U);
+  EXPECT_EQ(summary["dead_letters_recorded"].GetUint64(), 0U);
   EXPECT_NE(replayed.err.find(event_id), std::string::npos) << replayed.err;
   EXPECT_EQ(dump(), lost);
   EXPECT_EQ(verify().exit_code, 1);
@@ -183,7 +211,7 @@ TEST_F(VerifyReplayEventsTest, ALostEarlierEventIsNamedAndRebuiltByDeletingItsOr
   EXPECT_EQ(repair["events"]["not_repaired"].GetUint64(), 0U);
   EXPECT_EQ(repair["applied"].GetUint64(), 1U + repair["events"]["applied"].GetUint64());
   EXPECT_GE(repair["events"]["applied"].GetUint64(), 2U);
-  EXPECT_EQ(repair["dead_lettered"].GetUint64(), 0U);
+  EXPECT_EQ(repair["dead_letters_recorded"].GetUint64(), 0U);
   // Everything as consumed; only when the rebuilt rows were written differs.
   EXPECT_EQ(dump(false), before);
   EXPECT_EQ(count("order_events"), m_events);
@@ -204,7 +232,7 @@ TEST_F(VerifyReplayEventsTest, AStatusChangedByHandAndALostLastEventArePutBack) 
   const auto summary = parse_json(replayed.out);
   EXPECT_EQ(summary["events"]["statuses_restored"].GetUint64(), 1U);
   EXPECT_EQ(summary["events"]["applied"].GetUint64(), 0U);
-  EXPECT_EQ(summary["dead_lettered"].GetUint64(), 0U);
+  EXPECT_EQ(summary["dead_letters_recorded"].GetUint64(), 0U);
   EXPECT_EQ(dump(), before);
   EXPECT_EQ(verify().exit_code, 0);
 
