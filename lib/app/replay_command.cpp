@@ -134,7 +134,8 @@ Command make_replay_command() {
       "records) are passed over and counted.\n"
       "Times: ISO-8601 (2026-12-01T10:00:00Z; no offset means UTC) or relative: -1h, -30m, -45s, -2d.\n\n"
       "Exit status: 0 when done, 1 when a republished message failed, a range could not be\n"
-      "read to its end (an open transaction holds the log back) or a service failed,\n"
+      "read to its end (an open transaction holds the log back), an applied order status\n"
+      "event's lost order_events row could not be re-applied, or a service failed,\n"
       "2 for bad options. SIGINT/SIGTERM stop it early (the batch in flight is finished and\n"
       "the report printed): exit 128 + the signal's number, 130 for SIGINT, 143 for SIGTERM,\n"
       "unless a message failed (1 wins).\n\n"
@@ -184,7 +185,7 @@ Command make_replay_command() {
     } else {
       print_text(std::cout, report, options);
     }
-    if (report.failed > 0 || !report.unread.empty()) {
+    if (report.failed > 0 || !report.unread.empty() || report.events.not_repaired > 0) {
       return ExitCode::failure;
     }
     return report.interrupted ? ExitCode::interrupted : ExitCode::ok;

@@ -404,6 +404,9 @@ void json_verify_findings(JsonWriter& w, const pipeline::VerifyReport& r) {
     field(w, "partition", problem.partition);
     field(w, "offset", problem.offset);
     field(w, "order_id", problem.order_id.empty() ? std::nullopt : std::optional(problem.order_id));
+    if (!problem.event_id.empty()) { // an order status event's problem
+      field(w, "event_id", problem.event_id);
+    }
     field(w, "detail", problem.detail);
     w.EndObject();
   }
@@ -576,6 +579,16 @@ void write_json(JsonWriter& w, const pipeline::ReplayReport& r) {
   field(w, "failed", r.failed);
   field(w, "skipped_by_filter", r.skipped_by_filter);
   field(w, "skipped_truncated", r.skipped_truncated);
+  // The order status events among the above, on their own.
+  w.Key("events");
+  w.StartObject();
+  field(w, "read", r.events.read);
+  field(w, "applied", r.events.applied);
+  field(w, "already_present", r.events.already_present);
+  field(w, "dead_lettered", r.events.dead_lettered);
+  field(w, "statuses_restored", r.events.statuses_restored);
+  field(w, "not_repaired", r.events.not_repaired);
+  w.EndObject();
   field(w, "interrupted", r.interrupted);
   field(w, "elapsed_ms", milliseconds_of(r.elapsed));
   w.EndObject();
@@ -597,6 +610,16 @@ void write_json(JsonWriter& w, const pipeline::VerifyReport& r, bool strict) {
   field(w, "unread", r.unread);
   field(w, "skipped_offsets", r.skipped_offsets());
   field(w, "interrupted", r.interrupted);
+  // The order status events among the above, on their own; applied is their ok.
+  w.Key("events");
+  w.StartObject();
+  field(w, "checked", r.events.checked);
+  field(w, "applied", r.events.ok);
+  field(w, "duplicates", r.events.duplicates);
+  field(w, "dead_lettered", r.events.dead_lettered);
+  field(w, "missing", r.events.missing);
+  field(w, "different", r.events.different);
+  w.EndObject();
   w.Key("partitions");
   json_verify_partitions(w, r);
   json_verify_findings(w, r);

@@ -630,6 +630,19 @@ void print_text(std::ostream& out, const pipeline::ReplayReport& r,
                 r.read, r.planned, seconds_of(r.elapsed), r.applied, r.already_present, r.restored, r.dead_lettered,
                 r.dead_letters_recorded, r.republished, r.failed, r.skipped_by_filter);
   out << line;
+  if (r.events.read > 0) {
+    const auto& e = r.events;
+    std::snprintf(line, sizeof line,
+                  "  of which %" PRIu64 " order status events: %" PRIu64 " applied, %" PRIu64 " already present, %" PRIu64
+                  " dead-lettered, %" PRIu64 " order statuses restored, %" PRIu64 " not repaired\n",
+                  e.read, e.applied, e.already_present, e.dead_lettered, e.statuses_restored, e.not_repaired);
+    out << line;
+  }
+  if (r.events.not_repaired > 0) {
+    out << r.events.not_repaired
+        << " applied events have lost their order_events row and were NOT re-applied (named on stderr): delete"
+           " their orders and replay the range from the order messages to rebuild them\n";
+  }
   if (r.without_message > 0) {
     out << r.without_message << " offsets held no message (transaction markers, aborted or compacted records)\n";
   }
@@ -657,6 +670,14 @@ void print_text(std::ostream& out, const pipeline::VerifyReport& r, const std::s
                 r.checked, seconds_of(r.elapsed), seconds_of(r.read_time), seconds_of(r.compare_time), r.ok,
                 r.duplicates, r.dead_lettered, r.missing, r.different);
   out << line;
+  if (r.events.checked > 0) {
+    const auto& e = r.events;
+    std::snprintf(line, sizeof line,
+                  "  of which %" PRIu64 " order status events: %" PRIu64 " applied, %" PRIu64 " duplicates, %" PRIu64
+                  " dead-lettered, %" PRIu64 " missing, %" PRIu64 " different\n",
+                  e.checked, e.ok, e.duplicates, e.dead_lettered, e.missing, e.different);
+    out << line;
+  }
   if (r.without_message > 0) {
     out << "  " << r.without_message
         << " offsets without a message (transaction markers, aborted records, compacted keys): nothing to check\n";
@@ -686,7 +707,8 @@ void print_text(std::ostream& out, const pipeline::VerifyReport& r, const std::s
   }
   for (const auto& problem : r.problems) {
     out << problem.kind << ' ' << pipeline::describe_position(topic, problem.partition, problem.offset) << ' '
-        << (problem.order_id.empty() ? std::string("(no order_id)") : problem.order_id) << ": " << problem.detail
+        << (problem.order_id.empty() ? std::string("(no order_id)") : problem.order_id)
+        << (problem.event_id.empty() ? std::string() : " event " + problem.event_id) << ": " << problem.detail
         << '\n';
   }
   const auto problems = r.missing + r.different;

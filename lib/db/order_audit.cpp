@@ -101,6 +101,7 @@ std::string problem_columns() {
 OrderAudit::OrderAudit(Connection& connection, std::string topic)
     : m_connection(connection), m_topic(std::move(topic)) {
   m_connection.exec(k_create_stage);
+  create_event_stage();
 }
 
 std::map<std::int32_t, std::int64_t> OrderAudit::stored_offsets(const std::string& group) {
@@ -286,6 +287,7 @@ OrderAudit::~OrderAudit() {
 AuditCounts OrderAudit::classify() {
   send_chunk();
   collect();
+  send_events();
   if (m_refused.rows() > 0) {
     (void)m_connection.copy_in(k_copy_refused, m_refused.data());
     m_refused.clear();
@@ -309,6 +311,7 @@ AuditCounts OrderAudit::classify() {
       counts.different = count;
     }
   }
+  counts.events = classify_events();
   return counts;
 }
 
@@ -344,6 +347,15 @@ std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) {
       problem.detail = "the row stored from " + where + " differs: " + std::string(rows.value(row, 7));
     }
     problems.push_back(std::move(problem));
+  }
+  // The events' first `limit` too, then the first `limit` of both by position.
+  auto events = event_problems(limit);
+  problems.insert(problems.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+  std::stable_sort(problems.begin(), problems.end(), [](const AuditProblem& a, const AuditProblem& b) {
+    return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
+  });
+  if (problems.size() > limit) {
+    problems.resize(limit);
   }
   return problems;
 }

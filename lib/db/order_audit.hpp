@@ -20,10 +20,15 @@
 // Usage, one audit per connection at a time:
 //   db::OrderAudit audit(connection, topic);        // creates/empties the stage
 //   auto stored = audit.stored_offsets(group);      // before the first add
-//   audit.add(incoming);                           // or add_undecodable(...)
+//   audit.add(incoming);                           // or add_undecodable(...), add_event(...)
 //   ...
 //   auto counts = audit.classify();                 // flushes, one pass
 //   if (counts.missing + counts.different > 0) audit.problems(20);
+//
+// Order status events are staged in a table of their own (order_audit_events.cpp)
+// and classified against order_events and dead_letters the same way: their
+// COPY runs, synchronously, whenever their chunk fills, after the orders'
+// outstanding COPY is collected.
 //
 // Threading: not thread-safe; uses its Connection (which must outlive it).
 // Throws DbError (e.g. 42P01 without the schema: run seed-db).
@@ -36,8 +41,21 @@
 #include "db/connection.hpp"
 #include "db/copy_buffer.hpp"
 #include "db/order_batch.hpp"
+#include "db/order_events.hpp"
 
 namespace foodpipe::db {
+
+// The verdicts of the order status events among the staged messages
+// (order_audit_events.cpp): ok is an order_events row at the message's own
+// position with the same content, an event applied exactly there.
+struct EventAuditCounts {
+  std::uint64_t staged = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t different = 0;
+};
 
 struct AuditCounts {
   std::uint64_t ok = 0;
@@ -48,6 +66,9 @@ struct AuditCounts {
   // Of all the above, messages whose values PostgreSQL refused to stage
   // (each is dead_lettered or missing).
   std::uint64_t refused = 0;
+  // The events alone; the counts above are of the orders (and of messages
+  // that decode as neither).
+  EventAuditCounts events;
 };
 
 // A range of offsets a consumer group never read (table skipped_offsets).
@@ -64,6 +85,7 @@ struct AuditProblem {
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   std::string order_id; // empty for a message that did not decode
+  std::string event_id; // set for an order status event only
   std::string detail;
 };
 
@@ -89,6 +111,13 @@ public:
   // Stages a message that did not decode: accounted for only by a dead letter.
   void add_undecodable(std::int32_t partition, std::int64_t offset);
 
+  // Stages an order status event (its fields, partition and offset; customer_id,
+  // key and value are not used: order_events stores none of them).
+  void add_event(const EventRow& event);
+  // Stages a message whose headers say order_status but that did not decode:
+  // accounted for only by a dead letter, and counted among the events.
+  void add_undecodable_event(std::int32_t partition, std::int64_t offset);
+
   // Flushes the last chunk and counts the verdicts of every staged message.
   [[nodiscard]] AuditCounts classify();
   // The first `limit` missing or different messages, in (partition, offset) order.
@@ -105,6 +134,10 @@ private:
   void collect();
   void stage_apart(std::size_t first, std::size_t last, const std::vector<std::size_t>& starts);
   void refuse(const Position& position, const DbError& error);
+  void create_event_stage();
+  void send_events();
+  [[nodiscard]] EventAuditCounts classify_events();
+  [[nodiscard]] std::vector<AuditProblem> event_problems(std::size_t limit);
 
   Connection& m_connection;
   std::string m_topic;
@@ -115,6 +148,8 @@ private:
   CopyBuffer m_refused;               // refused messages, staged at the end
   std::uint64_t m_refused_count = 0;
   std::string m_scratch;
+  CopyBuffer m_events;                // staged events not yet COPYed
+  std::uint64_t m_event_count = 0;
   bool m_copying = false; // a COPY into the stage is open on the connection
   bool m_awaiting = false; // the COPY of m_sent ended; its outcome is not read yet
 };

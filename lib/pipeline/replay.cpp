@@ -9,13 +9,16 @@
 #include "core/log.hpp"
 #include "core/signals.hpp"
 #include "db/connection.hpp"
+#include "db/event_repair.hpp"
 #include "db/migrator.hpp"
 #include "db/order_store.hpp"
+#include "domain/message_kind.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/error.hpp"
 #include "kafka/message.hpp"
 #include "kafka/producer.hpp"
 #include "kafka/reader.hpp"
+#include "pipeline/consume_rules.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
@@ -75,7 +78,8 @@ std::vector<ReplayRange> plan_ranges(const ReplayOptions& options, kafka::Reader
   return ranges;
 }
 
-// Into PostgreSQL through the consumer's write path, batch by batch.
+// Into PostgreSQL through the consumer's write path, batch by batch: orders
+// and order status events as consume classifies and applies them.
 class DatabaseTarget {
 public:
   DatabaseTarget(const ReplayOptions& options, ReplayReport& report)
@@ -85,6 +89,7 @@ public:
                                                                           options.timeout, 1s)))) {
     db::require_foodpipe_schema(m_connection);
     m_store = std::make_unique<db::OrderStore>(m_connection);
+    m_store->set_status_transitions(status_transitions());
     m_limits.max_message_bytes = options.max_message_bytes;
     m_batch.group = options.dead_letter_group;
     m_batch.restore_changed_rows = true;
@@ -92,9 +97,11 @@ public:
   }
 
   void add(kafka::MessageView message) {
-    db::add_message(m_batch, message.partition(), message.offset(), message.optional_key(), message.optional_value(),
-                    m_limits);
-    if (m_batch.orders.size() + m_batch.dead_letters.size() >= m_options.batch_size) {
+    const auto type = domain::classify_message(message.header(domain::k_type_header.data()),
+                                               message.header(domain::k_schema_version_header.data()));
+    add_typed_message(m_batch, type, message.partition(), message.offset(), message.optional_key(),
+                      message.optional_value(), m_limits);
+    if (m_batch.orders.size() + m_batch.events.size() + m_batch.dead_letters.size() >= m_options.batch_size) {
       flush();
     }
   }
@@ -102,21 +109,64 @@ public:
   // Writes and commits what is batched. A failed write is rolled back by the
   // store and thrown: the replay stops there (it can simply be run again).
   void flush() {
-    if (m_batch.orders.empty() && m_batch.dead_letters.empty()) {
+    if (m_batch.orders.empty() && m_batch.events.empty() && m_batch.dead_letters.empty()) {
       return;
     }
+    set_aside_lost_events();
     const auto result = m_store->write(m_batch);
+    // As consume does: an event not applied is a dead letter (a position
+    // keeps its first one, so a replay records none twice).
+    auto letters = event_dead_letters(m_batch, result.events);
+    const auto recorded = letters.empty() ? 0 : m_store->record_dead_letters(m_batch.group, letters);
     m_store->commit();
-    m_report.applied += result.applied;
-    m_report.already_present += result.duplicates;
+    m_report.applied += result.applied + result.events_applied;
+    m_report.already_present += result.duplicates + result.event_duplicates;
     m_report.restored += result.restored;
-    m_report.dead_lettered += result.dead_letters.size();
-    m_report.dead_letters_recorded += result.dead_letters_recorded;
+    m_report.dead_lettered += result.dead_letters.size() + letters.size();
+    m_report.dead_letters_recorded += result.dead_letters_recorded + recorded;
+    m_report.events.applied += result.events_applied;
+    m_report.events.already_present += result.event_duplicates;
+    m_report.events.dead_lettered += letters.size();
     m_batch.orders.clear();
+    m_batch.events.clear();
     m_batch.dead_letters.clear();
   }
 
 private:
+  // Before the store judges the events (db/event_repair.hpp): statuses
+  // changed by hand are put back, and events whose order_events row was lost
+  // are taken out of the batch, counted and named, never applied or
+  // dead-lettered.
+  void set_aside_lost_events() {
+    if (m_batch.events.empty()) {
+      return;
+    }
+    m_report.events.read += m_batch.events.size();
+    const auto restored = db::restore_event_statuses(m_connection, m_batch.topic, m_batch.events);
+    m_report.events.statuses_restored += restored;
+    m_report.restored += restored;
+    const auto lost = db::lost_events(m_connection, m_batch.topic, m_batch.events);
+    std::vector<db::EventRow> kept;
+    kept.reserve(m_batch.events.size());
+    for (std::size_t i = 0; i < m_batch.events.size(); ++i) {
+      auto& event = m_batch.events[i];
+      if (!lost[i]) {
+        kept.push_back(std::move(event));
+        continue;
+      }
+      ++m_report.events.not_repaired;
+      log::warning(k_component,
+                   "an applied event's order_events row is gone; not repaired in place (delete the order and "
+                   "replay the range from its order message)",
+                   {{"topic", m_batch.topic},
+                    {"partition", std::to_string(event.partition)},
+                    {"offset", std::to_string(event.offset)},
+                    {"event_id", event.event_id},
+                    {"order_id", event.order_id}});
+    }
+    m_batch.events = std::move(kept);
+  }
+
   const ReplayOptions& m_options;
   ReplayReport& m_report;
   db::Connection m_connection;

@@ -22,6 +22,15 @@
 // replaying what is stored changes nothing, replaying after a loss or an
 // out-of-band change repairs it.
 //
+// Order status events (headers type=order_status) are applied as consume
+// applies them (db::OrderStore, the state machine of domain::transition): one
+// whose event_id is stored counts as already present, so replaying what is
+// stored changes nothing; orders.status changed by hand is put back to the
+// status of its order's last applied event when that event is replayed; an
+// applied event whose order_events row is gone is not re-applied (its place
+// in the order's history is not known) but counted and named, and the replay
+// exits 1: delete the order and replay its range to rebuild it.
+//
 // Onto a topic: key, value and headers as read, plus provenance headers
 // (replay-source-topic, replay-source-partition, replay-source-offset),
 // through an idempotent producer, flushed; failed deliveries are counted.
@@ -66,6 +75,18 @@ struct ReplayOptions {
   std::chrono::milliseconds timeout{defaults::k_connect_timeout};
 };
 
+// The order status events a replay into the database read (their counts are
+// in the report's totals too; docs/replay.md).
+struct ReplayEvents {
+  std::uint64_t read = 0;             // decoded events
+  std::uint64_t applied = 0;          // stored in order_events now
+  std::uint64_t already_present = 0;  // their event_id is stored with the same content
+  std::uint64_t dead_lettered = 0;    // not applied (illegal_transition, unknown_order, ...)
+  std::uint64_t statuses_restored = 0; // orders.status put back to their order's last applied event's
+  // Applied once, their order_events row lost since: left alone (see db/event_repair.hpp).
+  std::uint64_t not_repaired = 0;
+};
+
 struct ReplayReport {
   std::vector<ReplayRange> ranges;
   // Offsets asked for that the log no longer held (retention or
@@ -90,6 +111,7 @@ struct ReplayReport {
   // too large for it). Not replayed: their whole payload is only in the
   // dead_letters table.
   std::uint64_t skipped_truncated = 0;
+  ReplayEvents events;
   bool dry_run = false;
   bool interrupted = false;
   std::chrono::steady_clock::duration elapsed{};

@@ -9,6 +9,8 @@
 #include "db/connection.hpp"
 #include "db/migrator.hpp"
 #include "db/order_audit.hpp"
+#include "domain/message_kind.hpp"
+#include "domain/order_event_json.hpp"
 #include "domain/order_json.hpp"
 #include "kafka/message.hpp"
 #include "kafka/reader.hpp"
@@ -61,19 +63,72 @@ void count_outcome(const kafka::ReadResult& outcome, VerifyReport& report) {
 // The verdicts of what was staged, and the first few problems by name.
 void classify(const VerifyOptions& options, db::OrderAudit& audit, VerifyReport& report) {
   const auto counts = audit.classify();
-  report.ok = counts.ok;
-  report.duplicates = counts.duplicates;
-  report.dead_lettered = counts.dead_lettered;
-  report.missing = counts.missing;
-  report.different = counts.different;
+  const auto& events = counts.events;
+  report.events = {events.staged, events.ok, events.duplicates, events.dead_lettered, events.missing,
+                   events.different};
+  report.ok = counts.ok + events.ok;
+  report.duplicates = counts.duplicates + events.duplicates;
+  report.dead_lettered = counts.dead_lettered + events.dead_lettered;
+  report.missing = counts.missing + events.missing;
+  report.different = counts.different + events.different;
   report.refused_by_database = counts.refused;
   if (report.missing + report.different > 0 && options.limit > 0) {
     for (auto& problem : audit.problems(options.limit)) {
       report.problems.push_back({std::move(problem.kind), problem.partition, problem.offset,
-                                 std::move(problem.order_id), std::move(problem.detail)});
+                                 std::move(problem.order_id), std::move(problem.event_id),
+                                 std::move(problem.detail)});
     }
   }
 }
+
+// Stages one read message by its kind (the headers, as consume reads them):
+// an order, an order status event, or, undecodable, only a dead letter can
+// account for it.
+class Stager {
+public:
+  Stager(db::OrderAudit& audit, const VerifyOptions& options) : m_audit(audit) {
+    m_limits.max_message_bytes = options.max_message_bytes;
+  }
+
+  void add(kafka::MessageView message) {
+    const auto partition = message.partition();
+    const auto offset = message.offset();
+    const auto type = domain::classify_message(message.header(domain::k_type_header.data()),
+                                               message.header(domain::k_schema_version_header.data()));
+    if (type && type.type().kind == domain::MessageKind::order_status) {
+      // A tombstone has a null payload, which decode_event() rejects as null_value.
+      if (domain::decode_event_into(message.value(), m_event, m_rejection, m_limits)) {
+        m_row.event_id = m_event.event_id;
+        m_row.order_id = m_event.order_id;
+        m_row.status = std::string(domain::to_string(m_event.status));
+        m_row.occurred_at = m_event.occurred_at;
+        m_row.reason = m_event.reason;
+        m_row.partition = partition;
+        m_row.offset = offset;
+        m_audit.add_event(m_row);
+      } else {
+        m_audit.add_undecodable_event(partition, offset);
+      }
+      return;
+    }
+    m_incoming.partition = partition;
+    m_incoming.offset = offset;
+    // A tombstone has a null payload, which decode() rejects as null_value.
+    if (type && domain::decode_into(message.value(), m_incoming.order, m_rejection, m_limits)) {
+      m_audit.add(m_incoming);
+    } else {
+      m_audit.add_undecodable(partition, offset);
+    }
+  }
+
+private:
+  db::OrderAudit& m_audit;
+  domain::DecodeLimits m_limits;
+  db::IncomingOrder m_incoming;
+  domain::OrderStatusEvent m_event;
+  db::EventRow m_row;
+  domain::Rejection m_rejection;
+};
 
 } // namespace
 
@@ -115,10 +170,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
     total += static_cast<std::uint64_t>(range.to - range.from);
   }
 
-  domain::DecodeLimits limits;
-  limits.max_message_bytes = options.max_message_bytes;
-  db::IncomingOrder incoming;
-  domain::Rejection rejection;
+  Stager stager(audit, options);
   auto next_progress = Clock::now() + 1s;
   const auto show = [&](const char* phase, std::uint64_t read) {
     if (progress) {
@@ -138,14 +190,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
         show("reading", staged);
       }
     }
-    incoming.partition = message.partition();
-    incoming.offset = message.offset();
-    // A tombstone has a null payload, which decode() rejects as null_value.
-    if (domain::decode_into(message.value(), incoming.order, rejection, limits)) {
-      audit.add(incoming);
-    } else {
-      audit.add_undecodable(incoming.partition, incoming.offset);
-    }
+    stager.add(message);
     ++staged;
     return true;
   });

@@ -23,6 +23,22 @@
 // instants. A message whose values PostgreSQL refuses (db_rejected in
 // consume) is dead_lettered or missing by its dead letter, never an error.
 //
+// Order status events (issue 14; a message whose headers say type=order_status,
+// domain::classify_message) get the same verdicts against order_events, by
+// event_id and by the unique position of the row:
+//   ok             the order_events row at its own position holds the same event
+//                  (event_id, order_id, status, occurred_at, reason), and, when
+//                  it is its order's last applied event, orders.status is still
+//                  the status it moved the order to
+//   different      otherwise at its own position, or its event_id is stored
+//                  elsewhere with other content and it has no dead letter
+//   dead_lettered  dead_letters has a row at its position (illegal_transition,
+//                  unknown_order, ...)
+//   duplicate      its event_id is stored from another position, same content
+//   missing        none of the above (also an event that does not decode, or a
+//                  message of a schema this build does not read, without a dead letter)
+// They are in the totals and also counted on their own (VerifyReport::events).
+//
 // The other offsets of the range hold no message: transaction markers,
 // aborted records, keys removed by compaction. They are counted
 // (without_message), never a problem. Offsets the reader could not reach
@@ -69,7 +85,19 @@ struct VerifyProblem {
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   std::string order_id; // empty when the message does not decode
+  std::string event_id; // set for an order status event
   std::string detail;   // one line: why
+};
+
+// The order status events among the checked messages (their verdicts are in
+// the report's totals too). ok: applied, the order_events row at its position.
+struct VerifyEvents {
+  std::uint64_t checked = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t different = 0;
 };
 
 struct VerifyPartition {
@@ -110,6 +138,7 @@ struct VerifyReport {
   std::uint64_t different = 0;
   // Of the dead-lettered and missing: messages whose values PostgreSQL refuses.
   std::uint64_t refused_by_database = 0;
+  VerifyEvents events; // of all the above, the order status events
   std::uint64_t without_message = 0; // offsets without a message, over all partitions
   std::uint64_t gone = 0;            // removed by retention during the audit
   std::uint64_t unread = 0;          // offsets the log did not let the audit read
