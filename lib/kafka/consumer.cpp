@@ -281,8 +281,10 @@ void Consumer::close() {
   m_closed = true;
   // rd_kafka_consumer_close() waits, with no limit, for the coordinator to
   // confirm the leave; a coordinator that died mid-rebalance can stretch that
-  // forever. The same close, served here with a deadline: rebalance callbacks
-  // still run (the revoke handler included).
+  // forever. The same close, served here with a deadline. Everything the
+  // consumer queue still holds arrives here as an event: a rebalance runs the
+  // callback (the revoke handler included), fetched messages and errors are
+  // dropped (the consumer is leaving; what was not stored is read again).
   const QueuePtr queue(rd_kafka_queue_new(m_handle.get()));
   if (const ErrorPtr error(rd_kafka_consumer_close_queue(m_handle.get(), queue.get())); error) {
     throw make_error("leaving the consumer group", error.get());
@@ -296,7 +298,11 @@ void Consumer::close() {
                    {{"waited_ms", std::to_string(k_close_timeout.count())}});
       break;
     }
-    rd_kafka_queue_poll_callback(queue.get(), 100);
+    const EventPtr event(rd_kafka_queue_poll(queue.get(), 100));
+    if (event && rd_kafka_event_type(event.get()) == RD_KAFKA_EVENT_REBALANCE) {
+      Callbacks::rebalance(m_handle.get(), rd_kafka_event_error(event.get()),
+                           rd_kafka_event_topic_partition_list(event.get()), &m_events);
+    }
   }
   if (m_handler_error) {
     std::rethrow_exception(std::exchange(m_handler_error, nullptr));
