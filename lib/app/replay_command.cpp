@@ -145,7 +145,7 @@ Command make_replay_command() {
       "  foodpipe replay --from-beginning --dry-run                 # what would be read, per partition\n"
       "  foodpipe replay --from-beginning                           # repair the database after a loss\n"
       "  foodpipe replay --partition 0 --from-offset 100 --to-offset 200\n"
-      "  foodpipe replay --from-time -1h --to-topic food-orders.audit\n"
+      "  foodpipe replay --from-time -1h --to-topic food-orders.audit   # a topic you created\n"
       "  foodpipe replay --topic food-orders.dlq --reason total_mismatch --from-beginning --to-topic food-orders\n";
   command.offers_json = true;
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"}};
