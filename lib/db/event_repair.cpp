@@ -1,42 +1,30 @@
 #include "db/event_repair.hpp"
 
+#include <type_traits>
+
+#include "db/array_literal.hpp"
 #include "db/result.hpp"
 
 namespace foodpipe::db {
 namespace {
 
-// A PostgreSQL array literal of integers or of double-quoted texts.
-template <typename Value>
-std::string array_of(const std::vector<EventRow>& events, Value value) {
-  std::string text = "{";
+// One field of every event, for an array parameter.
+template <typename Field>
+auto each(const std::vector<EventRow>& events, Field field) {
+  std::vector<std::decay_t<decltype(field(events.front()))>> values;
+  values.reserve(events.size());
   for (const auto& event : events) {
-    if (text.size() > 1) {
-      text.push_back(',');
-    }
-    text += value(event);
+    values.push_back(field(event));
   }
-  text.push_back('}');
-  return text;
-}
-
-std::string quoted(const std::string& value) {
-  std::string text = "\"";
-  for (const char c : value) {
-    if (c == '"' || c == '\\') {
-      text.push_back('\\');
-    }
-    text.push_back(c);
-  }
-  text.push_back('"');
-  return text;
+  return values;
 }
 
 std::string partitions_of(const std::vector<EventRow>& events) {
-  return array_of(events, [](const EventRow& e) { return std::to_string(e.partition); });
+  return integer_array(each(events, [](const EventRow& e) { return e.partition; }));
 }
 
 std::string offsets_of(const std::vector<EventRow>& events) {
-  return array_of(events, [](const EventRow& e) { return std::to_string(e.offset); });
+  return integer_array(each(events, [](const EventRow& e) { return e.offset; }));
 }
 
 // $1 topic, $2/$3 the events' positions.
@@ -83,9 +71,9 @@ std::vector<bool> lost_events(Connection& connection, const std::string& topic,
   }
   const Result rows = connection.exec_params(
       k_lost, {topic, partitions_of(events), offsets_of(events),
-               array_of(events, [](const EventRow& e) { return quoted(e.event_id); }),
-               array_of(events, [](const EventRow& e) { return quoted(e.order_id); }),
-               array_of(events, [](const EventRow& e) { return quoted(e.status); })});
+               text_array(each(events, [](const EventRow& e) { return e.event_id; })),
+               text_array(each(events, [](const EventRow& e) { return e.order_id; })),
+               text_array(each(events, [](const EventRow& e) { return e.status; }))});
   for (int row = 0; row < rows.rows(); ++row) {
     const auto index = parse_integer<std::size_t>(rows.value(row, 0));
     if (index >= 1 && index <= lost.size()) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "db/array_literal.hpp"
 #include "db/order_copy.hpp"
 
 namespace foodpipe::db {
@@ -203,38 +204,6 @@ const std::pair<const std::string*, std::string> k_statements[] = {
      "FROM judged j LEFT JOIN walk w ON w.seq = j.seq AND w.step > 0 "
      "ORDER BY j.seq"},
 };
-
-// A PostgreSQL text[] literal: every element double-quoted, '"' and '\\' escaped.
-std::string text_array(const std::vector<std::string>& values) {
-  std::string text = "{";
-  for (const std::string& value : values) {
-    if (text.size() > 1) {
-      text.push_back(',');
-    }
-    text.push_back('"');
-    for (const char c : value) {
-      if (c == '"' || c == '\\') {
-        text.push_back('\\');
-      }
-      text.push_back(c);
-    }
-    text.push_back('"');
-  }
-  text.push_back('}');
-  return text;
-}
-
-std::string integer_array(const std::vector<std::size_t>& values) {
-  std::string text = "{";
-  for (const std::size_t value : values) {
-    if (text.size() > 1) {
-      text.push_back(',');
-    }
-    text += std::to_string(value);
-  }
-  text.push_back('}');
-  return text;
-}
 
 // Where in a COPY a refused value was: "column customer_name", from the
 // server's context line 'COPY foodpipe_order_stage, line 1, column customer_name: "..."'.
