@@ -3,7 +3,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "kafka/client_events.hpp"
 #include "kafka/error.hpp"
@@ -33,6 +35,26 @@ std::string text_or_empty(const char* text) { return text != nullptr ? std::stri
 bool is_unreachable(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
          err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+}
+
+// The group's coordinator is moving or still loading the group's offsets (right after a
+// broker started, or a coordinator failed over): worth asking again shortly.
+bool coordinator_busy(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+         err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
+}
+
+// Calls `request` (which returns an error code) until it returns one that is not
+// coordinator_busy or `timeout` has passed, 200 ms apart; returns the last code.
+template <typename Request>
+rd_kafka_resp_err_t ask_coordinator(std::chrono::milliseconds timeout, Request&& request) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto err = request();
+  while (coordinator_busy(err) && std::chrono::steady_clock::now() + std::chrono::milliseconds(200) < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    err = request();
+  }
+  return err;
 }
 
 // Options for one admin request, which librdkafka ends after `timeout`.
@@ -154,7 +176,19 @@ GroupDescription GroupAdmin::describe_group(const std::string& group, std::chron
     events->await_usable_broker(m_admin.handle(), m_settings.bootstrap_servers, timeout);
   }
   const rd_kafka_group_list* raw = nullptr;
-  const auto err = rd_kafka_list_groups(m_admin.handle(), group.c_str(), &raw, static_cast<int>(timeout.count()));
+  const auto err = ask_coordinator(timeout, [&] {
+    if (raw != nullptr) {
+      rd_kafka_group_list_destroy(raw);
+      raw = nullptr;
+    }
+    auto listed = rd_kafka_list_groups(m_admin.handle(), group.c_str(), &raw, static_cast<int>(timeout.count()));
+    // The one group asked for, answered by a coordinator that is not ready for it.
+    if (listed == RD_KAFKA_RESP_ERR_NO_ERROR && raw->group_cnt == 1 && coordinator_busy(raw->groups[0].err)) {
+      listed = raw->groups[0].err;
+    }
+    return listed;
+  });
+  const GroupListPtr list(raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     const auto* events = ClientEvents::of(m_admin.handle());
     if (is_unreachable(err) && events != nullptr) {
@@ -164,7 +198,6 @@ GroupDescription GroupAdmin::describe_group(const std::string& group, std::chron
                          rd_kafka_err2str(err),
                      err);
   }
-  const GroupListPtr list(raw);
   GroupDescription description;
   description.group = group;
   for (int i = 0; i < list->group_cnt; ++i) {
@@ -215,7 +248,8 @@ std::map<std::int32_t, std::int64_t> GroupAdmin::committed_offsets(const std::st
   for (const auto partition : partitions) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
   }
-  const auto err = rd_kafka_committed(handle.get(), list.get(), static_cast<int>(timeout.count()));
+  const auto err = ask_coordinator(
+      timeout, [&] { return rd_kafka_committed(handle.get(), list.get(), static_cast<int>(timeout.count())); });
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (is_unreachable(err)) {
       throw KafkaError(unreachable_message(m_settings.bootstrap_servers, events), err, false, true);
