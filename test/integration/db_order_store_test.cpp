@@ -140,7 +140,7 @@ TEST_F(OrderStoreTest, AppliesABatchAndStoresOffsets) {
                   "FROM orders WHERE order_id = " + id),
             first.items[0].item_id + "|" + std::to_string(first.items[0].quantity) + "|" +
                 first.items[0].price.to_string());
-  // The GIN index's question works on what was stored.
+  // Containment on items (what a GIN index would serve) works on what was stored.
   EXPECT_EQ(query("SELECT count(*) FROM orders WHERE items @> '[{\"item_id\": \"" + first.items[0].item_id +
                   "\"}]' AND order_id = " + id),
             "1");
