@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -361,6 +362,18 @@ bool Connection::is_prepared(std::string_view name) const {
 }
 
 std::int64_t Connection::copy_in(const std::string& copy_sql, std::span<const std::string_view> chunks) {
+  std::size_t next = 0;
+  return copy_in(copy_sql, [&](std::string_view& chunk) {
+    if (next == chunks.size()) {
+      return false;
+    }
+    chunk = chunks[next++];
+    return true;
+  });
+}
+
+std::int64_t Connection::copy_in(const std::string& copy_sql,
+                                 const std::function<bool(std::string_view&)>& next_chunk) {
   ResultPtr start(await_result(PQsendQuery(m_conn.get(), copy_sql.c_str())));
   if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) {
     check(start.release(), "COPY");
@@ -368,7 +381,18 @@ std::int64_t Connection::copy_in(const std::string& copy_sql, std::span<const st
   }
   start.reset();
   std::string failure;
-  for (std::string_view chunk : chunks) {
+  std::exception_ptr caller_failed;
+  std::string_view chunk;
+  for (;;) {
+    try {
+      if (!next_chunk(chunk)) {
+        break;
+      }
+    } catch (...) {
+      caller_failed = std::current_exception();
+      failure = "the client stopped making data";
+      break;
+    }
     while (!chunk.empty() && failure.empty()) {
       const std::size_t piece = std::min<std::size_t>(chunk.size(), 1U << 20U);
       if (PQputCopyData(m_conn.get(), chunk.data(), static_cast<int>(piece)) != 1) {
@@ -376,10 +400,20 @@ std::int64_t Connection::copy_in(const std::string& copy_sql, std::span<const st
       }
       chunk.remove_prefix(piece);
     }
+    if (!failure.empty()) {
+      break;
+    }
   }
+  // With an error message, PQputCopyEnd makes the server fail the COPY.
   if (PQputCopyEnd(m_conn.get(), failure.empty() ? nullptr : "client failed to send data") != 1 &&
       failure.empty()) {
     failure = trim(PQerrorMessage(m_conn.get()));
+  }
+  if (caller_failed) {
+    // The server's answer is the failure the client asked for; collect it and
+    // leave the connection idle for the caller's rollback.
+    ResultPtr(await_result(1)).reset();
+    std::rethrow_exception(caller_failed);
   }
   // The server's answer is awaited in slices too: a reply that never comes
   // must not outlive a SIGTERM (await_result collects any extra results).

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -102,6 +103,12 @@ public:
   // (any split; see CopyBuffer for the text format). Returns the rows copied.
   // Throws DbError; the connection is idle again afterwards unless it was lost.
   std::int64_t copy_in(const std::string& copy_sql, std::span<const std::string_view> chunks);
+  // The same with data made while it is sent: next_chunk(chunk) points `chunk` at
+  // the next piece (valid until the next call) and returns true, or returns false
+  // when there is none left. Each piece is sent before the next is asked for, so
+  // the server parses and inserts one while the caller makes the next. An
+  // exception from next_chunk ends the COPY (rolled back) and is rethrown.
+  std::int64_t copy_in(const std::string& copy_sql, const std::function<bool(std::string_view&)>& next_chunk);
   std::int64_t copy_in(const std::string& copy_sql, std::string_view data) {
     return copy_in(copy_sql, std::span<const std::string_view>(&data, 1));
   }

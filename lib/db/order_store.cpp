@@ -59,6 +59,9 @@ const std::string k_create_stages =
     ") ON COMMIT DELETE ROWS";
 
 const std::string k_copy_orders = "COPY orders (" + std::string(k_order_columns) + ") FROM STDIN";
+// The size of a piece of the direct COPY: large enough that a send is cheap, small
+// enough that the server starts on the first rows while the rest are made.
+constexpr std::size_t k_copy_piece_bytes = 64 * 1024;
 const std::string k_copy_stage =
     "COPY pg_temp.foodpipe_order_stage (" + std::string(k_order_stage_columns) + ") FROM STDIN";
 const std::string k_copy_dead_letters =
@@ -411,11 +414,20 @@ bool OrderStore::insert_directly(const Batch& batch, Insertion& insertion) {
       "SAVEPOINT foodpipe_store; SELECT floor(extract(epoch FROM now()) * 1000)::bigint");
   const auto now_ms = parse_integer<std::int64_t>(now.value(0, 0));
   try {
-    m_rows.clear();
-    for (const std::size_t index : candidates) {
-      append_order_row(m_rows, batch.orders[index], batch.topic, std::nullopt, m_scratch);
-    }
-    m_connection.copy_in(k_copy_orders, m_rows.data());
+    // Rows go out in pieces as they are made, so the server inserts one piece
+    // while the next is encoded.
+    std::size_t next = 0;
+    m_connection.copy_in(k_copy_orders, [&](std::string_view& chunk) {
+      if (next == candidates.size()) {
+        return false;
+      }
+      m_rows.clear();
+      while (next < candidates.size() && m_rows.data().size() < k_copy_piece_bytes) {
+        append_order_row(m_rows, batch.orders[candidates[next++]], batch.topic, std::nullopt, m_scratch);
+      }
+      chunk = m_rows.data();
+      return true;
+    });
   } catch (const DbError& error) {
     // 23505: an order_id is stored already (a re-delivery, a conflict) or a
     // concurrent transaction just stored it; 22xxx/23xxx: a value refused.

@@ -787,6 +787,7 @@ ConsumeJob::BatchWrite ConsumeJob::prepare_write() const {
   BatchWrite write;
   write.batch.group = m_options.group;
   write.batch.topic = m_options.topic;
+  write.batch.orders.reserve(m_batch.size()); // most messages are orders: one allocation
   for (const auto& message : m_batch) {
     // A message without headers (older foodpipe, the Python original) is
     // classified without librdkafka parsing anything; see docs/messages.md.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -182,6 +183,47 @@ TEST_F(DbConnectionTest, CopyInFailureThrowsAndConnectionRecovers) {
   EXPECT_EQ(m_connection.exec("SELECT count(*) FROM staging").value(0, 0), "0");
   EXPECT_THROW((void)m_connection.copy_in("SELECT 1", "x"), DbError);
   EXPECT_THROW(m_connection.exec("COPY staging FROM STDIN"), DbError);
+  EXPECT_EQ(m_connection.exec("SELECT 1").value(0, 0), "1");
+}
+
+TEST_F(DbConnectionTest, CopyInStreamsPiecesMadeWhileSending) {
+  m_connection.exec("CREATE TABLE staging (id int)");
+  // Each piece is asked for only after the one before was handed over, and may
+  // reuse the same buffer: 1,000 rows in pieces of 10.
+  std::string piece;
+  int next = 1;
+  int calls = 0;
+  const auto rows = m_connection.copy_in("COPY staging FROM STDIN", [&](std::string_view& chunk) {
+    ++calls;
+    if (next > 1000) {
+      return false;
+    }
+    piece.clear();
+    for (int i = 0; i < 10; ++i) {
+      piece += std::to_string(next++) + "\n";
+    }
+    chunk = piece;
+    return true;
+  });
+  EXPECT_EQ(rows, 1000);
+  EXPECT_EQ(calls, 101);
+  EXPECT_EQ(m_connection.exec("SELECT count(*), sum(id) FROM staging").value(0, 1), "500500");
+}
+
+TEST_F(DbConnectionTest, CopyInEndsTheCopyWhenThePieceMakerThrows) {
+  m_connection.exec("CREATE TABLE staging (id int)");
+  int pieces = 0;
+  EXPECT_THROW((void)m_connection.copy_in("COPY staging FROM STDIN",
+                                          [&](std::string_view& chunk) -> bool {
+                                            if (++pieces == 3) {
+                                              throw std::runtime_error("cannot encode this order");
+                                            }
+                                            chunk = "1\n";
+                                            return true;
+                                          }),
+               std::runtime_error);
+  // Nothing of the failed COPY stays, and the connection takes the next statement.
+  EXPECT_EQ(m_connection.exec("SELECT count(*) FROM staging").value(0, 0), "0");
   EXPECT_EQ(m_connection.exec("SELECT 1").value(0, 0), "1");
 }
 
