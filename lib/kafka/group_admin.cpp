@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -44,15 +45,21 @@ bool coordinator_busy(rd_kafka_resp_err_t err) {
          err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
 }
 
-// Calls `request` (which returns an error code) until it returns one that is not
-// coordinator_busy or `timeout` has passed, 200 ms apart; returns the last code.
+// Calls request(time left) (which returns an error code) until it returns one that is
+// not coordinator_busy or `timeout` has passed, 200 ms apart; returns the last code.
+// Every attempt gets only the time that is left, so the whole stays within `timeout`.
 template <typename Request>
 rd_kafka_resp_err_t ask_coordinator(std::chrono::milliseconds timeout, Request&& request) {
+  using std::chrono::milliseconds;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto err = request();
-  while (coordinator_busy(err) && std::chrono::steady_clock::now() + std::chrono::milliseconds(200) < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    err = request();
+  const auto left = [&] {
+    return std::max(std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now()),
+                    milliseconds(1));
+  };
+  auto err = request(timeout);
+  while (coordinator_busy(err) && std::chrono::steady_clock::now() + milliseconds(200) < deadline) {
+    std::this_thread::sleep_for(milliseconds(200));
+    err = request(left());
   }
   return err;
 }
@@ -176,12 +183,12 @@ GroupDescription GroupAdmin::describe_group(const std::string& group, std::chron
     events->await_usable_broker(m_admin.handle(), m_settings.bootstrap_servers, timeout);
   }
   const rd_kafka_group_list* raw = nullptr;
-  const auto err = ask_coordinator(timeout, [&] {
+  const auto err = ask_coordinator(timeout, [&](std::chrono::milliseconds left) {
     if (raw != nullptr) {
       rd_kafka_group_list_destroy(raw);
       raw = nullptr;
     }
-    auto listed = rd_kafka_list_groups(m_admin.handle(), group.c_str(), &raw, static_cast<int>(timeout.count()));
+    auto listed = rd_kafka_list_groups(m_admin.handle(), group.c_str(), &raw, static_cast<int>(left.count()));
     // The one group asked for, answered by a coordinator that is not ready for it.
     if (listed == RD_KAFKA_RESP_ERR_NO_ERROR && raw->group_cnt == 1 && coordinator_busy(raw->groups[0].err)) {
       listed = raw->groups[0].err;
@@ -248,8 +255,9 @@ std::map<std::int32_t, std::int64_t> GroupAdmin::committed_offsets(const std::st
   for (const auto partition : partitions) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
   }
-  const auto err = ask_coordinator(
-      timeout, [&] { return rd_kafka_committed(handle.get(), list.get(), static_cast<int>(timeout.count())); });
+  const auto err = ask_coordinator(timeout, [&](std::chrono::milliseconds left) {
+    return rd_kafka_committed(handle.get(), list.get(), static_cast<int>(left.count()));
+  });
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (is_unreachable(err)) {
       throw KafkaError(unreachable_message(m_settings.bootstrap_servers, events), err, false, true);
