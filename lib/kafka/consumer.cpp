@@ -176,8 +176,16 @@ Message Consumer::poll(std::chrono::milliseconds timeout) {
 void Consumer::assign(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets, bool hold) {
   const auto list = make_list(topic, offsets);
   check(rd_kafka_assign(m_handle.get(), list.get()), "cannot assign partitions of " + topic);
-  if (hold && list->cnt > 0) {
-    rd_kafka_pause_partitions(m_handle.get(), list.get());
+  // librdkafka keeps a partition's application pause across unassign and
+  // assign: one paused before a rebalance (a batch rewound while it was being
+  // revoked) would stay silent in the new assignment. Every partition's state
+  // is set here.
+  if (list->cnt > 0) {
+    if (hold) {
+      rd_kafka_pause_partitions(m_handle.get(), list.get());
+    } else {
+      rd_kafka_resume_partitions(m_handle.get(), list.get());
+    }
   }
 }
 

@@ -101,7 +101,8 @@ public:
 
   // Sets the assignment (the whole of it, eager protocol) with each partition's
   // start offset. With hold=true the partitions are paused right away: the
-  // owner reassign()s them once it knows where to start.
+  // owner reassign()s them once it knows where to start. Otherwise each one
+  // fetches, even one that was paused when it was last assigned.
   void assign(const std::string& topic, const std::map<std::int32_t, std::int64_t>& offsets, bool hold = false);
 
   // Sets the whole assignment again, outside a rebalance: each partition
