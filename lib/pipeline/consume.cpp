@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <exception>
+#include <future>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -110,7 +112,6 @@ private:
   void restart_fetchers();
   void note_offset_moved();
   [[nodiscard]] bool pending() const { return !m_batch.empty() || m_offsets_moved; }
-  bool flush(bool single_attempt);
   // One batch's database work: its rows and the offsets it moves.
   struct BatchWrite {
     db::Batch batch;
@@ -118,14 +119,38 @@ private:
     std::set<std::int32_t> touched;
     std::uint64_t skipped = 0;
   };
+  void write_batch();
+  bool flush(bool single_attempt, std::optional<BatchWrite> prepared = std::nullopt);
   enum class Attempt { committed, given_up, failed }; // failed: may be tried again
   [[nodiscard]] BatchWrite prepare_write() const;
+  // A batch whose transaction runs on a worker thread while this thread reads
+  // and decodes the next one (write_ahead). The stored offsets of its
+  // partitions are already at next_offsets; any outcome but a commit makes
+  // every partition start again from the database (settle_in_flight).
+  struct InFlight {
+    struct Outcome {
+      std::optional<db::WriteResult> written; // the write ran (stale or not)
+      bool open = false; // committed by settle_in_flight: dead letters to deliver first
+      std::exception_ptr error;
+    };
+    BatchWrite write;
+    std::vector<kafka::Message> messages;
+    Clock::time_point started;
+    std::future<Outcome> outcome;
+  };
+  [[nodiscard]] bool can_write_ahead(const BatchWrite& write) const;
+  void write_ahead(BatchWrite write);
+  static InFlight::Outcome write_and_commit(db::OrderStore& store, const db::Batch& batch);
+  bool settle_in_flight();
+  bool finish_open_write(const InFlight& flight, db::WriteResult& result);
+  bool abandon_in_flight(const std::string& why);
   Attempt write_once(BatchWrite& write);
-  [[nodiscard]] bool deliver_dead_letters(const db::WriteResult& result);
+  [[nodiscard]] bool deliver_dead_letters(const db::WriteResult& result,
+                                          const DeadLetterPublisher::Timestamps& timestamps);
   void committed(const BatchWrite& write, const db::WriteResult& result);
   bool give_up_batch();
   void rewind(const std::set<std::int32_t>& partitions, const std::string& why);
-  [[nodiscard]] DeadLetterPublisher::Timestamps message_timestamps() const;
+  [[nodiscard]] static DeadLetterPublisher::Timestamps message_timestamps(const std::vector<kafka::Message>& batch);
   bool reached_end();
   void wait_polling(std::chrono::milliseconds how_long);
   // Assigned partitions whose start is known; the ones not paused on purpose.
@@ -150,6 +175,7 @@ private:
   bool m_offsets_moved = false; // a position moved without a message (see PartitionState::moved)
   Clock::time_point m_batch_started{}; // when the batch's first message or offset move came
   std::deque<kafka::Message> m_held; // arrived while a batch was being retried
+  std::optional<InFlight> m_in_flight;
   bool m_flushing = false;
   bool m_revoked_while_flushing = false;
 
@@ -406,6 +432,7 @@ void ConsumeJob::on_assign(const std::vector<std::int32_t>& partitions) {
 // The stored next offsets of these partitions (nullopt inside: no row yet), or
 // nullopt when the database cannot be asked right now.
 std::optional<ConsumeJob::StoredOffsets> ConsumeJob::try_load_offsets(const std::vector<std::int32_t>& partitions) {
+  settle_in_flight(); // one connection, one thread at a time
   try {
     if (!ensure_database()) {
       return std::nullopt;
@@ -508,6 +535,7 @@ void ConsumeJob::adopt(const StoredOffsets& stored) {
 
 void ConsumeJob::on_revoke(const std::vector<std::int32_t>& /*partitions*/) {
   m_joining = true;
+  settle_in_flight(); // while the partitions are still ours
   if (m_flushing) {
     // flush() notices and drops its batch: the next owner re-reads it from
     // the offsets in the database.
@@ -735,9 +763,9 @@ bool ConsumeJob::batch_due() const {
                              m_options.batch_time);
 }
 
-DeadLetterPublisher::Timestamps ConsumeJob::message_timestamps() const {
+DeadLetterPublisher::Timestamps ConsumeJob::message_timestamps(const std::vector<kafka::Message>& batch) {
   DeadLetterPublisher::Timestamps timestamps;
-  for (const auto& message : m_batch) {
+  for (const auto& message : batch) {
     timestamps[{message.partition(), message.offset()}] = message.timestamp().ms;
   }
   return timestamps;
@@ -747,7 +775,10 @@ DeadLetterPublisher::Timestamps ConsumeJob::message_timestamps() const {
 // transaction. Returns false when the batch was given up (single attempt
 // failed, revoked, or stopping); its messages are then re-read from the stored
 // offsets.
-bool ConsumeJob::flush(bool single_attempt) {
+bool ConsumeJob::flush(bool single_attempt, std::optional<BatchWrite> prepared) {
+  if (!settle_in_flight()) {
+    return false; // the batch went with the one before it
+  }
   if (!pending()) {
     return true;
   }
@@ -758,7 +789,7 @@ bool ConsumeJob::flush(bool single_attempt) {
     ~Reset() { flag = false; }
   } reset{m_flushing};
 
-  auto write = prepare_write();
+  auto write = prepared ? std::move(*prepared) : prepare_write();
   for (;;) {
     if (m_revoked_while_flushing) {
       return give_up_batch();
@@ -842,7 +873,7 @@ ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
       return Attempt::given_up;
     }
     record_event_dead_letters(write.batch, result);
-    if (!deliver_dead_letters(result)) {
+    if (!deliver_dead_letters(result, message_timestamps(m_batch))) {
       m_store->rollback();
       give_up_batch();
       return Attempt::given_up;
@@ -889,9 +920,10 @@ ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
 // Publishes the batch's dead letters to <topic>.dlq and waits for them, inside
 // the open transaction. False when it gave up (stopping); throws a non-fatal
 // KafkaError when they could not all be delivered.
-bool ConsumeJob::deliver_dead_letters(const db::WriteResult& result) {
+bool ConsumeJob::deliver_dead_letters(const db::WriteResult& result,
+                                      const DeadLetterPublisher::Timestamps& timestamps) {
   const auto truncated_before = m_dlq->truncated();
-  const auto outcome = m_dlq->publish(result.dead_letters, message_timestamps(), k_dead_letter_wait,
+  const auto outcome = m_dlq->publish(result.dead_letters, timestamps, k_dead_letter_wait,
                                       [] { return !stop_requested(); });
   if (const auto cut = m_dlq->truncated() - truncated_before; cut > 0) {
     m_report.dead_letters_truncated += cut;
@@ -931,6 +963,163 @@ void ConsumeJob::committed(const BatchWrite& write, const db::WriteResult& resul
   m_consumer->nudge_fetcher();
 }
 
+// ---------------------------------------------------------------------------
+// Writing ahead. Decoding a batch and encoding its COPY rows is client work
+// that would otherwise run in series with the server's (the client waits while
+// the server ingests and commits, the server waits while the client decodes):
+// with a batch's transaction on a worker thread, the next batch is read and
+// decoded meanwhile. One batch at a time is in flight, and this thread never
+// touches the connection while it is: every database call here settles it
+// first. Exactly-once is unchanged: each transaction still moves its
+// partitions' offsets conditionally on where the previous one left them.
+
+// The worker's part: the transaction, committed unless dead letters must be
+// published first (settle_in_flight does that on the polling thread).
+ConsumeJob::InFlight::Outcome ConsumeJob::write_and_commit(db::OrderStore& store, const db::Batch& batch) {
+  InFlight::Outcome outcome;
+  try {
+    outcome.written = store.write(batch);
+    if (outcome.written->stale) {
+      return outcome;
+    }
+    if (!outcome.written->dead_letters.empty() || !batch.events.empty()) {
+      outcome.open = true;
+      return outcome;
+    }
+    store.commit();
+  } catch (...) {
+    outcome.error = std::current_exception();
+  }
+  return outcome;
+}
+
+void ConsumeJob::write_batch() {
+  if (m_options.max_messages) {
+    // --max-messages counts committed messages: one batch at a time.
+    flush(/*single_attempt=*/false);
+    return;
+  }
+  auto write = prepare_write(); // while the batch before is still in flight
+  if (!settle_in_flight()) {
+    return; // given up with the batch before, and re-read from the database
+  }
+  if (!can_write_ahead(write) || !ensure_database()) {
+    flush(/*single_attempt=*/false, std::move(write));
+    return;
+  }
+  write_ahead(std::move(write));
+}
+
+// Batches with dead letters of their own are written here, where a dead-letter
+// topic that is away can be waited for and the batch tried again.
+bool ConsumeJob::can_write_ahead(const BatchWrite& write) const {
+  return write.batch.dead_letters.empty() && !m_ambiguous;
+}
+
+void ConsumeJob::write_ahead(BatchWrite write) {
+  for (const auto& [partition, next] : write.next_offsets) {
+    if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
+      it->second.stored = next;
+      it->second.read_from.reset();
+      it->second.skipped.clear();
+    }
+  }
+  auto& flight = m_in_flight.emplace();
+  flight.write = std::move(write);
+  flight.messages = std::move(m_batch);
+  flight.started = Clock::now();
+  m_batch.clear();
+  m_offsets_moved = false;
+  flight.outcome = std::async(std::launch::async, &ConsumeJob::write_and_commit, std::ref(*m_store),
+                              std::cref(flight.write.batch));
+}
+
+// Waits for the batch in flight, if any, and takes its outcome: true when it
+// committed (or there was none). Otherwise the batch being gathered is given
+// up with it and every partition starts again from the database.
+bool ConsumeJob::settle_in_flight() {
+  if (!m_in_flight) {
+    return true;
+  }
+  // The worker reads the batch where it is: wait for it before moving it.
+  auto outcome = m_in_flight->outcome.get();
+  InFlight flight = std::move(*m_in_flight);
+  m_in_flight.reset();
+  try {
+    if (outcome.error) {
+      std::rethrow_exception(outcome.error);
+    }
+    auto& result = *outcome.written;
+    if (result.stale) {
+      ++m_report.stale_batches;
+      if (m_options.metrics != nullptr) {
+        m_options.metrics->stale_batches.inc();
+      }
+      return abandon_in_flight("another consumer moved the stored offsets (this one lost the partitions)");
+    }
+    if (outcome.open && !finish_open_write(flight, result)) {
+      return false;
+    }
+    if (m_options.metrics != nullptr) {
+      m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - flight.started).count());
+    }
+    count_committed(flight.messages.size(), flight.write.skipped, result,
+                    count_events(flight.write.batch, result.events));
+    m_consumer->commit_async(m_options.topic, flight.write.next_offsets);
+    m_consumer->nudge_fetcher();
+    return true;
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      if (m_store) {
+        m_store->rollback();
+      }
+      throw;
+    }
+    if (outcome.written && !outcome.written->stale) {
+      // The COMMIT may or may not have happened: the stored offsets decide.
+      auto events = count_events(flight.write.batch, outcome.written->events);
+      m_ambiguous = AmbiguousCommit{flight.write.next_offsets, flight.messages.size(), flight.write.skipped,
+                                    std::move(*outcome.written), std::move(events)};
+    }
+    drop_database(error.what());
+    return abandon_in_flight("the batch written ahead did not commit");
+  }
+}
+
+// The worker left the transaction open: the events' dead letters are
+// recorded, every dead letter is published, then it commits. False when the
+// batch was given up instead (it is re-read): stopping, or a dead-letter
+// topic that is away.
+bool ConsumeJob::finish_open_write(const InFlight& flight, db::WriteResult& result) {
+  try {
+    record_event_dead_letters(flight.write.batch, result);
+    if (!deliver_dead_letters(result, message_timestamps(flight.messages))) {
+      m_store->rollback();
+      return abandon_in_flight("stopping before the dead letters were delivered");
+    }
+  } catch (const kafka::KafkaError& error) {
+    if (error.fatal()) {
+      throw;
+    }
+    m_store->rollback();
+    log::warning("consume", "dead-letter topic unavailable; re-reading the batch", {{"error", error.what()}});
+    return abandon_in_flight("the batch's dead letters could not be delivered");
+  }
+  m_store->commit();
+  m_dlq->forget();
+  return true;
+}
+
+bool ConsumeJob::abandon_in_flight(const std::string& why) {
+  give_up_batch();
+  std::set<std::int32_t> all;
+  for (const auto& [partition, state] : m_partitions) {
+    all.insert(partition);
+  }
+  rewind(all, why);
+  return false;
+}
+
 std::vector<std::int32_t> ConsumeJob::ready_partitions() const {
   std::vector<std::int32_t> ready;
   for (const auto& [partition, state] : m_partitions) {
@@ -952,7 +1141,7 @@ void ConsumeJob::wait_polling(std::chrono::milliseconds how_long) {
 }
 
 bool ConsumeJob::reached_end() {
-  if (!m_options.until_end || Clock::now() < m_next_end_check) {
+  if (!m_options.until_end || m_in_flight || Clock::now() < m_next_end_check) {
     return false;
   }
   m_next_end_check = Clock::now() + 500ms;
@@ -1041,8 +1230,11 @@ ConsumeReport ConsumeJob::run() {
     if (message) {
       handle(std::move(message));
     }
+    if (m_in_flight && m_in_flight->outcome.wait_for(0s) == std::future_status::ready) {
+      settle_in_flight();
+    }
     if (batch_due()) {
-      flush(/*single_attempt=*/false);
+      write_batch();
     }
     m_dlq->poll();
     report_progress(false);
@@ -1089,7 +1281,7 @@ const char* ConsumeJob::stop_reason() {
   if (!pending() && reached_end()) {
     return "end";
   }
-  if (m_options.idle_timeout.count() > 0 && !m_joining && !pending() && m_held.empty() &&
+  if (m_options.idle_timeout.count() > 0 && !m_joining && !pending() && !m_in_flight && m_held.empty() &&
       Clock::now() - m_last_message >= m_options.idle_timeout) {
     return "idle";
   }
@@ -1099,6 +1291,7 @@ const char* ConsumeJob::stop_reason() {
 // Finishes (or gives up) the batch in flight, then leaves the group so the
 // partitions move on at once.
 ConsumeReport ConsumeJob::finish() {
+  settle_in_flight();
   if (pending()) {
     flush(/*single_attempt=*/stop_requested());
   }
