@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include "core/backoff.hpp"
 #include "core/error.hpp"
@@ -134,7 +135,11 @@ private:
       std::exception_ptr error;
     };
     BatchWrite write;
-    std::vector<kafka::Message> messages;
+    std::uint64_t messages = 0;
+    // (partition, offset, timestamp) of each message, for the dead letters'
+    // original-timestamp header: the messages themselves are released at once
+    // (they pin librdkafka's fetch buffers).
+    std::vector<std::tuple<std::int32_t, std::int64_t, std::int64_t>> times;
     Clock::time_point started;
     std::future<Outcome> outcome;
   };
@@ -1026,7 +1031,11 @@ void ConsumeJob::write_ahead(BatchWrite write) {
   }
   auto& flight = m_in_flight.emplace();
   flight.write = std::move(write);
-  flight.messages = std::move(m_batch);
+  flight.messages = m_batch.size();
+  flight.times.reserve(m_batch.size());
+  for (const auto& message : m_batch) {
+    flight.times.emplace_back(message.partition(), message.offset(), message.timestamp().ms);
+  }
   flight.started = Clock::now();
   m_batch.clear();
   m_offsets_moved = false;
@@ -1063,7 +1072,7 @@ bool ConsumeJob::settle_in_flight() {
     if (m_options.metrics != nullptr) {
       m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - flight.started).count());
     }
-    count_committed(flight.messages.size(), flight.write.skipped, result,
+    count_committed(flight.messages, flight.write.skipped, result,
                     count_events(flight.write.batch, result.events));
     m_consumer->commit_async(m_options.topic, flight.write.next_offsets);
     m_consumer->nudge_fetcher();
@@ -1078,7 +1087,7 @@ bool ConsumeJob::settle_in_flight() {
     if (outcome.written && !outcome.written->stale) {
       // The COMMIT may or may not have happened: the stored offsets decide.
       auto events = count_events(flight.write.batch, outcome.written->events);
-      m_ambiguous = AmbiguousCommit{flight.write.next_offsets, flight.messages.size(), flight.write.skipped,
+      m_ambiguous = AmbiguousCommit{flight.write.next_offsets, flight.messages, flight.write.skipped,
                                     std::move(*outcome.written), std::move(events)};
     }
     drop_database(error.what());
@@ -1093,7 +1102,11 @@ bool ConsumeJob::settle_in_flight() {
 bool ConsumeJob::finish_open_write(const InFlight& flight, db::WriteResult& result) {
   try {
     record_event_dead_letters(flight.write.batch, result);
-    if (!deliver_dead_letters(result, message_timestamps(flight.messages))) {
+    DeadLetterPublisher::Timestamps timestamps;
+    for (const auto& [partition, offset, ms] : flight.times) {
+      timestamps[{partition, offset}] = ms;
+    }
+    if (!deliver_dead_letters(result, timestamps)) {
       m_store->rollback();
       return abandon_in_flight("stopping before the dead letters were delivered");
     }
