@@ -7,9 +7,11 @@
 #include "core/log.hpp"
 #include "db/connection.hpp"
 #include "db/migrator.hpp"
+#include "domain/timestamp.hpp"
 #include "kafka/error.hpp"
 #include "kafka/reader.hpp"
 #include "pipeline/range_plan.hpp"
+#include "pipeline/watch.hpp"
 
 namespace foodpipe::pipeline {
 namespace {
@@ -192,11 +194,7 @@ GroupView group_view(const InspectOptions& options, const TopicState& topic, kaf
     if (const auto it = committed.find(partition.partition); it != committed.end()) {
       row.committed = it->second;
     }
-    // A stored offset below the log start points at deleted messages: the
-    // consumer would skip to the log start, so those do not count as lag.
-    const auto from = stored != nullptr ? row.stored : row.committed;
-    const auto position = std::max(from.value_or(partition.low), partition.low);
-    row.lag = std::max<std::int64_t>(0, partition.high - position);
+    row.lag = partition_lag(stored != nullptr ? row.stored : row.committed, partition.low, partition.high);
     view.total_lag += row.lag;
     view.partitions.push_back(row);
   }
@@ -425,6 +423,78 @@ Overview inspect_overview(const InspectOptions& options) {
   overview.lag_from_kafka = !stored.has_value();
   overview.group = group_view(options, overview.topic.topic, admin, stored ? &*stored : nullptr);
   return overview;
+}
+
+// ---- inspect --watch -------------------------------------------------------
+
+InspectSession::InspectSession(InspectOptions options, WatchView view)
+    : m_options(std::move(options)), m_view(view),
+      m_admin(std::make_unique<kafka::GroupAdmin>(m_options.kafka)),
+      m_reader(std::make_unique<kafka::Reader>(m_options.kafka)) {}
+
+InspectSession::~InspectSession() = default;
+
+std::optional<TopicView> InspectSession::sample_topic(WatchSample& sample) {
+  try {
+    TopicView view;
+    if (m_view == WatchView::overview) {
+      view = topic_view(m_options, *m_admin, *m_reader);
+    } else {
+      const auto metadata = m_admin->admin().metadata(m_options.connect_timeout);
+      view.brokers = metadata.brokers;
+      view.topic = topic_state(*m_admin, *m_reader, metadata, m_options.topic, m_options.connect_timeout);
+    }
+    sample.topic_exists = view.topic.exists;
+    sample.brokers = view.brokers.size();
+    if (view.dlq.exists) {
+      sample.dlq_messages = view.dlq.messages();
+    }
+    return view;
+  } catch (const Error& error) {
+    sample.kafka_problem = error.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<std::map<std::int32_t, std::int64_t>> InspectSession::sample_database(WatchSample& sample) {
+  try {
+    if (!m_database) {
+      m_database = open_database(m_options);
+    }
+    sample.database_target = m_database->describe();
+    sample.database = db::summarise_database(*m_database);
+    return db::stored_offsets(*m_database, m_options.group, m_options.topic);
+  } catch (const Error& error) {
+    // Gone, restarted or never seeded: connect again next time.
+    m_database.reset();
+    sample.database.reset();
+    sample.database_problem = error.what();
+    return std::nullopt;
+  }
+}
+
+WatchSample InspectSession::sample() {
+  WatchSample sample;
+  sample.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count();
+  sample.taken_at = domain::format_timestamp(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+  sample.group.group = m_options.group;
+  sample.group.topic = m_options.topic;
+  const auto topic = sample_topic(sample);
+  const auto stored = sample_database(sample);
+  sample.lag_from_kafka = !stored.has_value();
+  if (!topic) {
+    return sample;
+  }
+  try {
+    // A topic that does not exist (yet) has no partitions: the group's state is still worth showing.
+    sample.group = group_view(m_options, topic->topic, *m_admin, stored ? &*stored : nullptr);
+  } catch (const Error& error) {
+    sample.kafka_problem = error.what();
+  }
+  return sample;
 }
 
 } // namespace foodpipe::pipeline
