@@ -63,9 +63,6 @@ std::string header_line(const WatchFrame& f, bool small, const Style& s) {
     line += "  orders " + count_and_rate(sample.database->orders, small ? std::nullopt : f.rates->orders_per_s);
     line += (small ? "  dl " : "  dead letters ") + std::to_string(sample.database->dead_letters());
   }
-  if (!small) {
-    line += "  " + s("group " + sample.group.group + " on " + sample.group.topic, Colour::bold);
-  }
   line += "  " + clock_of(sample.taken_at);
   if (!small) {
     char every[32];

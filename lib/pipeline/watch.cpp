@@ -107,21 +107,22 @@ WatchRates compute_rates(const WatchSample* previous, const WatchSample& current
 
 void LagHistory::add(const WatchSample& sample) {
   m_now_ms = std::max(m_now_ms, sample.at_ms);
-  if (sample.kafka_ok() && sample.topic_exists) {
-    m_points.push_back({sample.at_ms, sample.group.total_lag});
-  }
+  m_points.push_back({sample.at_ms, sample.kafka_ok() && sample.topic_exists
+                                        ? std::optional<std::int64_t>(sample.group.total_lag)
+                                        : std::nullopt});
   while (!m_points.empty() && m_points.front().at_ms <= m_now_ms - k_window_ms) {
     m_points.pop_front();
   }
 }
 
 std::optional<std::int64_t> LagHistory::highest() const {
-  if (m_points.empty()) {
-    return std::nullopt;
+  std::optional<std::int64_t> top;
+  for (const auto& point : m_points) {
+    if (point.total_lag) {
+      top = std::max(top.value_or(0), *point.total_lag);
+    }
   }
-  return std::max_element(m_points.begin(), m_points.end(),
-                          [](const Point& a, const Point& b) { return a.total_lag < b.total_lag; })
-      ->total_lag;
+  return top;
 }
 
 std::string LagHistory::sparkline(std::size_t width) const {
@@ -130,22 +131,33 @@ std::string LagHistory::sparkline(std::size_t width) const {
   if (width == 0) {
     return {};
   }
+  struct Slice {
+    bool sampled = false;            // a sample fell in it
+    std::optional<std::int64_t> lag; // its highest lag; nullopt with sampled: only gaps
+  };
   // Slice i holds the samples in (start + i * window / width, start + (i + 1) * window / width].
-  std::vector<std::optional<std::int64_t>> slices(width);
+  std::vector<Slice> slices(width);
   const auto start = m_now_ms - k_window_ms;
   for (const auto& point : m_points) {
     const auto offset = std::clamp<std::int64_t>(point.at_ms - start - 1, 0, k_window_ms - 1);
-    const auto index = static_cast<std::size_t>(offset * static_cast<std::int64_t>(width) / k_window_ms);
-    slices[index] = std::max(slices[index].value_or(0), point.total_lag);
+    auto& slice = slices[static_cast<std::size_t>(offset * static_cast<std::int64_t>(width) / k_window_ms)];
+    slice.sampled = true;
+    if (point.total_lag) {
+      slice.lag = std::max(slice.lag.value_or(0), *point.total_lag);
+    }
   }
   const auto top = highest().value_or(0);
   std::string line;
+  std::optional<std::int64_t> held; // what an unsampled slice repeats
   for (const auto& slice : slices) {
-    if (!slice) {
+    if (slice.sampled) {
+      held = slice.lag;
+    }
+    if (!held) {
       line += ' ';
     } else {
       // 0 at the bottom, the highest of the window at the top.
-      const auto level = top == 0 ? 0 : static_cast<std::size_t>((*slice * 7 + top - 1) / top);
+      const auto level = top == 0 ? 0 : static_cast<std::size_t>((*held * 7 + top - 1) / top);
       line += k_blocks[std::min<std::size_t>(level, 7)];
     }
   }

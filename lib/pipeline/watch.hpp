@@ -91,18 +91,20 @@ class LagHistory {
 public:
   static constexpr std::int64_t k_window_ms = 60'000;
 
-  // Samples whose Kafka half is missing leave a gap.
+  // A sample whose Kafka half is missing (or whose topic does not exist) is a gap.
   void add(const WatchSample& sample);
   // `width` characters, oldest on the left, each the highest total lag in its
   // slice of the last minute: U+2581..U+2588 scaled to the highest in the
-  // window (all at the bottom when it is 0), a space where no sample fell.
+  // window (all at the bottom when it is 0). A slice no sample fell in (the
+  // interval is longer than a slice, or jitters) repeats the one before it; a
+  // space is a gap, or a time before the first sample.
   [[nodiscard]] std::string sparkline(std::size_t width) const;
   [[nodiscard]] std::optional<std::int64_t> highest() const;
 
 private:
   struct Point {
     std::int64_t at_ms = 0;
-    std::int64_t total_lag = 0;
+    std::optional<std::int64_t> total_lag; // nullopt: a gap
   };
   std::deque<Point> m_points;
   std::int64_t m_now_ms = 0;

@@ -178,7 +178,8 @@ TEST(WatchSparkline, OneMinuteScaledToItsHighest) {
   }
   EXPECT_EQ(history.highest(), 200);
   EXPECT_EQ(history.sparkline(4), "\u2581\u2585\u2583\u2588");
-  EXPECT_EQ(history.sparkline(8), " \u2581 \u2585 \u2583 \u2588") << "slices without a sample stay blank";
+  EXPECT_EQ(history.sparkline(8), " \u2581\u2581\u2585\u2585\u2583\u2583\u2588")
+      << "a slice without a sample repeats the one before; before the first sample it is blank";
 }
 
 TEST(WatchSparkline, OlderThanAMinuteIsForgottenAndOutagesLeaveGaps) {
@@ -190,6 +191,7 @@ TEST(WatchSparkline, OlderThanAMinuteIsForgottenAndOutagesLeaveGaps) {
   history.add(sample_at(61'000, {{0, 0, 10, 0}}));
   EXPECT_EQ(history.highest(), 10) << "the lag of 1000 is more than a minute old";
   EXPECT_EQ(history.sparkline(2), " \u2588");
+  EXPECT_EQ(history.sparkline(4), "   \u2588") << "the outage is a gap, held until the next sample";
   LagHistory idle;
   idle.add(sample_at(0, {{0, 0, 5, 5}}));
   EXPECT_EQ(idle.sparkline(3), "  \u2581") << "a lag of 0 all along sits at the bottom";
