@@ -97,6 +97,10 @@ std::int64_t parse_offset(const std::string& text) {
   return value;
 }
 
+bool given(const po::variables_map& vm, const std::string& option) {
+  return vm.count(option) != 0U && !vm[option].defaulted();
+}
+
 // Options that belong to one view only are refused elsewhere, so that a typo
 // in the view name does not silently ignore them.
 void refuse_unless(const po::variables_map& vm, const std::string& view, const std::vector<std::string>& options,
@@ -133,13 +137,9 @@ void check_view(const po::variables_map& vm, const std::string& view) {
   refuse_unless(vm, view, {"max-lag"}, "group");
   refuse_unless(vm, view, {"reason"}, "dlq");
   refuse_unless(vm, view, {"partition", "offset"}, "messages");
-  if (!vm["watch"].as<bool>()) {
-    refuse_unless(vm, view, {"count"}, "messages");
+  if (!vm["watch"].as<bool>() && given(vm, "count") && view != "messages") {
+    throw UsageError("--count belongs to 'foodpipe inspect messages' and to --watch");
   }
-}
-
-bool given(const po::variables_map& vm, const std::string& option) {
-  return vm.count(option) != 0U && !vm[option].defaulted();
 }
 
 // --watch samples the overview or the group view; --interval belongs to it,
@@ -314,8 +314,8 @@ Command make_inspect_command() {
       "              foodpipe inspect group --watch --json --count 3\n\n"
       "Exit status: 0 ok (--watch: after --count samples, q or Ctrl-C), 1 unreachable service,\n"
       "database not seeded, unknown order or lag above --max-lag, 2 bad options or an unknown\n"
-      "view. Stopped by SIGINT/SIGTERM (--verify prints its report, marked interrupted): 128 +\n"
-      "the signal's number, 130 or 143.\n"
+      "view. Stopped by SIGINT/SIGTERM (--verify prints its report, marked interrupted):\n"
+      "128 + the signal's number, 130 or 143.\n"
       "Numbers: --limit 1 to 100000, --max-lag 0 to 9223372036854775807, --connect-timeout\n"
       "0.001 to 86400 s (a day), --interval 0.1 to 86400 s.\n";
   command.offers_json = true;
