@@ -219,7 +219,8 @@ struct Overview {
 
 // ---- inspect --watch -------------------------------------------------------
 
-struct WatchSample; // watch.hpp
+struct WatchSample;   // watch.hpp
+struct GroupProgress; // inspect.cpp: a group's state and committed offsets
 
 // What a watch samples: the overview adds the brokers and <topic>.dlq.
 enum class WatchView { overview, group };
@@ -245,10 +246,11 @@ public:
   [[nodiscard]] WatchSample sample();
 
 private:
-  // Kafka's half before the database's, as inspect_group reads them, so that
-  // a stored offset is never newer than the log end it is compared with.
-  std::optional<TopicView> sample_topic(WatchSample& sample);
+  // The group's state and committed offsets, the stored offsets, then the log
+  // (sample() says why in that order); each records its failure in `sample`.
+  std::optional<GroupProgress> sample_group(WatchSample& sample);
   std::optional<std::map<std::int32_t, std::int64_t>> sample_database(WatchSample& sample);
+  std::optional<TopicView> sample_topic(WatchSample& sample);
 
   InspectOptions m_options;
   WatchView m_view;
