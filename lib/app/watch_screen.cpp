@@ -79,20 +79,21 @@ std::string sparkline_line(const WatchFrame& f, ScreenSize size, const Style& s)
          (highest ? "  max " + std::to_string(*highest) : std::string());
 }
 
-// Where the numbers come from: the broker, the topic, the database.
-std::vector<std::string> service_lines(const WatchFrame& f, const Style& s) {
+// Where the numbers come from: the broker, the topic, the database. The
+// narrow layout leaves out the names the user typed.
+std::vector<std::string> service_lines(const WatchFrame& f, bool small, const Style& s) {
   const auto& sample = *f.sample;
   std::vector<std::string> lines;
   if (!sample.kafka_ok()) {
     lines.push_back("broker: " + s("unreachable", Colour::red) + " (" + sample.kafka_problem + ")");
   } else {
-    std::string line = "broker: " + f.bootstrap_servers + ", " +
+    std::string line = "broker: " + (small ? std::string("ok") : f.bootstrap_servers) + ", " +
                        plural(static_cast<std::int64_t>(sample.brokers), "broker") + "; topic " +
-                       sample.group.topic + ": ";
+                       (small ? std::string() : sample.group.topic + ": ");
     line += sample.topic_exists ? plural(static_cast<std::int64_t>(sample.group.partitions.size()), "partition")
                                 : s("does not exist (yet)", Colour::yellow);
     if (f.view == pipeline::WatchView::overview) {
-      line += "; " + sample.group.topic + ".dlq: " +
+      line += "; " + (small ? std::string("dlq") : sample.group.topic + ".dlq") + ": " +
               (sample.dlq_messages ? plural(*sample.dlq_messages, "message") : std::string("does not exist"));
     }
     lines.push_back(line);
@@ -101,7 +102,7 @@ std::vector<std::string> service_lines(const WatchFrame& f, const Style& s) {
     lines.push_back("database: " + s("unreachable", Colour::red) + " (" + sample.database_problem + ")" +
                     (sample.kafka_ok() ? "; lag from Kafka's committed offsets" : ""));
   } else {
-    lines.push_back("database: " + sample.database_target + ", schema version " +
+    lines.push_back("database: " + (small ? std::string("ok") : sample.database_target) + ", schema version " +
                     std::to_string(sample.database->schema_version));
   }
   return lines;
@@ -227,7 +228,7 @@ std::vector<std::string> body_lines(const WatchFrame& f, ScreenSize size, bool c
   const Style s{colour};
   const bool small = narrow(size);
   std::vector<std::string> lines{header_line(f, small, s), sparkline_line(f, size, s)};
-  for (auto& line : service_lines(f, s)) {
+  for (auto& line : service_lines(f, small, s)) {
     lines.push_back(std::move(line));
   }
   if (f.sample->kafka_ok() && f.sample->topic_exists) {
