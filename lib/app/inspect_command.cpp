@@ -152,11 +152,13 @@ void check_watch(const po::variables_map& vm, const std::string& view) {
     return;
   }
   if (view != "" && view != "group") {
-    throw UsageError("--watch works with 'foodpipe inspect' (the overview) and 'foodpipe inspect group', not with "
-                     "'inspect " + view + "'");
+    throw UsageError("--watch works with 'foodpipe inspect' (the overview) and 'foodpipe inspect group', "
+                     "not with 'inspect " +
+                     view + "'");
   }
   if (given(vm, "max-lag")) {
-    throw UsageError("--max-lag checks one snapshot; run 'foodpipe inspect group --max-lag N' without --watch");
+    throw UsageError(
+        "--max-lag checks one snapshot; run 'foodpipe inspect group --max-lag N' without --watch");
   }
 }
 
@@ -208,8 +210,8 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
       throw UsageError("--verify is a view of its own; run 'foodpipe inspect --verify' without '" + view + "'");
     }
     if (vm["watch"].as<bool>()) {
-      throw UsageError("--watch works with 'foodpipe inspect' (the overview) and 'foodpipe inspect group', not "
-                       "with --verify");
+      throw UsageError("--watch works with 'foodpipe inspect' (the overview) and 'foodpipe inspect group', "
+                       "not with --verify");
     }
     return run_inspect_verify(context, vm);
   }
@@ -338,7 +340,8 @@ Command make_inspect_command() {
          "messages: first offset; negative (--offset=-5) counts back from the log end")
       ("count", po::value<std::string>()->default_value("10")->value_name("C"),
          "messages: how many at most; --watch: stop after C samples (default: never)")
-      ("watch", po::bool_switch(), "overview and group: sample again every --interval (a live screen on a terminal)")
+      ("watch", po::bool_switch(),
+         "overview and group: sample again every --interval (a live screen on a terminal)")
       ("interval", po::value<std::string>()->default_value("1")->value_name("S"),
          "--watch: seconds between samples, 0.1 to 86400")
       ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),

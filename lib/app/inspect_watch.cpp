@@ -36,13 +36,15 @@ Keys read_keys(const std::string& typed) {
 // Sleeps until `deadline`, in slices, so that a signal is noticed quickly.
 void sleep_until(Clock::time_point deadline) {
   while (!stop_requested() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::min<Clock::duration>(deadline - Clock::now(), std::chrono::milliseconds(100)));
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(deadline - Clock::now(), std::chrono::milliseconds(100)));
   }
 }
 
 // Samples, computes and hands each frame to `show`, then `wait`s for the next
 // interval; `wait` returns false to stop.
-template <typename Show, typename Wait> void watch_loop(const WatchRequest& request, Show show, Wait wait) {
+template <typename Show, typename Wait>
+void watch_loop(const WatchRequest& request, Show show, Wait wait) {
   auto options = request.options;
   options.connect_timeout = sample_timeout(request.interval, request.options.connect_timeout);
   pipeline::InspectSession session(options, request.view);

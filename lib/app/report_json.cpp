@@ -807,7 +807,8 @@ void json_watch_database(JsonWriter& w, const pipeline::WatchSample& s, const pi
       w.StartObject();
       field(w, "count", count);
       const auto rate = r.dead_letters_per_reason.find(reason);
-      field(w, "per_s", rounded(rate == r.dead_letters_per_reason.end() ? std::optional<double>() : rate->second));
+      const auto per_s = rate == r.dead_letters_per_reason.end() ? std::optional<double>() : rate->second;
+      field(w, "per_s", rounded(per_s));
       w.EndObject();
     }
     w.EndObject();

@@ -19,7 +19,9 @@ namespace {
 
 volatile std::sig_atomic_t g_resized = 0;
 
-extern "C" void on_window_change(int /*signal_number*/) { g_resized = 1; }
+extern "C" void on_window_change(int /*signal_number*/) {
+  g_resized = 1;
+}
 
 // All of `bytes`, through partial writes and signals; a terminal that went
 // away is not worth an exception on the way out.
@@ -40,7 +42,7 @@ void write_all(std::string_view bytes) noexcept {
 
 struct Terminal::Saved {
   termios mode{};
-  struct sigaction window_change {};
+  struct sigaction window_change{};
 };
 
 Terminal::Terminal() : m_saved(std::make_unique<Saved>()) {
@@ -61,7 +63,7 @@ Terminal::Terminal() : m_saved(std::make_unique<Saved>()) {
     m_raw = true;
     m_keys = true;
   }
-  struct sigaction action {};
+  struct sigaction action{};
   action.sa_handler = &on_window_change;
   sigemptyset(&action.sa_mask);
   action.sa_flags = 0; // poll() returns at once to redraw
@@ -81,7 +83,9 @@ Terminal::Terminal() : m_saved(std::make_unique<Saved>()) {
   write_all("\033[?1049h\033[?25l\033[H\033[2J");
 }
 
-Terminal::~Terminal() { restore(); }
+Terminal::~Terminal() {
+  restore();
+}
 
 void Terminal::restore() noexcept {
   if (m_active) {
@@ -128,7 +132,8 @@ ScreenSize Terminal::size() const {
 std::string Terminal::wait_for_keys(std::chrono::steady_clock::time_point deadline) {
   std::string keys;
   while (keys.empty() && !stop_requested() && g_resized == 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       break;
     }

@@ -53,11 +53,11 @@ public:
   [[nodiscard]] bool resized() noexcept;
 
 private:
-  bool m_raw = false;      // stdin's settings were changed (and saved)
-  bool m_active = false;   // the alternate screen is shown
-  bool m_keys = false;     // stdin can still be read
-  int m_stderr = -1;       // the terminal's stderr, while fd 2 is /dev/null
-  struct Saved; // termios and the SIGWINCH action before us
+  bool m_raw = false;    // stdin's settings were changed (and saved)
+  bool m_active = false; // the alternate screen is shown
+  bool m_keys = false;   // stdin can still be read
+  int m_stderr = -1;     // the terminal's stderr, while fd 2 is /dev/null
+  struct Saved;          // termios and the SIGWINCH action before us
   std::unique_ptr<Saved> m_saved;
 };
 

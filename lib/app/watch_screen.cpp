@@ -17,11 +17,15 @@ using pipeline::WatchSample;
 
 struct Style {
   bool colour = false;
-  [[nodiscard]] std::string operator()(std::string_view text, Colour c) const { return paint(text, c, colour); }
+  [[nodiscard]] std::string operator()(std::string_view text, Colour c) const {
+    return paint(text, c, colour);
+  }
 };
 
 // The width a layout has to fit: no limit counts as the full layout.
-bool narrow(ScreenSize size) { return size.columns != 0 && size.columns < k_narrow_columns; }
+bool narrow(ScreenSize size) {
+  return size.columns != 0 && size.columns < k_narrow_columns;
+}
 
 std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -60,7 +64,8 @@ std::string header_line(const WatchFrame& f, bool small, const Style& s) {
     line += s("lag ?", Colour::red);
   }
   if (sample.database) {
-    line += "  orders " + count_and_rate(sample.database->orders, small ? std::nullopt : f.rates->orders_per_s);
+    line +=
+        "  orders " + count_and_rate(sample.database->orders, small ? std::nullopt : f.rates->orders_per_s);
     line += (small ? "  dl " : "  dead letters ") + std::to_string(sample.database->dead_letters());
   }
   line += "  " + clock_of(sample.taken_at);
@@ -90,8 +95,9 @@ std::vector<std::string> service_lines(const WatchFrame& f, bool small, const St
     std::string line = "broker: " + (small ? std::string("ok") : f.bootstrap_servers) + ", " +
                        plural(static_cast<std::int64_t>(sample.brokers), "broker") + "; topic " +
                        (small ? std::string() : sample.group.topic + ": ");
-    line += sample.topic_exists ? plural(static_cast<std::int64_t>(sample.group.partitions.size()), "partition")
-                                : s("does not exist (yet)", Colour::yellow);
+    line += sample.topic_exists
+                ? plural(static_cast<std::int64_t>(sample.group.partitions.size()), "partition")
+                : s("does not exist (yet)", Colour::yellow);
     if (f.view == pipeline::WatchView::overview) {
       line += "; " + (small ? std::string("dlq") : sample.group.topic + ".dlq") + ": " +
               (sample.dlq_messages ? plural(*sample.dlq_messages, "message") : std::string("does not exist"));
@@ -102,8 +108,8 @@ std::vector<std::string> service_lines(const WatchFrame& f, bool small, const St
     lines.push_back("database: " + s("unreachable", Colour::red) + " (" + sample.database_problem + ")" +
                     (sample.kafka_ok() ? "; lag from Kafka's committed offsets" : ""));
   } else {
-    lines.push_back("database: " + (small ? std::string("ok") : sample.database_target) + ", schema version " +
-                    std::to_string(sample.database->schema_version));
+    lines.push_back("database: " + (small ? std::string("ok") : sample.database_target) +
+                    ", schema version " + std::to_string(sample.database->schema_version));
   }
   return lines;
 }
@@ -317,7 +323,8 @@ std::string render_watch_screen(const WatchFrame& frame, ScreenSize size, bool c
 }
 
 std::string render_watch_snapshot(const WatchFrame& frame) {
-  std::string text = "--- sample " + std::to_string(frame.number) + " at " + frame.sample->taken_at + " ---\n";
+  std::string text =
+      "--- sample " + std::to_string(frame.number) + " at " + frame.sample->taken_at + " ---\n";
   text += join(body_lines(frame, {}, false, std::nullopt), 0);
   return text + '\n';
 }

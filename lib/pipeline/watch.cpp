@@ -40,7 +40,8 @@ const GroupPartition* find_partition(const WatchSample& sample, std::int32_t id)
 }
 
 // Orders and dead letters, from the database half of both samples.
-void database_rates(const WatchSample& previous, const WatchSample& current, double elapsed_s, WatchRates& rates) {
+void database_rates(const WatchSample& previous, const WatchSample& current, double elapsed_s,
+                    WatchRates& rates) {
   if (!previous.database || !current.database) {
     return;
   }
@@ -60,7 +61,8 @@ void database_rates(const WatchSample& previous, const WatchSample& current, dou
 
 } // namespace
 
-std::int64_t partition_lag(std::optional<std::int64_t> position, std::int64_t log_start, std::int64_t log_end) {
+std::int64_t partition_lag(std::optional<std::int64_t> position, std::int64_t log_start,
+                           std::int64_t log_end) {
   const auto from = std::max(position.value_or(log_start), log_start);
   return std::max<std::int64_t>(0, log_end - from);
 }

@@ -33,16 +33,16 @@ namespace foodpipe::pipeline {
                                          std::int64_t log_end);
 
 struct WatchSample {
-  std::int64_t at_ms = 0;      // steady clock, for rates: only differences mean anything
-  std::string taken_at;        // wall clock, RFC 3339 UTC, for the reader
-  std::string kafka_problem;   // why the Kafka half is missing; empty when the broker answered
+  std::int64_t at_ms = 0;       // steady clock, for rates: only differences mean anything
+  std::string taken_at;         // wall clock, RFC 3339 UTC, for the reader
+  std::string kafka_problem;    // why the Kafka half is missing; empty when the broker answered
   std::string database_problem; // why the database half is missing; empty when it answered
   // The Kafka half (valid when kafka_problem is empty).
   bool topic_exists = false;
   std::size_t brokers = 0;
   std::optional<std::int64_t> dlq_messages; // messages kept in <topic>.dlq; nullopt: no such topic
-  GroupView group;                         // partitions, lag, state and members
-  bool lag_from_kafka = false;             // the lag counts from Kafka's committed offsets (no database)
+  GroupView group;                          // partitions, lag, state and members
+  bool lag_from_kafka = false;              // the lag counts from Kafka's committed offsets (no database)
   // The database half (present when database_problem is empty).
   std::string database_target;
   std::optional<db::DatabaseSummary> database;
@@ -67,13 +67,13 @@ struct PartitionRates {
 };
 
 struct WatchRates {
-  double elapsed_s = 0; // between the two samples; 0 for the first one
+  double elapsed_s = 0;                   // between the two samples; 0 for the first one
   std::vector<PartitionRates> partitions; // in the current sample's order
   // Sums over the partitions that have a rate; nullopt when none has.
   std::optional<double> in_per_s;
   std::optional<double> out_per_s;
-  std::optional<double> orders_per_s;       // rows in orders
-  std::optional<double> dead_letters_per_s; // all reasons
+  std::optional<double> orders_per_s;                    // rows in orders
+  std::optional<double> dead_letters_per_s;              // all reasons
   std::map<std::string, double> dead_letters_per_reason; // reasons with a rate in this step
   [[nodiscard]] const PartitionRates* find(std::int32_t partition) const;
 };

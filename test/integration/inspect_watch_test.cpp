@@ -5,13 +5,6 @@
 // lines a script follows (their lag is what inspect group --json says at the
 // same moment, within one interval), and services that are away.
 
-#include <fcntl.h>
-#include <pty.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -26,8 +19,15 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include "support/test_env.hpp"
@@ -125,7 +125,19 @@ public:
   PtyFoodpipe(const PtyFoodpipe&) = delete;
   PtyFoodpipe& operator=(const PtyFoodpipe&) = delete;
 
-  void type(std::string_view keys) const { ASSERT_EQ(write(m_master, keys.data(), keys.size()), ssize_t(keys.size())); }
+  void type(std::string_view keys) const {
+    ASSERT_EQ(write(m_master, keys.data(), keys.size()), ssize_t(keys.size()));
+  }
+
+  void signal(int signal_number) const { kill(m_pid, signal_number); }
+
+  // The window resized, as a terminal emulator does it: the kernel sends SIGWINCH.
+  void resize(unsigned short columns, unsigned short rows) const {
+    winsize size{};
+    size.ws_col = columns;
+    size.ws_row = rows;
+    ioctl(m_master, TIOCSWINSZ, &size);
+  }
 
   // Reads the screen until `done` holds for the newest complete frame (false after `timeout`).
   bool read_until(const std::function<bool(const std::string&)>& done, Clock::duration timeout) {
@@ -165,8 +177,9 @@ public:
       return without_escapes(m_output.substr(last, end - last));
     }
     const auto before = m_output.rfind("\033[H", last == 0 ? 0 : last - 1);
-    return before == std::string::npos || before == last ? std::string()
-                                                         : without_escapes(m_output.substr(before, last - before));
+    return before == std::string::npos || before == last
+               ? std::string()
+               : without_escapes(m_output.substr(before, last - before));
   }
 
   [[nodiscard]] const std::string& output() const { return m_output; }
@@ -184,7 +197,8 @@ public:
 private:
   void read_some(Clock::duration wait) {
     pollfd input{m_master, POLLIN, 0};
-    if (poll(&input, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())) <= 0) {
+    if (poll(&input, 1,
+             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())) <= 0) {
       return;
     }
     char buffer[65536];
@@ -261,8 +275,8 @@ protected:
 
 TEST_F(InspectWatchTest, OnATerminalTheLagRisesWhileProducingFallsToZeroWhileConsumingAndQRestores) {
   PtyFoodpipe watch(with_target({"inspect", "group", "--watch", "--interval", "0.5"}), 120, 40);
-  ASSERT_TRUE(watch.read_until([](const std::string& f) { return f.find("does not exist (yet)") != std::string::npos; },
-                               30s))
+  ASSERT_TRUE(watch.read_until(
+      [](const std::string& f) { return f.find("does not exist (yet)") != std::string::npos; }, 30s))
       << "before the first message the topic does not exist, and the watch says so\n"
       << watch.frame() << watch.stderr_text();
 
@@ -276,7 +290,8 @@ TEST_F(InspectWatchTest, OnATerminalTheLagRisesWhileProducingFallsToZeroWhileCon
         return highest >= 1000;
       },
       60s))
-      << "the lag shown must rise while produce runs; highest " << highest << "\n" << watch.frame();
+      << "the lag shown must rise while produce runs; highest " << highest << "\n"
+      << watch.frame();
   EXPECT_TRUE(saw_in_rate) << "messages per second in, while produce runs\n" << watch.frame();
   EXPECT_NE(watch.output().find("\033[33m"), std::string::npos) << "colour on a terminal without NO_COLOR";
 
@@ -292,7 +307,8 @@ TEST_F(InspectWatchTest, OnATerminalTheLagRisesWhileProducingFallsToZeroWhileCon
         return header_lag(f) == 0 && f.find("orders 2000") != std::string::npos;
       },
       90s))
-      << "the lag shown must fall to 0 once consume has caught up\n" << watch.frame();
+      << "the lag shown must fall to 0 once consume has caught up\n"
+      << watch.frame();
   EXPECT_TRUE(saw_out_rate) << "messages per second out, while consume runs";
   EXPECT_TRUE(saw_member) << "the consumer shown as the group's member";
   consumer.signal(SIGTERM);
@@ -308,7 +324,8 @@ TEST_F(InspectWatchTest, SixtyColumnsStillShowTheTotalsAndCtrlCRestores) {
   produce(7);
   PtyFoodpipe watch(with_target({"inspect", "--watch", "--interval", "0.3"}), 60, 24, {{"NO_COLOR", "1"}});
   ASSERT_TRUE(watch.read_until([](const std::string& f) { return header_lag(f) == 7; }, 30s))
-      << "the overview's header shows the total lag\n" << watch.frame() << watch.stderr_text();
+      << "the overview's header shows the total lag\n"
+      << watch.frame() << watch.stderr_text();
   const auto frame = watch.frame();
   for (const auto& line : lines_of(frame)) {
     EXPECT_LE(columns_of(line), 60U) << "no line wider than the terminal: '" << line << "'";
@@ -318,9 +335,36 @@ TEST_F(InspectWatchTest, SixtyColumnsStillShowTheTotalsAndCtrlCRestores) {
   EXPECT_NE(frame.find("dl 0"), std::string::npos) << frame;
   EXPECT_EQ(watch.output().find("\033[3"), std::string::npos) << "NO_COLOR: no colour";
   watch.type("p");
-  ASSERT_TRUE(watch.read_until([](const std::string& f) { return f.rfind("PAUSED", 0) == 0; }, 10s)) << watch.frame();
+  ASSERT_TRUE(watch.read_until([](const std::string& f) { return f.rfind("PAUSED", 0) == 0; }, 10s))
+      << watch.frame();
   watch.type("\003"); // Ctrl-C, a key in raw mode
   expect_restored(watch, watch.wait(20s));
+}
+
+TEST_F(InspectWatchTest, AResizedWindowIsRedrawnAtItsNewWidthAndSigtermStillRestores) {
+  produce(12);
+  PtyFoodpipe watch(with_target({"inspect", "group", "--watch", "--interval", "30"}), 120, 40);
+  ASSERT_TRUE(watch.read_until([](const std::string& f) { return header_lag(f) == 12; }, 30s))
+      << watch.frame() << watch.stderr_text();
+  EXPECT_NE(watch.frame().find("LOG START"), std::string::npos) << "the full layout at 120 columns";
+  // The next sample is 30 s away: a new frame now is the redraw the resize asked for.
+  watch.resize(50, 20);
+  ASSERT_TRUE(
+      watch.read_until([](const std::string& f) { return f.find("LOG START") == std::string::npos; }, 10s))
+      << "redrawn in the narrow layout\n"
+      << watch.frame();
+  for (const auto& line : lines_of(watch.frame())) {
+    EXPECT_LE(columns_of(line), 50U) << "'" << line << "'";
+  }
+  EXPECT_EQ(header_lag(watch.frame()), 12);
+  watch.signal(SIGTERM);
+  const auto exit_code = watch.wait(20s);
+  EXPECT_EQ(exit_code, 143) << "stopped by a signal: 128 + 15, like every command";
+  const auto& out = watch.output();
+  ASSERT_GE(out.size(), k_leave_screen.size());
+  EXPECT_EQ(out.substr(out.size() - k_leave_screen.size()), k_leave_screen);
+  EXPECT_EQ(watch.mode_now().c_lflag, watch.mode_before().c_lflag)
+      << "the terminal's modes back after SIGTERM";
 }
 
 TEST_F(InspectWatchTest, JsonLinesFollowTheLagAsInspectGroupSeesIt) {
@@ -355,13 +399,15 @@ TEST_F(InspectWatchTest, JsonLinesFollowTheLagAsInspectGroupSeesIt) {
     std::int64_t seen_total = 0;
     for (rapidjson::SizeType p = 0; p < watched.Size(); ++p) {
       EXPECT_EQ(watched[p]["stored_offset"].GetInt64(), seen[p]["stored_offset"].GetInt64());
-      EXPECT_LE(watched[p]["lag"].GetInt64(), seen[p]["lag"].GetInt64()) << "inspect group ran after the sample";
+      EXPECT_LE(watched[p]["lag"].GetInt64(), seen[p]["lag"].GetInt64())
+          << "inspect group ran after the sample";
       watched_total += watched[p]["lag"].GetInt64();
       seen_total += seen[p]["lag"].GetInt64();
     }
     EXPECT_EQ(line["group"]["total_lag"].GetInt64(), watched_total);
     // 40 messages a second: one interval (1 s) plus the time inspect group takes to start, generously.
-    EXPECT_LE(seen_total - watched_total, 80) << "sample " << taken + 1 << ": " << now[taken] << "\n" << group.out;
+    EXPECT_LE(seen_total - watched_total, 80) << "sample " << taken + 1 << ": " << now[taken] << "\n"
+                                              << group.out;
     lines.push_back(now[taken]);
     ++taken;
   }
@@ -381,9 +427,9 @@ TEST_F(InspectWatchTest, JsonLinesFollowTheLagAsInspectGroupSeesIt) {
 TEST_F(InspectWatchTest, ServicesAwayAreShownAndTheWatchGoesOnUntilTheyAnswer) {
   // A broker that is not there: every sample says so, in bounded time.
   const auto started = Clock::now();
-  const auto away = test::run_foodpipe({"inspect", "group", "--watch", "--json", "--count", "3", "--interval", "0.5",
-                                        "--bootstrap-servers", "127.0.0.1:1", "--db", m_db.uri(), "--topic", m_topic,
-                                        "--group", m_group});
+  const auto away = test::run_foodpipe({"inspect", "group", "--watch", "--json", "--count", "3", "--interval",
+                                        "0.5", "--bootstrap-servers", "127.0.0.1:1", "--db", m_db.uri(),
+                                        "--topic", m_topic, "--group", m_group});
   EXPECT_EQ(away.exit_code, 0) << away.err;
   EXPECT_LT(Clock::now() - started, 20s) << "each sample is bounded by its timeouts";
   const auto lines = lines_of(away.out);
@@ -393,7 +439,8 @@ TEST_F(InspectWatchTest, ServicesAwayAreShownAndTheWatchGoesOnUntilTheyAnswer) {
     EXPECT_FALSE(line["kafka"]["ok"].GetBool()) << text;
     EXPECT_TRUE(line["kafka"]["error"].IsString());
     EXPECT_TRUE(line["group"].IsNull());
-    EXPECT_TRUE(line["database"]["ok"].GetBool()) << "the database half does not wait for the broker: " << text;
+    EXPECT_TRUE(line["database"]["ok"].GetBool())
+        << "the database half does not wait for the broker: " << text;
   }
 
   // A database that does not exist yet comes in once seed-db has made it.
@@ -406,7 +453,8 @@ TEST_F(InspectWatchTest, ServicesAwayAreShownAndTheWatchGoesOnUntilTheyAnswer) {
   ASSERT_TRUE(watch.wait_for_output("\"ok\":false", 30)) << watch.stdout_so_far() << watch.stderr_so_far();
   const auto first = test::parse_json(lines_of(watch.stdout_so_far()).front());
   EXPECT_FALSE(first["database"]["ok"].GetBool());
-  EXPECT_EQ(first["group"]["total_lag"].GetInt64(), 5) << "without the database, the lag from Kafka's offsets";
+  EXPECT_EQ(first["group"]["total_lag"].GetInt64(), 5)
+      << "without the database, the lag from Kafka's offsets";
   EXPECT_STREQ(first["group"]["lag_from"].GetString(), "kafka_committed_offsets");
   const auto seeded = test::run_foodpipe({"seed-db", "--db", later_uri});
   ASSERT_EQ(seeded.exit_code, 0) << seeded.err;

@@ -84,15 +84,19 @@ TEST(WatchScreen, FullLayoutShowsTotalsPartitionsGroupAndDeadLetters) {
   const auto screen = render_watch_screen(f.frame, {120, 40}, false);
   const auto lines = lines_of(screen);
   ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines[0].rfind("lag 600  in 600/s  out 300/s  orders 3000 (300/s)  dead letters 2", 0), 0U) << lines[0];
-  EXPECT_NE(screen.find("PARTITION  LOG START  LOG END  STORED  COMMITTED  LAG   IN/s  OUT/s"), std::string::npos)
+  EXPECT_EQ(lines[0].rfind("lag 600  in 600/s  out 300/s  orders 3000 (300/s)  dead letters 2", 0), 0U)
+      << lines[0];
+  EXPECT_NE(screen.find("PARTITION  LOG START  LOG END  STORED  COMMITTED  LAG   IN/s  OUT/s"),
+            std::string::npos)
       << screen;
-  EXPECT_NE(screen.find("          0          0     1200    1000       1000  200  200/s  100/s"), std::string::npos)
+  EXPECT_NE(screen.find("          0          0     1200    1000       1000  200  200/s  100/s"),
+            std::string::npos)
       << screen;
   EXPECT_NE(screen.find("group order-processors: Stable, 1 member"), std::string::npos);
   EXPECT_NE(screen.find("foodpipe-consume-1  /127.0.0.1  0,1,2"), std::string::npos) << screen;
   EXPECT_NE(screen.find("invalid_json"), std::string::npos);
-  EXPECT_NE(screen.find("broker: localhost:9092, 1 broker; topic food-orders: 3 partitions"), std::string::npos);
+  EXPECT_NE(screen.find("broker: localhost:9092, 1 broker; topic food-orders: 3 partitions"),
+            std::string::npos);
   EXPECT_NE(screen.find("database: 127.0.0.1:5432/foodpipe"), std::string::npos);
   EXPECT_EQ(lines.back(), "q quit  p pause");
   EXPECT_EQ(screen.find('\033'), std::string::npos) << "no colour asked, no escape";
@@ -159,10 +163,13 @@ TEST(WatchScreen, AServiceAwayIsShownAsUnreachable) {
   f.rates = pipeline::compute_rates(&f.before, f.now);
   const auto screen = render_watch_screen(f.frame, {100, 30}, false);
   EXPECT_EQ(screen.rfind("lag ?", 0), 0U) << screen;
-  EXPECT_NE(screen.find("broker: unreachable (no broker answered at localhost:1 within 1 s)"), std::string::npos)
+  EXPECT_NE(screen.find("broker: unreachable (no broker answered at localhost:1 within 1 s)"),
+            std::string::npos)
       << screen;
-  EXPECT_NE(screen.find("database: unreachable (cannot connect to 127.0.0.1:1)"), std::string::npos) << screen;
-  EXPECT_NE(render_watch_screen(f.frame, {100, 30}, true).find("\033[31munreachable\033[0m"), std::string::npos);
+  EXPECT_NE(screen.find("database: unreachable (cannot connect to 127.0.0.1:1)"), std::string::npos)
+      << screen;
+  EXPECT_NE(render_watch_screen(f.frame, {100, 30}, true).find("\033[31munreachable\033[0m"),
+            std::string::npos);
 }
 
 TEST(WatchScreen, PausedSaysSo) {

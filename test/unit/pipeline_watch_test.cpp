@@ -43,7 +43,8 @@ WatchSample sample_at(std::int64_t at_ms, const std::vector<Row>& rows) {
 TEST(WatchLag, FromThePositionToTheLogEnd) {
   EXPECT_EQ(partition_lag(900, 0, 1000), 100);
   EXPECT_EQ(partition_lag(1000, 0, 1000), 0) << "caught up";
-  EXPECT_EQ(partition_lag(std::nullopt, 200, 1000), 800) << "nothing stored yet: every message still in the log";
+  EXPECT_EQ(partition_lag(std::nullopt, 200, 1000), 800)
+      << "nothing stored yet: every message still in the log";
   EXPECT_EQ(partition_lag(50, 200, 1000), 800) << "below the log start: deleted messages are not lag";
   EXPECT_EQ(partition_lag(1200, 0, 1000), 0) << "never negative (a topic recreated under a stored offset)";
 }
@@ -92,7 +93,8 @@ TEST(WatchRates, ALogStartThatMovesChangesNoRate) {
   const auto rates = compute_rates(&before, now);
   EXPECT_DOUBLE_EQ(*rates.find(0)->in_per_s, 20.0);
   EXPECT_DOUBLE_EQ(*rates.find(0)->out_per_s, 10.0);
-  // ... and a stored offset that retention overtook: the lag counts from the log start, the rate from the offset.
+  // ... and a stored offset that retention overtook: the lag counts from the log start, the rate from the
+  // offset.
   const auto overtaken = sample_at(2000, {{0, 600, 1030, 520}});
   const auto later = compute_rates(&now, overtaken);
   EXPECT_DOUBLE_EQ(*later.find(0)->out_per_s, 10.0);
@@ -101,7 +103,8 @@ TEST(WatchRates, ALogStartThatMovesChangesNoRate) {
 
 TEST(WatchRates, AnOffsetMovedBackByAReplayIsAResetNotANegativeRate) {
   const auto before = sample_at(0, {{0, 0, 1000, 1000}, {1, 0, 800, 800}});
-  const auto now = sample_at(1000, {{0, 0, 1000, 0}, {1, 0, 810, 810}}); // offsets moved back to 0 on partition 0
+  const auto now =
+      sample_at(1000, {{0, 0, 1000, 0}, {1, 0, 810, 810}}); // offsets moved back to 0 on partition 0
   const auto rates = compute_rates(&before, now);
   EXPECT_FALSE(rates.find(0)->out_per_s);
   EXPECT_EQ(rates.find(0)->out_gap, RateGap::reset);
@@ -138,8 +141,9 @@ TEST(WatchRates, ABrokerAwayInEitherSampleGivesNoKafkaRates) {
   const auto before = sample_at(0, {{0, 0, 100, 100}});
   EXPECT_FALSE(compute_rates(&before, away).in_per_s);
   const auto back = compute_rates(&away, sample_at(2000, {{0, 0, 200, 150}}));
-  EXPECT_EQ(back.find(0)->in_gap, RateGap::first_sample) << "comparing with the sample before the outage would "
-                                                            "spread two intervals' messages over one";
+  EXPECT_EQ(back.find(0)->in_gap, RateGap::first_sample)
+      << "comparing with the sample before the outage would "
+         "spread two intervals' messages over one";
 }
 
 TEST(WatchRates, OrdersAndDeadLettersPerSecondAndPerReason) {
