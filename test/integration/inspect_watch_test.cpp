@@ -458,14 +458,27 @@ TEST_F(InspectWatchTest, ServicesAwayAreShownAndTheWatchGoesOnUntilTheyAnswer) {
   EXPECT_STREQ(first["group"]["lag_from"].GetString(), "kafka_committed_offsets");
   const auto seeded = test::run_foodpipe({"seed-db", "--db", later_uri});
   ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
-  const auto back = Clock::now() + 30s;
-  bool answered = false;
-  while (!answered && Clock::now() < back) {
-    const auto all = lines_of(watch.stdout_so_far());
-    answered = !all.empty() && test::parse_json(all.back())["database"]["ok"].GetBool();
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(answered) << "the database shown once it answers\n" << watch.stdout_so_far();
+  // The database of the newest line answers (true) or not (false), within 30 s.
+  const auto database_becomes = [&watch](bool ok) {
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline) {
+      const auto all = lines_of(watch.stdout_so_far());
+      if (!all.empty() && test::parse_json(all.back())["database"]["ok"].GetBool() == ok) {
+        return true;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(database_becomes(true)) << "the database shown once it answers\n" << watch.stdout_so_far();
+
+  // It goes away during the watch (its connections ended, as a restart would), and comes back.
+  (void)test::query_value(test::admin_conninfo(), "DROP DATABASE " + later + " WITH (FORCE)");
+  EXPECT_TRUE(database_becomes(false)) << "the database shown as away\n" << watch.stdout_so_far();
+  const auto again = test::run_foodpipe({"seed-db", "--db", later_uri});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(database_becomes(true)) << "and back\n" << watch.stdout_so_far();
+  EXPECT_EQ(watch.pid() > 0 && kill(watch.pid(), 0) == 0, true) << "the watch went on throughout";
   watch.signal(SIGINT);
   const auto stopped = watch.wait(30);
   EXPECT_EQ(stopped.exit_code, 130) << "stopped by a signal, like every command";
