@@ -60,6 +60,8 @@ std::string header_line(const WatchFrame& f, bool small, const Style& s) {
     const auto lag = sample.group.total_lag;
     line += s("lag " + std::to_string(lag), lag > 0 ? Colour::yellow : Colour::green);
     line += "  in " + rate_text(f.rates->in_per_s) + "  out " + rate_text(f.rates->out_per_s);
+  } else if (sample.kafka_ok()) {
+    line += "lag -"; // no topic yet: nothing to be behind on
   } else {
     line += s("lag ?", Colour::red);
   }

@@ -172,6 +172,17 @@ TEST(WatchScreen, AServiceAwayIsShownAsUnreachable) {
             std::string::npos);
 }
 
+TEST(WatchScreen, ATopicThatDoesNotExistYetHasNoLagAndSaysSo) {
+  Fixture f;
+  f.now = sample_at(2000, 0, 0, 0);
+  f.now.topic_exists = false;
+  f.rates = pipeline::compute_rates(&f.before, f.now);
+  const auto screen = render_watch_screen(f.frame, {100, 30}, false);
+  EXPECT_EQ(screen.rfind("lag -  orders 0", 0), 0U) << screen;
+  EXPECT_NE(screen.find("topic food-orders: does not exist (yet)"), std::string::npos) << screen;
+  EXPECT_EQ(screen.find("LOG END"), std::string::npos) << "no table without partitions";
+}
+
 TEST(WatchScreen, PausedSaysSo) {
   Fixture f;
   f.frame.paused = true;
