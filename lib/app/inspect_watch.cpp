@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "app/report_json.hpp"
@@ -78,15 +79,31 @@ void watch_loop(const WatchRequest& request, Show show, Wait wait) {
   }
 }
 
+// What the screen showed when `p` paused it, kept so that a resized window
+// redraws the same numbers rather than newer ones.
+struct Frozen {
+  pipeline::WatchSample sample;
+  pipeline::WatchRates rates;
+  pipeline::LagHistory history;
+  WatchFrame frame;
+
+  explicit Frozen(const WatchFrame& shown)
+      : sample(*shown.sample), rates(*shown.rates), history(*shown.history), frame(shown) {
+    frame.sample = &sample;
+    frame.rates = &rates;
+    frame.history = &history;
+    frame.paused = true;
+  }
+};
+
 void watch_on_terminal(const WatchRequest& request) {
   Terminal terminal;
-  bool paused = false;
+  std::unique_ptr<Frozen> frozen; // set while paused
   const auto draw = [&](const WatchFrame& frame) {
     terminal.draw(render_watch_screen(frame, terminal.size(), request.colour));
   };
   const auto show = [&](WatchFrame& frame) {
-    frame.paused = paused;
-    if (!paused) {
+    if (!frozen) {
       draw(frame);
     }
   };
@@ -97,11 +114,11 @@ void watch_on_terminal(const WatchRequest& request) {
         return false;
       }
       if (keys.toggle_pause) {
-        paused = !paused;
-        frame.paused = paused;
-        draw(frame); // once, so that the screen says it is paused
-      } else if (terminal.resized() && !paused) {
-        draw(frame);
+        // Paused: the screen says so, once, and stays; resumed: the newest sample at once.
+        frozen = frozen ? nullptr : std::make_unique<Frozen>(frame);
+        draw(frozen ? frozen->frame : frame);
+      } else if (terminal.resized()) {
+        draw(frozen ? frozen->frame : frame);
       }
     }
     return true;

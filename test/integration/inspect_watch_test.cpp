@@ -337,6 +337,17 @@ TEST_F(InspectWatchTest, SixtyColumnsStillShowTheTotalsAndCtrlCRestores) {
   watch.type("p");
   ASSERT_TRUE(watch.read_until([](const std::string& f) { return f.rfind("PAUSED", 0) == 0; }, 10s))
       << watch.frame();
+  // Paused, the screen keeps its numbers while the pipeline moves on (and through a resize) ...
+  produce(5);
+  watch.resize(70, 24);
+  // Three intervals' worth of output read: a redraw of a newer sample would be the newest frame.
+  (void)watch.read_until([](const std::string&) { return false; }, 1s);
+  EXPECT_EQ(watch.frame().rfind("PAUSED  lag 7", 0), 0U) << watch.frame();
+  // ... and shows where it is at once when resumed.
+  watch.type("p");
+  EXPECT_TRUE(watch.read_until([](const std::string& f) { return header_lag(f) == 12; }, 10s))
+      << watch.frame();
+  EXPECT_EQ(watch.frame().rfind("PAUSED", 0), std::string::npos);
   watch.type("\003"); // Ctrl-C, a key in raw mode
   expect_restored(watch, watch.wait(20s));
 }
