@@ -108,7 +108,8 @@ void watch_on_terminal(const WatchRequest& request) {
     }
   };
   const auto wait = [&](WatchFrame& frame, Clock::time_point next) {
-    while (!stop_requested() && Clock::now() < next) {
+    // Keys are read at least once per sample, however late the sample was.
+    for (bool first = true; !stop_requested() && (first || Clock::now() < next); first = false) {
       const auto keys = read_keys(terminal.wait_for_keys(next));
       if (keys.quit) {
         return false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 
 #include <fcntl.h>
@@ -131,14 +132,18 @@ ScreenSize Terminal::size() const {
 
 std::string Terminal::wait_for_keys(std::chrono::steady_clock::time_point deadline) {
   std::string keys;
+  // At least one look, even past the deadline: a sample slower than the
+  // interval (a service that does not answer) must not make q unreadable.
+  bool first = true;
   while (keys.empty() && !stop_requested() && g_resized == 0) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+    if (left.count() <= 0 && !first) {
       break;
     }
+    first = false;
     pollfd input{m_keys ? STDIN_FILENO : -1, POLLIN, 0};
-    const auto ready = ::poll(&input, 1, static_cast<int>(left.count()));
+    const auto ready = ::poll(&input, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
     if (ready <= 0) {
       continue; // a timeout ends the loop above; EINTR rechecks the flags
     }

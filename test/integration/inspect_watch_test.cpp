@@ -378,6 +378,24 @@ TEST_F(InspectWatchTest, AResizedWindowIsRedrawnAtItsNewWidthAndSigtermStillRest
       << "the terminal's modes back after SIGTERM";
 }
 
+TEST_F(InspectWatchTest, OnATerminalABrokerAwayIsShownAndQStillQuitsThoughEverySampleIsLate) {
+  // Each sample waits a second for the broker, five times the interval: no time is left between samples.
+  PtyFoodpipe watch({"inspect", "group", "--watch", "--interval", "0.2", "--bootstrap-servers", "127.0.0.1:1",
+                     "--db", m_db.uri(), "--topic", m_topic, "--group", m_group},
+                    100, 30);
+  ASSERT_TRUE(watch.read_until(
+      [](const std::string& f) {
+        return f.rfind("lag ?", 0) == 0 && f.find("broker: unreachable (") != std::string::npos &&
+               f.find("database: 127.0.0.1:5432/") != std::string::npos;
+      },
+      30s))
+      << watch.frame() << watch.stderr_text();
+  const auto asked = Clock::now();
+  watch.type("q");
+  expect_restored(watch, watch.wait(20s));
+  EXPECT_LT(Clock::now() - asked, 5s) << "q is read between two samples, however late they are";
+}
+
 TEST_F(InspectWatchTest, JsonLinesFollowTheLagAsInspectGroupSeesIt) {
   produce(60);
   consume_to_end();
