@@ -262,12 +262,8 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
 
 } // namespace
 
-Command make_inspect_command() {
-  Command command;
-  command.name = "inspect";
-  command.summary = "look into the pipeline: topic, group lag, database, dead letters, one order's trail";
-  command.usage = "foodpipe inspect [VIEW [ORDER_ID]] [options]   (VIEW: topic, group, db, dlq, order, messages)";
-  command.details =
+// What `foodpipe inspect --help` prints after the options: every view with an example.
+constexpr std::string_view k_details =
       "Without a view: one screen with the brokers, the topic and its dead-letter topic,\n"
       "the group's total lag and the database's counts. Every view reads only; nothing is\n"
       "created, joined, committed or written. --json prints one JSON object per line.\n\n"
@@ -320,6 +316,13 @@ Command make_inspect_command() {
       "128 + the signal's number, 130 or 143.\n"
       "Numbers: --limit 1 to 100000, --max-lag 0 to 9223372036854775807, --connect-timeout\n"
       "0.001 to 86400 s (a day), --interval 0.1 to 86400 s.\n";
+
+Command make_inspect_command() {
+  Command command;
+  command.name = "inspect";
+  command.summary = "look into the pipeline: topic, group lag, database, dead letters, one order's trail";
+  command.usage = "foodpipe inspect [VIEW [ORDER_ID]] [options]   (VIEW: topic, group, db, dlq, order, messages)";
+  command.details = k_details;
   command.offers_json = true;
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"}, {"CONSUMER_GROUP_ID", "group"}};
   command.options = [](po::options_description& desc, po::positional_options_description& positional) {
