@@ -36,6 +36,34 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// "<label>: unreachable (<why>)" on one line; when that is wider than the
+// screen, the why folded at spaces onto at most three indented lines of its
+// own, since the why is what the reader needs.
+std::vector<std::string> away_lines(const std::string& label, const std::string& why, std::size_t columns,
+                                    const Style& s) {
+  const auto head = label + ": " + s("unreachable", Colour::red);
+  const auto whole = head + " (" + why + ")";
+  if (columns == 0 || display_width(whole) <= columns || columns <= 12) {
+    return {whole};
+  }
+  std::vector<std::string> lines{head};
+  std::istringstream words(why);
+  std::string line = "  ";
+  for (std::string word; words >> word;) {
+    if (line.size() > 2 && display_width(line) + 1 + display_width(word) > columns) {
+      if (lines.size() == 3) {
+        lines.push_back(line + " ...");
+        return lines;
+      }
+      lines.push_back(line);
+      line = "  ";
+    }
+    line += (line.size() > 2 ? " " : "") + word;
+  }
+  lines.push_back(line);
+  return lines;
+}
+
 std::string plural(std::int64_t n, std::string_view word) {
   return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
 }
@@ -88,11 +116,12 @@ std::string sparkline_line(const WatchFrame& f, ScreenSize size, const Style& s)
 
 // Where the numbers come from: the broker, the topic, the database. The
 // narrow layout leaves out the names the user typed.
-std::vector<std::string> service_lines(const WatchFrame& f, bool small, const Style& s) {
+std::vector<std::string> service_lines(const WatchFrame& f, ScreenSize size, const Style& s) {
   const auto& sample = *f.sample;
+  const bool small = narrow(size);
   std::vector<std::string> lines;
   if (!sample.kafka_ok()) {
-    lines.push_back("broker: " + s("unreachable", Colour::red) + " (" + sample.kafka_problem + ")");
+    lines = away_lines("broker", sample.kafka_problem, size.columns, s);
   } else {
     std::string line = "broker: " + (small ? std::string("ok") : f.bootstrap_servers) + ", " +
                        plural(static_cast<std::int64_t>(sample.brokers), "broker") + "; topic " +
@@ -107,8 +136,12 @@ std::vector<std::string> service_lines(const WatchFrame& f, bool small, const St
     lines.push_back(line);
   }
   if (!sample.database) {
-    lines.push_back("database: " + s("unreachable", Colour::red) + " (" + sample.database_problem + ")" +
-                    (sample.kafka_ok() ? "; lag from Kafka's committed offsets" : ""));
+    for (auto& line : away_lines("database", sample.database_problem, size.columns, s)) {
+      lines.push_back(std::move(line));
+    }
+    if (sample.kafka_ok()) {
+      lines.emplace_back("  (the lag counts from Kafka's committed offsets meanwhile)");
+    }
   } else {
     lines.push_back("database: " + (small ? std::string("ok") : sample.database_target) +
                     ", schema version " + std::to_string(sample.database->schema_version));
@@ -236,7 +269,7 @@ std::vector<std::string> body_lines(const WatchFrame& f, ScreenSize size, bool c
   const Style s{colour};
   const bool small = narrow(size);
   std::vector<std::string> lines{header_line(f, small, s), sparkline_line(f, size, s)};
-  for (auto& line : service_lines(f, small, s)) {
+  for (auto& line : service_lines(f, size, s)) {
     lines.push_back(std::move(line));
   }
   if (f.sample->kafka_ok() && f.sample->topic_exists) {

@@ -183,6 +183,26 @@ TEST(WatchScreen, ATopicThatDoesNotExistYetHasNoLagAndSaysSo) {
   EXPECT_EQ(screen.find("LOG END"), std::string::npos) << "no table without partitions";
 }
 
+TEST(WatchScreen, OnANarrowScreenWhyAServiceIsAwayIsFoldedNotCut) {
+  Fixture f;
+  f.now.database.reset();
+  f.now.database_problem = "cannot connect to PostgreSQL at 127.0.0.1:5432/food_orders (Connection refused); "
+                           "start it with compose/up or set --db";
+  const auto screen = render_watch_screen(f.frame, {60, 40}, false);
+  EXPECT_NE(screen.find("\ndatabase: unreachable\n  cannot connect to PostgreSQL at"), std::string::npos)
+      << screen;
+  EXPECT_NE(screen.find("  (Connection refused); start it with compose/up or set --db\n"), std::string::npos)
+      << screen;
+  EXPECT_NE(screen.find("  (the lag counts from Kafka's committed offsets meanwhile)"), std::string::npos);
+  for (const auto& line : lines_of(screen)) {
+    EXPECT_LE(display_width(line), 60U) << line;
+  }
+  EXPECT_NE(render_watch_snapshot(f.frame).find("database: unreachable (cannot connect to PostgreSQL at "
+                                                "127.0.0.1:5432/food_orders (Connection refused); start it"),
+            std::string::npos)
+      << "one line where there is no width to fit";
+}
+
 TEST(WatchScreen, PausedSaysSo) {
   Fixture f;
   f.frame.paused = true;
