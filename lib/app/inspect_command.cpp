@@ -8,6 +8,7 @@
 
 #include "app/commands.hpp"
 #include "app/inspect_verify.hpp"
+#include "app/inspect_watch.hpp"
 #include "app/number.hpp"
 #include "app/report_json.hpp"
 #include "app/report_text.hpp"
@@ -96,6 +97,10 @@ std::int64_t parse_offset(const std::string& text) {
   return value;
 }
 
+bool given(const po::variables_map& vm, const std::string& option) {
+  return vm.count(option) != 0U && !vm[option].defaulted();
+}
+
 // Options that belong to one view only are refused elsewhere, so that a typo
 // in the view name does not silently ignore them.
 void refuse_unless(const po::variables_map& vm, const std::string& view, const std::vector<std::string>& options,
@@ -131,7 +136,46 @@ void check_view(const po::variables_map& vm, const std::string& view) {
   }
   refuse_unless(vm, view, {"max-lag"}, "group");
   refuse_unless(vm, view, {"reason"}, "dlq");
-  refuse_unless(vm, view, {"partition", "offset", "count"}, "messages");
+  refuse_unless(vm, view, {"partition", "offset"}, "messages");
+  if (!vm["watch"].as<bool>() && given(vm, "count") && view != "messages") {
+    throw UsageError("--count belongs to 'foodpipe inspect messages' and to --watch");
+  }
+}
+
+// --watch samples the overview or the group view; --interval belongs to it,
+// and --count counts its samples.
+void check_watch(const po::variables_map& vm, const std::string& view) {
+  if (!vm["watch"].as<bool>()) {
+    if (given(vm, "interval")) {
+      throw UsageError("--interval belongs to --watch, e.g. 'foodpipe inspect group --watch --interval 2'");
+    }
+    return;
+  }
+  if (view != "" && view != "group") {
+    throw UsageError("--watch works with 'foodpipe inspect' (the overview) and 'foodpipe inspect group', "
+                     "not with 'inspect " +
+                     view + "'");
+  }
+  if (given(vm, "max-lag")) {
+    throw UsageError(
+        "--max-lag checks one snapshot; run 'foodpipe inspect group --max-lag N' without --watch");
+  }
+}
+
+ExitCode run_watch(const Context& context, const po::variables_map& vm, const Request& request,
+                   const std::string& view) {
+  WatchRequest watch;
+  watch.options = request.options;
+  watch.view = view.empty() ? pipeline::WatchView::overview : pipeline::WatchView::group;
+  watch.interval = parse_seconds(option_value(context, vm, "interval"),
+                                 {std::chrono::milliseconds(100), std::chrono::milliseconds(k_max_timeout)});
+  if (given(vm, "count")) {
+    watch.count = parse_count(option_value(context, vm, "count"), {1, UINT64_MAX});
+  }
+  watch.json = request.json;
+  watch.terminal = context.stdout_is_terminal;
+  watch.colour = request.colour;
+  return run_inspect_watch(watch);
 }
 
 Request request_from(const Context& context, const po::variables_map& vm) {
@@ -165,13 +209,21 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
     if (!view.empty()) {
       throw UsageError("--verify is a view of its own; run 'foodpipe inspect --verify' without '" + view + "'");
     }
+    if (vm["watch"].as<bool>()) {
+      throw UsageError("--watch works with 'foodpipe inspect' (the overview) and 'foodpipe inspect group', "
+                       "not with --verify");
+    }
     return run_inspect_verify(context, vm);
   }
   if (vm["strict"].as<bool>()) {
     throw UsageError("--strict belongs to 'foodpipe inspect --verify'");
   }
   check_view(vm, view);
+  check_watch(vm, view);
   const Request request = request_from(context, vm);
+  if (vm["watch"].as<bool>()) {
+    return run_watch(context, vm, request, view);
+  }
   const auto value = [&](const std::string& name) { return option_value(context, vm, name); };
   const auto limit = parse_count(value("limit"), {1, 100'000});
 
@@ -210,12 +262,8 @@ ExitCode run_inspect(const Context& context, const po::variables_map& vm) {
 
 } // namespace
 
-Command make_inspect_command() {
-  Command command;
-  command.name = "inspect";
-  command.summary = "look into the pipeline: topic, group lag, database, dead letters, one order's trail";
-  command.usage = "foodpipe inspect [VIEW [ORDER_ID]] [options]   (VIEW: topic, group, db, dlq, order, messages)";
-  command.details =
+// What `foodpipe inspect --help` prints after the options: every view with an example.
+constexpr std::string_view k_details =
       "Without a view: one screen with the brokers, the topic and its dead-letter topic,\n"
       "the group's total lag and the database's counts. Every view reads only; nothing is\n"
       "created, joined, committed or written. --json prints one JSON object per line.\n\n"
@@ -249,11 +297,32 @@ Command make_inspect_command() {
       "            when everything still in the log is accounted for; --strict makes them exit 1.\n"
       "              foodpipe inspect --verify\n"
       "              foodpipe inspect --verify --strict --json\n\n"
-      "Exit status: 0 ok, 1 unreachable service, database not seeded, unknown order or lag\n"
-      "above --max-lag, 2 bad options or an unknown view. Stopped by SIGINT/SIGTERM (--verify\n"
-      "prints its report, marked interrupted): 128 + the signal's number, 130 or 143.\n"
+      "  --watch   the overview or the group view again every --interval S seconds (default 1,\n"
+      "            fractions allowed): per partition the log end, the stored offset, the lag and\n"
+      "            messages per second in and out; the group's state and members; dead letters\n"
+      "            by reason and their rate; the orders; a sparkline of the total lag over the\n"
+      "            last minute. The other views are single lookups and refuse --watch. On a\n"
+      "            terminal one screen is redrawn in place (q or Ctrl-C quits, p pauses the\n"
+      "            redraw; narrower than 80 columns, a shorter layout). Piped: one snapshot per\n"
+      "            interval, with --json one JSON object per line; --count N stops after N. A\n"
+      "            broker or database that goes away is shown as unreachable and the watch goes\n"
+      "            on. Reads only, like every view.\n"
+      "              foodpipe inspect group --watch\n"
+      "              foodpipe inspect --watch --interval 0.5\n"
+      "              foodpipe inspect group --watch --json --count 3\n\n"
+      "Exit status: 0 ok (--watch: after --count samples, q or Ctrl-C), 1 unreachable service,\n"
+      "database not seeded, unknown order or lag above --max-lag, 2 bad options or an unknown\n"
+      "view. Stopped by SIGINT/SIGTERM (--verify prints its report, marked interrupted):\n"
+      "128 + the signal's number, 130 or 143.\n"
       "Numbers: --limit 1 to 100000, --max-lag 0 to 9223372036854775807, --connect-timeout\n"
-      "0.001 to 86400 s (a day).\n";
+      "0.001 to 86400 s (a day), --interval 0.1 to 86400 s.\n";
+
+Command make_inspect_command() {
+  Command command;
+  command.name = "inspect";
+  command.summary = "look into the pipeline: topic, group lag, database, dead letters, one order's trail";
+  command.usage = "foodpipe inspect [VIEW [ORDER_ID]] [options]   (VIEW: topic, group, db, dlq, order, messages)";
+  command.details = k_details;
   command.offers_json = true;
   command.env = {{"KAFKA_TOPIC_ORDERS", "topic"}, {"CONSUMER_GROUP_ID", "group"}};
   command.options = [](po::options_description& desc, po::positional_options_description& positional) {
@@ -272,7 +341,12 @@ Command make_inspect_command() {
       ("partition", po::value<std::string>()->value_name("P"), "messages: the partition to read")
       ("offset", po::value<std::string>()->default_value("0")->value_name("N"),
          "messages: first offset; negative (--offset=-5) counts back from the log end")
-      ("count", po::value<std::string>()->default_value("10")->value_name("C"), "messages: how many at most")
+      ("count", po::value<std::string>()->default_value("10")->value_name("C"),
+         "messages: how many at most; --watch: stop after C samples (default: never)")
+      ("watch", po::bool_switch(),
+         "overview and group: sample again every --interval (a live screen on a terminal)")
+      ("interval", po::value<std::string>()->default_value("1")->value_name("S"),
+         "--watch: seconds between samples, 0.1 to 86400")
       ("connect-timeout", po::value<std::string>()->default_value(connect_timeout_default())->value_name("S"),
          "seconds to wait for the brokers and the database")
       ("verify", po::bool_switch(), "audit the group's stored progress against the topic")

@@ -1,6 +1,7 @@
 #include "app/report_json.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "app/progress.hpp"
+#include "app/watch_screen.hpp"
 #include "pipeline/consume.hpp"
 #include "pipeline/doctor.hpp"
 #include "pipeline/inspect.hpp"
@@ -17,6 +19,7 @@
 #include "pipeline/replay.hpp"
 #include "pipeline/seed_db.hpp"
 #include "pipeline/verify.hpp"
+#include "pipeline/watch.hpp"
 #include "pipeline/vocabulary.hpp"
 
 namespace foodpipe::app {
@@ -737,6 +740,117 @@ void write_json(JsonWriter& w, const pipeline::KafkaMessage& m) {
   w.EndArray();
   field(w, "key", m.key);
   field(w, "payload", m.payload);
+  w.EndObject();
+}
+
+// ---------------------------------------------------------------------------
+// inspect --watch.
+
+namespace {
+
+// Rates to the hundredth: a script wants 12.35, not 12.345678901234.
+std::optional<double> rounded(const std::optional<double>& per_s) {
+  if (!per_s) {
+    return std::nullopt;
+  }
+  return std::round(*per_s * 100.0) / 100.0;
+}
+
+std::string_view gap_name(pipeline::RateGap gap) {
+  switch (gap) {
+  case pipeline::RateGap::none:
+    return "ok";
+  case pipeline::RateGap::first_sample:
+    return "first_sample";
+  case pipeline::RateGap::new_partition:
+    return "new_partition";
+  case pipeline::RateGap::reset:
+    return "reset";
+  }
+  return "ok";
+}
+
+void json_watch_rates(JsonWriter& w, const pipeline::WatchRates& r) {
+  w.StartObject();
+  field(w, "elapsed_s", r.elapsed_s);
+  field(w, "in_per_s", rounded(r.in_per_s));
+  field(w, "out_per_s", rounded(r.out_per_s));
+  w.Key("partitions");
+  w.StartArray();
+  for (const auto& p : r.partitions) {
+    w.StartObject();
+    field(w, "partition", p.partition);
+    field(w, "in_per_s", rounded(p.in_per_s));
+    field(w, "out_per_s", rounded(p.out_per_s));
+    field(w, "in", gap_name(p.in_gap));
+    field(w, "out", gap_name(p.out_gap));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+void json_watch_database(JsonWriter& w, const pipeline::WatchSample& s, const pipeline::WatchRates& r) {
+  w.StartObject();
+  field(w, "ok", s.database.has_value());
+  field(w, "error", s.database ? std::optional<std::string>() : s.database_problem);
+  if (s.database) {
+    field(w, "target", s.database_target);
+    field(w, "orders", s.database->orders);
+    field(w, "orders_per_s", rounded(r.orders_per_s));
+    field(w, "dead_letters", s.database->dead_letters());
+    field(w, "dead_letters_per_s", rounded(r.dead_letters_per_s));
+    w.Key("dead_letters_by_reason");
+    w.StartObject();
+    for (const auto& [reason, count] : s.database->dead_letters_by_reason) {
+      w.Key(reason.c_str());
+      w.StartObject();
+      field(w, "count", count);
+      const auto rate = r.dead_letters_per_reason.find(reason);
+      const auto per_s = rate == r.dead_letters_per_reason.end() ? std::optional<double>() : rate->second;
+      field(w, "per_s", rounded(per_s));
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+} // namespace
+
+void write_json(JsonWriter& w, const WatchFrame& f) {
+  const auto& s = *f.sample;
+  start_view(w, "watch");
+  field(w, "of", f.view == pipeline::WatchView::overview ? "overview" : "group");
+  field(w, "sample", f.number);
+  field(w, "taken_at", s.taken_at);
+  field(w, "interval_s", f.interval_s);
+  w.Key("kafka");
+  w.StartObject();
+  field(w, "ok", s.kafka_ok());
+  field(w, "error", s.kafka_ok() ? std::optional<std::string>() : s.kafka_problem);
+  field(w, "bootstrap_servers", f.bootstrap_servers);
+  if (s.kafka_ok()) {
+    field(w, "brokers", s.brokers);
+    field(w, "topic_exists", s.topic_exists);
+    if (f.view == pipeline::WatchView::overview) {
+      field(w, "dlq_messages", s.dlq_messages);
+    }
+  }
+  w.EndObject();
+  w.Key("group");
+  if (s.kafka_ok()) {
+    w.StartObject();
+    json_group_fields(w, s.group);
+    field(w, "lag_from", s.lag_from_kafka ? "kafka_committed_offsets" : "database_stored_offsets");
+    w.EndObject();
+  } else {
+    w.Null();
+  }
+  w.Key("rates");
+  json_watch_rates(w, *f.rates);
+  w.Key("database");
+  json_watch_database(w, s, *f.rates);
   w.EndObject();
 }
 

@@ -31,6 +31,8 @@ struct KafkaMessage;
 
 namespace foodpipe::app {
 
+struct WatchFrame; // watch_screen.hpp
+
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Writes a JSON string value. Bytes that are not UTF-8 (Kafka keys and
@@ -55,6 +57,10 @@ void write_json(JsonWriter& w, const pipeline::GroupView& view);
 void write_json(JsonWriter& w, const pipeline::DatabaseView& view);
 void write_json(JsonWriter& w, const pipeline::DeadLetterView& view);
 void write_json(JsonWriter& w, const pipeline::OrderView& view);
+// One sample of inspect --watch: the group view's fields as inspect group
+// --json writes them ("group", null while the broker is away), the rates and
+// the database's counts.
+void write_json(JsonWriter& w, const WatchFrame& frame);
 // One message as kcat -J shows it (no "view" key: inspect messages prints one per line).
 void write_json(JsonWriter& w, const pipeline::KafkaMessage& message);
 

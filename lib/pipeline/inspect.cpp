@@ -7,11 +7,21 @@
 #include "core/log.hpp"
 #include "db/connection.hpp"
 #include "db/migrator.hpp"
+#include "domain/timestamp.hpp"
 #include "kafka/error.hpp"
 #include "kafka/reader.hpp"
 #include "pipeline/range_plan.hpp"
+#include "pipeline/watch.hpp"
 
 namespace foodpipe::pipeline {
+
+// What the broker says of the group apart from the log: its state, members
+// and the offsets committed to Kafka for these partitions.
+struct GroupProgress {
+  kafka::GroupDescription description;
+  std::map<std::int32_t, std::int64_t> committed;
+};
+
 namespace {
 
 std::chrono::seconds whole_seconds(std::chrono::milliseconds timeout) {
@@ -164,21 +174,24 @@ TopicView topic_view(const InspectOptions& options, kafka::GroupAdmin& admin, ka
   return view;
 }
 
+GroupProgress group_progress(const InspectOptions& options, kafka::GroupAdmin& admin,
+                             const std::vector<std::int32_t>& ids) {
+  GroupProgress progress;
+  progress.description = admin.describe_group(options.group, options.connect_timeout);
+  if (!ids.empty()) {
+    progress.committed = admin.committed_offsets(options.group, options.topic, ids, options.connect_timeout);
+  }
+  return progress;
+}
+
 // `stored`: the group's offsets in the database; null when the database
 // could not be asked, and the lag then counts from Kafka's committed offsets.
-GroupView group_view(const InspectOptions& options, const TopicState& topic, kafka::GroupAdmin& admin,
+GroupView group_rows(const InspectOptions& options, const TopicState& topic, GroupProgress progress,
                      const std::map<std::int32_t, std::int64_t>* stored) {
   GroupView view;
   view.group = options.group;
   view.topic = options.topic;
-  view.description = admin.describe_group(options.group, options.connect_timeout);
-  std::vector<std::int32_t> ids;
-  for (const auto& partition : topic.partitions) {
-    ids.push_back(partition.partition);
-  }
-  const auto committed =
-      ids.empty() ? std::map<std::int32_t, std::int64_t>{}
-                  : admin.committed_offsets(options.group, options.topic, ids, options.connect_timeout);
+  view.description = std::move(progress.description);
   for (const auto& partition : topic.partitions) {
     GroupPartition row;
     row.partition = partition.partition;
@@ -189,18 +202,27 @@ GroupView group_view(const InspectOptions& options, const TopicState& topic, kaf
         row.stored = it->second;
       }
     }
-    if (const auto it = committed.find(partition.partition); it != committed.end()) {
+    if (const auto it = progress.committed.find(partition.partition); it != progress.committed.end()) {
       row.committed = it->second;
     }
-    // A stored offset below the log start points at deleted messages: the
-    // consumer would skip to the log start, so those do not count as lag.
-    const auto from = stored != nullptr ? row.stored : row.committed;
-    const auto position = std::max(from.value_or(partition.low), partition.low);
-    row.lag = std::max<std::int64_t>(0, partition.high - position);
+    row.lag = partition_lag(stored != nullptr ? row.stored : row.committed, partition.low, partition.high);
     view.total_lag += row.lag;
     view.partitions.push_back(row);
   }
   return view;
+}
+
+std::vector<std::int32_t> partition_ids(const TopicState& topic) {
+  std::vector<std::int32_t> ids;
+  for (const auto& partition : topic.partitions) {
+    ids.push_back(partition.partition);
+  }
+  return ids;
+}
+
+GroupView group_view(const InspectOptions& options, const TopicState& topic, kafka::GroupAdmin& admin,
+                     const std::map<std::int32_t, std::int64_t>* stored) {
+  return group_rows(options, topic, group_progress(options, admin, partition_ids(topic)), stored);
 }
 
 KafkaMessage to_message(const std::string& topic, kafka::MessageView raw) {
@@ -425,6 +447,95 @@ Overview inspect_overview(const InspectOptions& options) {
   overview.lag_from_kafka = !stored.has_value();
   overview.group = group_view(options, overview.topic.topic, admin, stored ? &*stored : nullptr);
   return overview;
+}
+
+// ---- inspect --watch -------------------------------------------------------
+
+InspectSession::InspectSession(InspectOptions options, WatchView view)
+    : m_options(std::move(options)), m_view(view),
+      m_admin(std::make_unique<kafka::GroupAdmin>(m_options.kafka)),
+      m_reader(std::make_unique<kafka::Reader>(m_options.kafka)) {}
+
+InspectSession::~InspectSession() = default;
+
+std::optional<GroupProgress> InspectSession::sample_group(WatchSample& sample) {
+  try {
+    const auto metadata = m_admin->admin().metadata(m_options.connect_timeout);
+    std::vector<std::int32_t> ids;
+    for (const auto& topic : metadata.topics) {
+      if (topic.name == m_options.topic && topic.ok()) {
+        for (const auto& partition : topic.partitions) {
+          ids.push_back(partition.id);
+        }
+      }
+    }
+    return group_progress(m_options, *m_admin, ids);
+  } catch (const Error& error) {
+    sample.kafka_problem = error.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<TopicView> InspectSession::sample_topic(WatchSample& sample) {
+  try {
+    TopicView view;
+    if (m_view == WatchView::overview) {
+      view = topic_view(m_options, *m_admin, *m_reader);
+    } else {
+      const auto metadata = m_admin->admin().metadata(m_options.connect_timeout);
+      view.brokers = metadata.brokers;
+      view.topic = topic_state(*m_admin, *m_reader, metadata, m_options.topic, m_options.connect_timeout);
+    }
+    sample.topic_exists = view.topic.exists;
+    sample.brokers = view.brokers.size();
+    if (view.dlq.exists) {
+      sample.dlq_messages = view.dlq.messages();
+    }
+    return view;
+  } catch (const Error& error) {
+    sample.kafka_problem = error.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<std::map<std::int32_t, std::int64_t>> InspectSession::sample_database(WatchSample& sample) {
+  try {
+    if (!m_database) {
+      m_database = open_database(m_options);
+    }
+    sample.database_target = m_database->describe();
+    sample.database = db::summarise_database(*m_database);
+    return db::stored_offsets(*m_database, m_options.group, m_options.topic);
+  } catch (const Error& error) {
+    // Gone, restarted or never seeded: connect again next time.
+    m_database.reset();
+    sample.database.reset();
+    sample.database_problem = error.what();
+    return std::nullopt;
+  }
+}
+
+WatchSample InspectSession::sample() {
+  WatchSample sample;
+  sample.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count();
+  sample.taken_at = domain::format_timestamp(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+  sample.group.group = m_options.group;
+  sample.group.topic = m_options.topic;
+  // Each offset moves only forward and committed <= stored <= log end holds at every
+  // moment, so reading them in that order shows them in that order too: the other
+  // way round a running consumer's offsets would be newer than the log end beside them.
+  auto progress = sample_group(sample);
+  const auto stored = sample_database(sample);
+  sample.lag_from_kafka = !stored.has_value();
+  const auto topic = progress ? sample_topic(sample) : std::nullopt;
+  if (topic) {
+    // A topic that does not exist (yet) has no partitions: the group's state is still shown.
+    sample.group = group_rows(m_options, topic->topic, std::move(*progress), stored ? &*stored : nullptr);
+  }
+  return sample;
 }
 
 } // namespace foodpipe::pipeline

@@ -12,16 +12,22 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/defaults.hpp"
+#include "db/connection.hpp"
 #include "db/inspect_queries.hpp"
 #include "kafka/admin.hpp"
 #include "kafka/config.hpp"
 #include "kafka/group_admin.hpp"
+
+namespace foodpipe::kafka {
+class Reader;
+} // namespace foodpipe::kafka
 
 namespace foodpipe::pipeline {
 
@@ -210,5 +216,47 @@ struct Overview {
 };
 
 [[nodiscard]] Overview inspect_overview(const InspectOptions& options);
+
+// ---- inspect --watch -------------------------------------------------------
+
+struct WatchSample;   // watch.hpp
+struct GroupProgress; // inspect.cpp: a group's state and committed offsets
+
+// What a watch samples: the overview adds the brokers and <topic>.dlq.
+enum class WatchView { overview, group };
+
+// The overview or the group view taken again and again with the same
+// functions as the views above, through clients kept open between samples
+// (so that a sample costs requests, not connections). Read-only like them.
+// Never throws for a service that is away, refuses or lacks the topic: the
+// sample says so and the next one tries again (the database is connected
+// anew after a failure; librdkafka reconnects by itself). Without the
+// database the group's lag counts from Kafka's committed offsets, as in the
+// overview. Each request waits at most options.connect_timeout, so the caller
+// bounds a sample by choosing it.
+class InspectSession {
+public:
+  // Throws UsageError for -X properties librdkafka refuses.
+  InspectSession(InspectOptions options, WatchView view);
+  ~InspectSession();
+  InspectSession(const InspectSession&) = delete;
+  InspectSession& operator=(const InspectSession&) = delete;
+
+  // at_ms is the steady clock's time at the start of the sample.
+  [[nodiscard]] WatchSample sample();
+
+private:
+  // The group's state and committed offsets, the stored offsets, then the log
+  // (sample() says why in that order); each records its failure in `sample`.
+  std::optional<GroupProgress> sample_group(WatchSample& sample);
+  std::optional<std::map<std::int32_t, std::int64_t>> sample_database(WatchSample& sample);
+  std::optional<TopicView> sample_topic(WatchSample& sample);
+
+  InspectOptions m_options;
+  WatchView m_view;
+  std::unique_ptr<kafka::GroupAdmin> m_admin;
+  std::unique_ptr<kafka::Reader> m_reader;
+  std::optional<db::Connection> m_database;
+};
 
 } // namespace foodpipe::pipeline
