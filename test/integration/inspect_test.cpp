@@ -17,20 +17,13 @@
 namespace foodpipe {
 namespace {
 
+using test::lines_of;
+
 using namespace std::chrono_literals;
 
 constexpr int k_orders = 300;
 
 using test::parse_json;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
 
 // The port of the first of test::bootstrap_servers(): the single node the suite runs on.
 int broker_port() {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <csignal>
 #include <cstdio>
@@ -389,6 +390,15 @@ rapidjson::Document parse_json(const std::string& text) {
   doc.Parse(text.c_str());
   EXPECT_FALSE(doc.HasParseError()) << text;
   return doc;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  return lines;
 }
 
 } // namespace foodpipe::test

@@ -141,4 +141,7 @@ std::string refusal_text(const std::string& shown, const std::string& command, c
 // (EXPECT, naming the text) and leaves an empty document.
 rapidjson::Document parse_json(const std::string& text);
 
+// The lines of a command's output or a drawn screen, without their '\n'.
+std::vector<std::string> lines_of(const std::string& text);
+
 } // namespace foodpipe::test

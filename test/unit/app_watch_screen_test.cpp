@@ -2,7 +2,6 @@
 // width, with and without colour, a service shown as unreachable, a screen too
 // short for every partition, the plain snapshot and the JSON line.
 
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,21 +12,15 @@
 #include "app/table.hpp"
 #include "app/watch_screen.hpp"
 #include "pipeline/vocabulary.hpp"
+#include "support/test_env.hpp"
 
 namespace foodpipe::app {
 namespace {
 
+using test::lines_of;
+
 using pipeline::GroupPartition;
 using pipeline::WatchSample;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
 
 WatchSample sample_at(std::int64_t at_ms, std::int64_t produced, std::int64_t stored, int partitions = 3) {
   WatchSample s;
