@@ -460,6 +460,10 @@ InspectSession::~InspectSession() = default;
 
 std::optional<GroupProgress> InspectSession::sample_group(WatchSample& sample) {
   try {
+    if (!m_admin) {
+      m_admin = std::make_unique<kafka::GroupAdmin>(m_options.kafka);
+      m_reader = std::make_unique<kafka::Reader>(m_options.kafka);
+    }
     const auto metadata = m_admin->admin().metadata(m_options.connect_timeout);
     std::vector<std::int32_t> ids;
     for (const auto& topic : metadata.topics) {
@@ -534,6 +538,14 @@ WatchSample InspectSession::sample() {
   if (topic) {
     // A topic that does not exist (yet) has no partitions: the group's state is still shown.
     sample.group = group_rows(m_options, topic->topic, std::move(*progress), stored ? &*stored : nullptr);
+  }
+  if (!sample.kafka_ok()) {
+    // New clients for the next sample. After every broker of a cluster was
+    // down, librdkafka 2.0 kept asking the leaders it knew from before, and the
+    // restarted brokers answered "not leader" for minutes; new clients start
+    // from the bootstrap servers and the current metadata.
+    m_reader.reset();
+    m_admin.reset();
   }
   return sample;
 }

@@ -230,7 +230,7 @@ enum class WatchView { overview, group };
 // (so that a sample costs requests, not connections). Read-only like them.
 // Never throws for a service that is away, refuses or lacks the topic: the
 // sample says so and the next one tries again (the database is connected
-// anew after a failure; librdkafka reconnects by itself). Without the
+// anew after a failure, and so are the Kafka clients). Without the
 // database the group's lag counts from Kafka's committed offsets, as in the
 // overview. Each request waits at most options.connect_timeout, so the caller
 // bounds a sample by choosing it.

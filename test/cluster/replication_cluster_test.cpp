@@ -6,6 +6,7 @@
 // brought back, every ISR is full again and the flags go.
 
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -464,6 +465,85 @@ TEST(ClusterReplication, AKilledBrokerIsFlaggedByInspectAndDoctorUntilItIsBack) 
   std::cout << "[replication] node " << victim << " killed: the partitions it led (" << led.size()
             << " of 3) had new leaders and every ISR had shrunk after " << moved_s
             << " s; after compose/broker start the flags cleared in " << healed_s << " s\n";
+}
+
+
+// The last whole line a background command has written (a line still being
+// written is not taken); empty when there is none yet.
+std::string last_line(const test::BackgroundFoodpipe& command) {
+  auto text = command.stdout_so_far();
+  if (const auto end = text.rfind('\n'); end != std::string::npos) {
+    text.resize(end);
+  } else {
+    return {};
+  }
+  const auto start = text.rfind('\n');
+  return start == std::string::npos ? text : text.substr(start + 1);
+}
+
+// inspect --watch follows the cluster through a total outage: every broker is
+// killed, each sample says that Kafka is away (the database half goes on), and
+// once the brokers are back the samples have the group's lag again, from the
+// same process and the same clients.
+TEST(ClusterReplication, AWatchShowsEveryBrokerAwayAndFollowsThemBack) {
+  test::RestartKilledBrokers restore;
+  ASSERT_TRUE(test::wait_until_fully_replicated(60s)) << "the cluster did not start with full ISRs";
+  test::ScratchDatabase db("fpwatchcluster");
+  ASSERT_EQ(test::run_foodpipe({"seed-db", "--db", db.uri()}).exit_code, 0);
+  const auto topic = test::unique_name("cluster_watch");
+  const auto group = test::unique_name("cluster_watch_group");
+  const auto produced =
+      foodpipe({"produce", "--topic", topic, "--count", "50", "--rate", "0", "--quiet", "--replication-factor", "3"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+
+  test::BackgroundFoodpipe watch({"inspect", "group", "--watch", "--json", "--interval", "0.5", "--connect-timeout",
+                                  "3", "--bootstrap-servers", test::cluster_bootstrap_servers(), "--db", db.uri(),
+                                  "--topic", topic, "--group", group});
+  // Polls the newest sample until `holds`; false at `timeout`.
+  const auto newest_sample = [&watch](const std::function<bool(const rapidjson::Document&)>& holds,
+                                      std::chrono::seconds timeout) {
+    return wait_until(
+        [&] {
+          const auto line = last_line(watch);
+          if (line.empty()) {
+            return false;
+          }
+          const auto sample = test::parse_json(line);
+          return sample.IsObject() && holds(sample);
+        },
+        timeout);
+  };
+  const auto lag_is_50 = [](const rapidjson::Document& sample) {
+    return sample["kafka"]["ok"].GetBool() && sample["group"].IsObject() &&
+           sample["group"]["total_lag"].GetInt64() == 50;
+  };
+  ASSERT_TRUE(newest_sample(lag_is_50, 30s)) << "before the outage\n" << watch.stdout_so_far() << watch.stderr_so_far();
+
+  for (int node = 1; node <= test::k_cluster_nodes; ++node) {
+    ASSERT_GT(test::kill_broker(node), 0) << "node " << node;
+  }
+  const auto killed_at = Clock::now();
+  EXPECT_TRUE(newest_sample(
+      [](const rapidjson::Document& sample) {
+        return !sample["kafka"]["ok"].GetBool() && sample["kafka"]["error"].IsString() && sample["group"].IsNull() &&
+               sample["database"]["ok"].GetBool();
+      },
+      60s))
+      << "every broker away: the samples say so and the database half goes on\n"
+      << last_line(watch);
+  std::cout << "[watch] Kafka shown away " << seconds_since(killed_at) << " s after the kills\n";
+  const auto lines_while_away = test::lines_of(watch.stdout_so_far()).size();
+  ASSERT_TRUE(wait_until([&] { return test::lines_of(watch.stdout_so_far()).size() >= lines_while_away + 3; }, 30s))
+      << "the watch stopped sampling while the brokers were away";
+
+  ASSERT_TRUE(test::start_broker(1)) << "the brokers did not come back";
+  const auto back_at = Clock::now();
+  EXPECT_TRUE(newest_sample(lag_is_50, 90s)) << "the brokers are back: so is the group's lag\n" << last_line(watch);
+  std::cout << "[watch] the lag shown again " << seconds_since(back_at) << " s after the brokers answered\n";
+
+  watch.signal(SIGINT);
+  const auto stopped = watch.wait(30);
+  EXPECT_EQ(stopped.exit_code, 130) << stopped.err;
 }
 
 } // namespace
