@@ -131,7 +131,7 @@ private:
   struct InFlight {
     struct Outcome {
       std::optional<db::WriteResult> written; // the write ran (stale or not)
-      bool open = false; // committed by settle_in_flight: dead letters to deliver first
+      bool open = false; // left open: settle_in_flight delivers dead letters, then commits
       std::exception_ptr error;
     };
     BatchWrite write;
@@ -152,7 +152,10 @@ private:
   Attempt write_once(BatchWrite& write);
   [[nodiscard]] bool deliver_dead_letters(const db::WriteResult& result,
                                           const DeadLetterPublisher::Timestamps& timestamps);
-  void committed(const BatchWrite& write, const db::WriteResult& result);
+  void advance_stored(const std::map<std::int32_t, std::int64_t>& next_offsets);
+  void committed(const BatchWrite& write, std::uint64_t messages, const db::WriteResult& result,
+                 Clock::time_point write_started);
+  void count_stale_batch();
   bool give_up_batch();
   void rewind(const std::set<std::int32_t>& partitions, const std::string& why);
   [[nodiscard]] static DeadLetterPublisher::Timestamps message_timestamps(const std::vector<kafka::Message>& batch);
@@ -869,10 +872,7 @@ ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
     written = m_store->write(write.batch);
     auto& result = *written;
     if (result.stale) {
-      ++m_report.stale_batches;
-      if (m_options.metrics != nullptr) {
-        m_options.metrics->stale_batches.inc();
-      }
+      count_stale_batch();
       give_up_batch();
       rewind(write.touched, "another consumer moved the stored offsets (this one lost the partitions)");
       return Attempt::given_up;
@@ -885,10 +885,10 @@ ConsumeJob::Attempt ConsumeJob::write_once(BatchWrite& write) {
     }
     m_store->commit();
     m_dlq->forget();
-    if (m_options.metrics != nullptr) {
-      m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - write_started).count());
-    }
-    committed(write, result);
+    advance_stored(write.next_offsets);
+    committed(write, m_batch.size(), result, write_started);
+    m_batch.clear();
+    m_offsets_moved = false;
     return Attempt::committed;
   } catch (const db::DbError& error) {
     if (!error.is_transient()) {
@@ -949,23 +949,38 @@ bool ConsumeJob::deliver_dead_letters(const db::WriteResult& result,
 }
 
 // The batch committed: its offsets are the stored ones now.
-void ConsumeJob::committed(const BatchWrite& write, const db::WriteResult& result) {
-  for (const auto& [partition, next] : write.next_offsets) {
+// The batch's offsets are the stored ones now (after its commit, or as soon as
+// it is written ahead: write_ahead).
+void ConsumeJob::advance_stored(const std::map<std::int32_t, std::int64_t>& next_offsets) {
+  for (const auto& [partition, next] : next_offsets) {
     if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
       it->second.stored = next;
       it->second.read_from.reset();
       it->second.skipped.clear();
     }
   }
-  count_committed(m_batch.size(), write.skipped, result, count_events(write.batch, result.events));
-  m_batch.clear();
-  m_offsets_moved = false;
+}
+
+// The batch of `messages` committed: counted, and its offsets shown to Kafka.
+void ConsumeJob::committed(const BatchWrite& write, std::uint64_t messages, const db::WriteResult& result,
+                           Clock::time_point write_started) {
+  if (m_options.metrics != nullptr) {
+    m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - write_started).count());
+  }
+  count_committed(messages, write.skipped, result, count_events(write.batch, result.events));
   // Only so that Kafka's own tools show the group's lag.
   m_consumer->commit_async(m_options.topic, write.next_offsets);
   // The batch came out of the pre-fetch queue: have it refilled now, not
   // up to a second later, so that a small queue (little memory) keeps
   // the writer fed.
   m_consumer->nudge_fetcher();
+}
+
+void ConsumeJob::count_stale_batch() {
+  ++m_report.stale_batches;
+  if (m_options.metrics != nullptr) {
+    m_options.metrics->stale_batches.inc();
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -1022,13 +1037,7 @@ bool ConsumeJob::can_write_ahead(const BatchWrite& write) const {
 }
 
 void ConsumeJob::write_ahead(BatchWrite write) {
-  for (const auto& [partition, next] : write.next_offsets) {
-    if (auto it = m_partitions.find(partition); it != m_partitions.end()) {
-      it->second.stored = next;
-      it->second.read_from.reset();
-      it->second.skipped.clear();
-    }
-  }
+  advance_stored(write.next_offsets);
   auto& flight = m_in_flight.emplace();
   flight.write = std::move(write);
   flight.messages = m_batch.size();
@@ -1060,22 +1069,13 @@ bool ConsumeJob::settle_in_flight() {
     }
     auto& result = *outcome.written;
     if (result.stale) {
-      ++m_report.stale_batches;
-      if (m_options.metrics != nullptr) {
-        m_options.metrics->stale_batches.inc();
-      }
+      count_stale_batch();
       return abandon_in_flight("another consumer moved the stored offsets (this one lost the partitions)");
     }
     if (outcome.open && !finish_open_write(flight, result)) {
       return false;
     }
-    if (m_options.metrics != nullptr) {
-      m_options.metrics->batch_commit.observe(std::chrono::duration<double>(Clock::now() - flight.started).count());
-    }
-    count_committed(flight.messages, flight.write.skipped, result,
-                    count_events(flight.write.batch, result.events));
-    m_consumer->commit_async(m_options.topic, flight.write.next_offsets);
-    m_consumer->nudge_fetcher();
+    committed(flight.write, flight.messages, result, flight.started);
     return true;
   } catch (const db::DbError& error) {
     if (!error.is_transient()) {
