@@ -1,7 +1,5 @@
 #include "db/order_audit.hpp"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -15,9 +13,14 @@
 namespace foodpipe::db {
 namespace {
 
-// A chunk of COPY text: large enough that the round trips do not matter,
-// small enough to keep memory flat for any number of messages.
+// A chunk of COPY text: large enough that the round trips and the per-chunk
+// statements do not matter (about 16,000 orders), small enough that the
+// stage stays in temp_buffers and memory stays flat for any number of messages.
 constexpr std::size_t k_chunk_bytes = 8 * 1024 * 1024;
+
+// Room for one chunk's stage in memory, set before the session's first
+// temporary table (PostgreSQL refuses another value after it); 8MB by default.
+const std::string k_temp_buffers = "SET temp_buffers = '32MB'";
 
 // The types mirror orders (sql/002_orders.sql), so that values are compared
 // as the store compares them: amounts as numeric, items as jsonb, times as
@@ -38,6 +41,7 @@ const std::string k_create_stage =
     "  refusal text" // why PostgreSQL refused the message's values; its order columns are NULL then
     ");"
     "TRUNCATE pg_temp.foodpipe_verify_stage";
+const std::string k_truncate_stage = "TRUNCATE pg_temp.foodpipe_verify_stage";
 
 const std::string k_copy_stage = "COPY pg_temp.foodpipe_verify_stage (" + std::string(k_order_columns) + ") FROM STDIN";
 const std::string k_copy_refused =
@@ -49,15 +53,12 @@ bool is_refusal(std::string_view sqlstate) {
   return sqlstate.size() == 5 && (sqlstate.starts_with("22") || sqlstate.starts_with("23"));
 }
 
-std::string field_of(const PGresult* result, int code) {
-  const char* value = PQresultErrorField(result, code);
-  return value != nullptr ? value : "";
-}
-
-
 // One verdict per staged message; $1 is the topic. The row at the message's
 // own position decides first: a dead letter cannot excuse a stored row that
-// was changed afterwards.
+// was changed afterwards. The stage holds one chunk: each message looks up
+// its order by primary key and its dead letter by position (LATERAL ... LIMIT
+// 1 keeps them index probes, whatever the planner guesses of a stage it has
+// no statistics of), so the cost per message does not grow with the tables.
 std::string classified(std::string_view extra_columns) {
   const std::string same(k_same_content_sql);
   return "SELECT s.source_partition, s.source_offset, s.order_id, "
@@ -70,9 +71,9 @@ std::string classified(std::string_view extra_columns) {
          "     ELSE 'different' END AS verdict" +
          std::string(extra_columns) +
          " FROM pg_temp.foodpipe_verify_stage s "
-         "LEFT JOIN orders o ON o.order_id = s.order_id "
-         "LEFT JOIN dead_letters d ON d.source_topic = $1::text "
-         "  AND d.source_partition = s.source_partition AND d.source_offset = s.source_offset";
+         "LEFT JOIN LATERAL (SELECT * FROM orders x WHERE x.order_id = s.order_id LIMIT 1) o ON true "
+         "LEFT JOIN LATERAL (SELECT x.id FROM dead_letters x WHERE x.source_topic = $1::text "
+         "  AND x.source_partition = s.source_partition AND x.source_offset = s.source_offset LIMIT 1) d ON true";
 }
 
 // For a problem: where the stored row came from, and which fields differ.
@@ -98,10 +99,21 @@ std::string problem_columns() {
 
 } // namespace
 
-OrderAudit::OrderAudit(Connection& connection, std::string topic)
-    : m_connection(connection), m_topic(std::move(topic)) {
+OrderAudit::OrderAudit(Connection& connection, std::string topic, std::size_t problem_limit)
+    : m_connection(connection), m_topic(std::move(topic)), m_problem_limit(problem_limit) {
+  m_connection.exec(k_temp_buffers);
   m_connection.exec(k_create_stage);
   create_event_stage();
+}
+
+OrderAudit::~OrderAudit() {
+  if (!m_worker.valid()) {
+    return;
+  }
+  try {
+    m_worker.get();
+  } catch (...) { // NOLINT(bugprone-empty-catch): abandoned; the failure is the caller's no longer
+  }
 }
 
 std::map<std::int32_t, std::int64_t> OrderAudit::stored_offsets(const std::string& group) {
@@ -135,191 +147,162 @@ std::vector<SkippedRange> OrderAudit::skipped_offsets(const std::string& group) 
 }
 
 void OrderAudit::add(const IncomingOrder& message) {
-  append_order_row(m_rows, message, m_topic, std::nullopt, m_scratch);
+  append_order_row(m_orders.rows, message, m_topic, std::nullopt, m_scratch);
   added(message.partition, message.offset);
 }
 
 void OrderAudit::add_undecodable(std::int32_t partition, std::int64_t offset) {
   for (int column = 0; column < 8; ++column) {
-    m_rows.field(std::nullopt);
+    m_orders.rows.field(std::nullopt);
   }
-  m_rows.field(m_topic);
-  m_rows.field(std::to_string(partition));
-  m_rows.field(std::to_string(offset));
-  m_rows.end_row();
+  m_orders.rows.field(m_topic);
+  m_orders.rows.field(std::to_string(partition));
+  m_orders.rows.field(std::to_string(offset));
+  m_orders.rows.end_row();
   added(partition, offset);
 }
 
 void OrderAudit::added(std::int32_t partition, std::int64_t offset) {
-  m_positions.push_back({partition, offset});
-  if (m_rows.data().size() >= k_chunk_bytes) {
-    send_chunk();
+  m_orders.positions.push_back({partition, offset});
+  if (m_orders.rows.data().size() >= k_chunk_bytes) {
+    submit(m_orders);
   }
 }
 
-// Each chunk is one COPY whose outcome is read only when the next chunk is
-// full: the server parses and stores a chunk while the caller decodes the
-// next, and a refused chunk can still be staged again from memory.
-// Connection::copy_in waits for the outcome, hence libpq directly.
-void OrderAudit::send_chunk() {
-  if (m_rows.rows() == 0) {
+void OrderAudit::submit(Chunk& filling) {
+  if (filling.rows.rows() == 0) {
     return;
   }
-  collect();
-  std::swap(m_rows, m_sent);
-  std::swap(m_positions, m_sent_positions);
-  m_rows.clear();
-  m_positions.clear();
-
-  PGconn* conn = m_connection.native();
-  const ResultPtr started(PQexec(conn, k_copy_stage.c_str()));
-  if (PQresultStatus(started.get()) != PGRES_COPY_IN) {
-    throw DbError("cannot stage messages on " + m_connection.describe() + ": " +
-                      std::string(started ? PQresultErrorMessage(started.get()) : PQerrorMessage(conn)),
-                  started ? field_of(started.get(), PG_DIAG_SQLSTATE) : std::string(),
-                  PQstatus(conn) != CONNECTION_OK);
-  }
-  m_copying = true;
-  std::string_view data = m_sent.data();
-  while (!data.empty()) {
-    const std::size_t piece = std::min<std::size_t>(data.size(), 1U << 20U);
-    if (PQputCopyData(conn, data.data(), static_cast<int>(piece)) != 1) {
-      throw DbError("lost the connection to PostgreSQL at " + m_connection.describe() +
-                        " while staging messages: " + std::string(PQerrorMessage(conn)),
-                    "", true);
-    }
-    data.remove_prefix(piece);
-  }
-  if (PQputCopyEnd(conn, nullptr) != 1) {
-    throw DbError("lost the connection to PostgreSQL at " + m_connection.describe() +
-                      " while staging messages: " + std::string(PQerrorMessage(conn)),
-                  "", true);
-  }
-  m_copying = false;
-  m_awaiting = true;
+  settle();
+  const bool events = filling.events;
+  std::swap(m_working, filling); // the worker's last buffers are filled next
+  filling.events = events;
+  filling.rows.clear();
+  filling.positions.clear();
+  m_worker = std::async(std::launch::async, [this] { audit_chunk(m_working); });
 }
 
-void OrderAudit::collect() {
-  if (!m_awaiting) {
-    return;
+void OrderAudit::settle() {
+  if (m_worker.valid()) {
+    m_worker.get();
   }
-  m_awaiting = false;
-  PGconn* conn = m_connection.native();
-  std::optional<DbError> failure;
-  while (PGresult* raw = PQgetResult(conn)) {
-    const ResultPtr result(raw);
-    if (PQresultStatus(raw) != PGRES_COMMAND_OK && !failure) {
-      failure.emplace("staging messages failed on " + m_connection.describe() + ": " +
-                          std::string(PQresultErrorMessage(raw)),
-                      field_of(raw, PG_DIAG_SQLSTATE), PQstatus(conn) != CONNECTION_OK);
-      failure->set_diagnostics({field_of(raw, PG_DIAG_MESSAGE_PRIMARY), field_of(raw, PG_DIAG_MESSAGE_DETAIL),
-                                field_of(raw, PG_DIAG_CONTEXT)});
-    }
-  }
-  if (failure) {
-    if (!is_refusal(failure->sqlstate())) {
-      throw *failure;
-    }
-    // Some row of the chunk is refused, and with it the whole COPY: stage
-    // the chunk again in halves until each refused row stands alone.
-    std::vector<std::size_t> starts;
-    starts.reserve(m_sent_positions.size());
-    const std::string_view data = m_sent.data();
-    for (std::size_t at = 0; at < data.size(); at = data.find('\n', at) + 1) {
-      starts.push_back(at);
-    }
-    if (starts.size() == 1) {
-      refuse(m_sent_positions.front(), *failure);
-    } else {
-      const std::size_t middle = starts.size() / 2;
-      stage_apart(0, middle, starts);
-      stage_apart(middle, starts.size(), starts);
-    }
-  }
-  m_sent.clear();
-  m_sent_positions.clear();
 }
 
-// Rows [first, last) of m_sent (each row ends with '\n'; COPY text escapes
-// newlines inside values, so a newline always ends a row).
-void OrderAudit::stage_apart(std::size_t first, std::size_t last, const std::vector<std::size_t>& starts) {
-  const std::string_view data = m_sent.data();
-  const std::size_t end = last < starts.size() ? starts[last] : data.size();
+void OrderAudit::audit_chunk(const Chunk& chunk) {
+  if (chunk.events) {
+    stage_events(chunk);
+    classify_events(chunk.rows.rows());
+  } else {
+    stage_orders(chunk);
+    classify_orders();
+  }
+}
+
+void OrderAudit::stage_orders(const Chunk& chunk) {
+  m_connection.exec(k_truncate_stage);
+  std::vector<std::size_t> starts;
+  CopyBuffer refused;
+  stage_apart(chunk, 0, chunk.positions.size(), starts, refused);
+  if (refused.rows() > 0) {
+    (void)m_connection.copy_in(k_copy_refused, refused.data());
+  }
+}
+
+// Rows [first, last) of the chunk as one COPY. Some row refused refuses the
+// whole COPY: the rows are then staged again in halves until each refused row
+// stands alone. `starts` (where each row begins; COPY text escapes newlines
+// inside values, so a newline always ends a row) is found at the first refusal.
+void OrderAudit::stage_apart(const Chunk& chunk, std::size_t first, std::size_t last,
+                             std::vector<std::size_t>& starts, CopyBuffer& refused) {
+  const std::string_view data = chunk.rows.data();
   try {
-    (void)m_connection.copy_in(k_copy_stage, data.substr(starts[first], end - starts[first]));
+    const bool whole = first == 0 && last == chunk.positions.size();
+    const std::size_t begin = whole ? 0 : starts[first];
+    const std::size_t end = whole || last == starts.size() ? data.size() : starts[last];
+    (void)m_connection.copy_in(k_copy_stage, data.substr(begin, end - begin));
   } catch (const DbError& error) {
     if (!is_refusal(error.sqlstate())) {
       throw;
     }
     if (last - first == 1) {
-      refuse(m_sent_positions[first], error);
+      refuse(chunk.positions[first], error, refused);
       return;
     }
-    const std::size_t middle = first + (last - first) / 2;
-    stage_apart(first, middle, starts);
-    stage_apart(middle, last, starts);
-  }
-}
-
-void OrderAudit::refuse(const Position& position, const DbError& error) {
-  const auto& message = error.diagnostics().message;
-  m_refused.field(m_topic);
-  m_refused.field(std::to_string(position.partition));
-  m_refused.field(std::to_string(position.offset));
-  m_refused.field(storable_text("SQLSTATE " + error.sqlstate() + ": " + (message.empty() ? error.what() : message)));
-  m_refused.end_row();
-  ++m_refused_count;
-}
-
-OrderAudit::~OrderAudit() {
-  if (!m_copying && !m_awaiting) {
-    return;
-  }
-  // Abandoned (an error or a signal): end the COPY so the session is usable.
-  PGconn* conn = m_connection.native();
-  if (!m_copying || PQputCopyEnd(conn, "audit abandoned") == 1) {
-    while (PGresult* raw = PQgetResult(conn)) {
-      PQclear(raw);
+    if (starts.empty()) {
+      starts.reserve(chunk.positions.size());
+      for (std::size_t at = 0; at < data.size(); at = data.find('\n', at) + 1) {
+        starts.push_back(at);
+      }
     }
+    const std::size_t middle = first + (last - first) / 2;
+    stage_apart(chunk, first, middle, starts, refused);
+    stage_apart(chunk, middle, last, starts, refused);
   }
 }
 
-AuditCounts OrderAudit::classify() {
-  send_chunk();
-  collect();
-  send_events();
-  if (m_refused.rows() > 0) {
-    (void)m_connection.copy_in(k_copy_refused, m_refused.data());
-    m_refused.clear();
-  }
+void OrderAudit::refuse(const Position& position, const DbError& error, CopyBuffer& refused) {
+  const auto& message = error.diagnostics().message;
+  refused.field(m_topic);
+  refused.field(std::to_string(position.partition));
+  refused.field(std::to_string(position.offset));
+  refused.field(storable_text("SQLSTATE " + error.sqlstate() + ": " + (message.empty() ? error.what() : message)));
+  refused.end_row();
+  ++m_counts.refused;
+}
+
+void OrderAudit::classify_orders() {
   const Result rows =
       m_connection.exec_params("SELECT verdict, count(*) FROM (" + classified("") + ") v GROUP BY verdict", {m_topic});
-  AuditCounts counts;
-  counts.refused = m_refused_count;
+  std::uint64_t problems = 0;
   for (int row = 0; row < rows.rows(); ++row) {
     const auto verdict = rows.value(row, 0);
     const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
     if (verdict == "ok") {
-      counts.ok = count;
+      m_counts.ok += count;
     } else if (verdict == "duplicate") {
-      counts.duplicates = count;
+      m_counts.duplicates += count;
     } else if (verdict == "dead_lettered") {
-      counts.dead_lettered = count;
+      m_counts.dead_lettered += count;
     } else if (verdict == "missing") {
-      counts.missing = count;
+      m_counts.missing += count;
+      problems += count;
     } else {
-      counts.different = count;
+      m_counts.different += count;
+      problems += count;
     }
   }
-  counts.events = classify_events();
-  return counts;
+  if (problems > 0 && m_problem_limit > 0) {
+    keep_problems(order_problems());
+  }
 }
 
-std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) {
+AuditCounts OrderAudit::classify() {
+  submit(m_orders);
+  submit(m_events);
+  settle();
+  return m_counts;
+}
+
+void OrderAudit::keep_problems(std::vector<AuditProblem> found) {
+  m_problems.insert(m_problems.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  std::stable_sort(m_problems.begin(), m_problems.end(), [](const AuditProblem& a, const AuditProblem& b) {
+    return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
+  });
+  if (m_problems.size() > m_problem_limit) {
+    m_problems.resize(m_problem_limit);
+  }
+}
+
+std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) const {
+  return {m_problems.begin(), m_problems.begin() + static_cast<std::ptrdiff_t>(std::min(limit, m_problems.size()))};
+}
+
+// The first m_problem_limit missing or different orders of the staged chunk.
+std::vector<AuditProblem> OrderAudit::order_problems() {
   const Result rows = m_connection.exec_params(
       "SELECT * FROM (" + classified(problem_columns()) +
           ") v WHERE verdict IN ('missing', 'different') ORDER BY source_partition, source_offset LIMIT $2::bigint",
-      {m_topic, std::to_string(limit)});
+      {m_topic, std::to_string(m_problem_limit)});
   std::vector<AuditProblem> problems;
   for (int row = 0; row < rows.rows(); ++row) {
     AuditProblem problem;
@@ -347,15 +330,6 @@ std::vector<AuditProblem> OrderAudit::problems(std::size_t limit) {
       problem.detail = "the row stored from " + where + " differs: " + std::string(rows.value(row, 7));
     }
     problems.push_back(std::move(problem));
-  }
-  // The events' first `limit` too, then the first `limit` of both by position.
-  auto events = event_problems(limit);
-  problems.insert(problems.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
-  std::stable_sort(problems.begin(), problems.end(), [](const AuditProblem& a, const AuditProblem& b) {
-    return a.partition != b.partition ? a.partition < b.partition : a.offset < b.offset;
-  });
-  if (problems.size() > limit) {
-    problems.resize(limit);
   }
   return problems;
 }

@@ -2,12 +2,15 @@
 
 // OrderAudit: the database side of `foodpipe inspect --verify`
 // (pipeline/verify.hpp says what is checked and why). Messages are staged in
-// bulk (COPY, in chunks) into a session-temporary table, then classified
-// against orders and dead_letters by one query per question; no statement
-// runs per message. Each chunk's COPY is sent as it fills and its outcome is
-// collected when the next chunk is full, so the server stores a chunk while
-// the caller decodes the next; no other statement may run on the connection
-// between the first add and classify(). Only reads the foodpipe tables.
+// chunks of a few megabytes (COPY) into a session-temporary table, and each
+// chunk is classified against orders and dead_letters by one query per
+// question as soon as it is staged; no statement runs per message. The stage
+// then is emptied for the next chunk, so the server's work per message is the
+// same at any size (a pass over a stage of every message would spill its joins
+// to disk and grow faster than the messages). Staging and classifying run on
+// a worker thread, one chunk at a time, while the caller decodes the next
+// chunk: the server and the caller work side by side. Only reads the
+// foodpipe tables.
 //
 // A message whose values PostgreSQL refuses (a NUL byte, a time it cannot
 // hold, anything the stage's types reject: what consume turns into a
@@ -15,25 +18,27 @@
 // is staged again in halves, each its own COPY, until the refused rows stand
 // alone. They are staged without their order, with the server's reason,
 // and are accounted for only by a dead letter at their position, like a
-// message that does not decode. Each chunk is kept until its outcome is known.
+// message that does not decode.
 //
 // Usage, one audit per connection at a time:
 //   db::OrderAudit audit(connection, topic);        // creates/empties the stage
 //   auto stored = audit.stored_offsets(group);      // before the first add
 //   audit.add(incoming);                           // or add_undecodable(...), add_event(...)
 //   ...
-//   auto counts = audit.classify();                 // flushes, one pass
+//   auto counts = audit.classify();                 // the last chunks, then the totals
 //   if (counts.missing + counts.different > 0) audit.problems(20);
 //
 // Order status events are staged in a table of their own (order_audit_events.cpp)
-// and classified against order_events and dead_letters the same way: their
-// COPY runs, synchronously, whenever their chunk fills, after the orders'
-// outstanding COPY is collected.
+// and classified against order_events and dead_letters the same way, in
+// chunks of their own.
 //
-// Threading: not thread-safe; uses its Connection (which must outlive it).
-// Throws DbError (e.g. 42P01 without the schema: run seed-db).
-
+// Threading: the caller's methods are for one thread. Between the first add
+// and classify() the connection belongs to the audit's worker (the caller
+// must not use it); classify() and the destructor wait for the worker.
+// Throws DbError (e.g. 42P01 without the schema: run seed-db); a failure of
+// the worker is thrown by the add or classify() after it.
 #include <cstdint>
+#include <future>
 #include <map>
 #include <string>
 #include <vector>
@@ -91,8 +96,9 @@ struct AuditProblem {
 
 class OrderAudit {
 public:
-  OrderAudit(Connection& connection, std::string topic);
-  // Ends a COPY still open or awaited (an audit abandoned half-way); never throws.
+  // Keeps the first `problem_limit` problems (problems()), by position.
+  OrderAudit(Connection& connection, std::string topic, std::size_t problem_limit = 20);
+  // Waits for the chunk being classified (an audit abandoned half-way); never throws.
   ~OrderAudit();
   OrderAudit(const OrderAudit&) = delete;
   OrderAudit& operator=(const OrderAudit&) = delete;
@@ -118,40 +124,54 @@ public:
   // accounted for only by a dead letter, and counted among the events.
   void add_undecodable_event(std::int32_t partition, std::int64_t offset);
 
-  // Flushes the last chunk and counts the verdicts of every staged message.
+  // Classifies the last chunks and returns the verdicts of every staged message.
   [[nodiscard]] AuditCounts classify();
-  // The first `limit` missing or different messages, in (partition, offset) order.
-  [[nodiscard]] std::vector<AuditProblem> problems(std::size_t limit);
+  // After classify(): the first `limit` missing or different messages, in
+  // (partition, offset) order (at most the constructor's problem_limit).
+  [[nodiscard]] std::vector<AuditProblem> problems(std::size_t limit) const;
 
 private:
   struct Position {
     std::int32_t partition = 0;
     std::int64_t offset = 0;
   };
-
+  // Messages staged and classified together: orders (and undecodable
+  // messages) or order status events.
+  struct Chunk {
+    bool events = false;
+    CopyBuffer rows;
+    std::vector<Position> positions; // of an orders chunk's rows, in order
+  };
   void added(std::int32_t partition, std::int64_t offset);
-  void send_chunk();
-  void collect();
-  void stage_apart(std::size_t first, std::size_t last, const std::vector<std::size_t>& starts);
-  void refuse(const Position& position, const DbError& error);
+  // Hands the chunk being filled to the worker, once the one before is done.
+  void submit(Chunk& filling);
+  // Waits for the worker's chunk; rethrows its failure.
+  void settle();
+  // The worker's part: stage a chunk, classify it, add up its verdicts.
+  void audit_chunk(const Chunk& chunk);
+  void stage_orders(const Chunk& chunk);
+  void stage_apart(const Chunk& chunk, std::size_t first, std::size_t last, std::vector<std::size_t>& starts,
+                   CopyBuffer& refused);
+  void refuse(const Position& position, const DbError& error, CopyBuffer& refused);
+  void classify_orders();
+  void classify_events(std::uint64_t staged);
+  void keep_problems(std::vector<AuditProblem> found);
   void create_event_stage();
-  void send_events();
-  [[nodiscard]] EventAuditCounts classify_events();
-  [[nodiscard]] std::vector<AuditProblem> event_problems(std::size_t limit);
+  void stage_events(const Chunk& chunk);
+  [[nodiscard]] std::vector<AuditProblem> order_problems();
+  [[nodiscard]] std::vector<AuditProblem> event_problems();
 
   Connection& m_connection;
   std::string m_topic;
-  CopyBuffer m_rows;                  // the chunk being filled
-  std::vector<Position> m_positions;  // of m_rows' rows, in order
-  CopyBuffer m_sent;                  // the chunk whose COPY outcome is awaited
-  std::vector<Position> m_sent_positions;
-  CopyBuffer m_refused;               // refused messages, staged at the end
-  std::uint64_t m_refused_count = 0;
+  std::size_t m_problem_limit;
+  Chunk m_orders;                     // being filled by the caller
+  Chunk m_events{true, {}, {}};
+  Chunk m_working;                    // being staged and classified by the worker
+  std::future<void> m_worker;         // valid while m_working is the worker's
   std::string m_scratch;
-  CopyBuffer m_events;                // staged events not yet COPYed
-  std::uint64_t m_event_count = 0;
-  bool m_copying = false; // a COPY into the stage is open on the connection
-  bool m_awaiting = false; // the COPY of m_sent ended; its outcome is not read yet
+  // The worker's results, read by the caller after settle().
+  AuditCounts m_counts;
+  std::vector<AuditProblem> m_problems; // the first m_problem_limit, by position
 };
 
 } // namespace foodpipe::db

@@ -29,6 +29,7 @@ const std::string k_create_event_stage =
     "  source_offset bigint"
     ");"
     "TRUNCATE pg_temp.foodpipe_verify_event_stage";
+const std::string k_truncate_event_stage = "TRUNCATE pg_temp.foodpipe_verify_event_stage";
 
 const std::string k_copy_event_stage = "COPY pg_temp.foodpipe_verify_event_stage "
                                        "(event_id, order_id, status, occurred_at, reason, source_partition, "
@@ -46,7 +47,8 @@ std::string same_event(const std::string& alias) {
 // the message's own position decides first. An event stored there is also
 // 'different' when it is its order's last applied event (applied_seq) and the
 // order's status is no longer the one it moved the order to: a status changed
-// behind the pipeline's back.
+// behind the pipeline's back. The stage holds one chunk; each lookup is an
+// index probe (LATERAL ... LIMIT 1, as for the orders in order_audit.cpp).
 std::string classified_events(std::string_view extra_columns) {
   return "SELECT s.source_partition, s.source_offset, s.event_id, s.order_id, "
          "CASE WHEN p.event_id IS NOT NULL "
@@ -59,14 +61,14 @@ std::string classified_events(std::string_view extra_columns) {
          "     ELSE 'different' END AS verdict" +
          std::string(extra_columns) +
          " FROM pg_temp.foodpipe_verify_event_stage s "
-         "LEFT JOIN order_events p ON p.source_topic = $1::text "
-         "  AND p.source_partition = s.source_partition AND p.source_offset = s.source_offset "
-         "LEFT JOIN order_events e ON e.event_id = s.event_id "
-         "LEFT JOIN orders o ON o.order_id = p.order_id "
+         "LEFT JOIN LATERAL (SELECT * FROM order_events x WHERE x.source_topic = $1::text "
+         "  AND x.source_partition = s.source_partition AND x.source_offset = s.source_offset LIMIT 1) p ON true "
+         "LEFT JOIN LATERAL (SELECT * FROM order_events x WHERE x.event_id = s.event_id LIMIT 1) e ON true "
+         "LEFT JOIN LATERAL (SELECT x.status FROM orders x WHERE x.order_id = p.order_id LIMIT 1) o ON true "
          "LEFT JOIN LATERAL (SELECT max(x.applied_seq) AS seq FROM order_events x "
          "                   WHERE x.order_id = p.order_id) latest ON true "
-         "LEFT JOIN dead_letters d ON d.source_topic = $1::text "
-         "  AND d.source_partition = s.source_partition AND d.source_offset = s.source_offset";
+         "LEFT JOIN LATERAL (SELECT x.id FROM dead_letters x WHERE x.source_topic = $1::text "
+         "  AND x.source_partition = s.source_partition AND x.source_offset = s.source_offset LIMIT 1) d ON true";
 }
 
 // For a problem: the row at its own position (event_id, status), where the
@@ -116,82 +118,76 @@ std::string event_problem_detail(const Result& rows, int row, std::string_view t
 void OrderAudit::create_event_stage() { m_connection.exec(k_create_event_stage); }
 
 void OrderAudit::add_event(const EventRow& event) {
-  m_events.field(event.event_id);
-  m_events.field(event.order_id);
-  m_events.field(event.status);
+  m_events.rows.field(event.event_id);
+  m_events.rows.field(event.order_id);
+  m_events.rows.field(event.status);
   char time[domain::k_timestamp_text_size];
   const char* const time_end = domain::format_timestamp(event.occurred_at, time);
-  m_events.field(std::string_view(time, static_cast<std::size_t>(time_end - time)));
-  m_events.field(event.reason ? std::optional<std::string_view>(*event.reason) : std::nullopt);
-  m_events.field(std::to_string(event.partition));
-  m_events.field(std::to_string(event.offset));
-  m_events.end_row();
-  if (m_events.data().size() >= k_event_chunk_bytes) {
-    send_events();
+  m_events.rows.field(std::string_view(time, static_cast<std::size_t>(time_end - time)));
+  m_events.rows.field(event.reason ? std::optional<std::string_view>(*event.reason) : std::nullopt);
+  m_events.rows.field(std::to_string(event.partition));
+  m_events.rows.field(std::to_string(event.offset));
+  m_events.rows.end_row();
+  if (m_events.rows.data().size() >= k_event_chunk_bytes) {
+    submit(m_events);
   }
 }
 
 void OrderAudit::add_undecodable_event(std::int32_t partition, std::int64_t offset) {
   for (int column = 0; column < 5; ++column) {
-    m_events.field(std::nullopt);
+    m_events.rows.field(std::nullopt);
   }
-  m_events.field(std::to_string(partition));
-  m_events.field(std::to_string(offset));
-  m_events.end_row();
-  if (m_events.data().size() >= k_event_chunk_bytes) {
-    send_events();
+  m_events.rows.field(std::to_string(partition));
+  m_events.rows.field(std::to_string(offset));
+  m_events.rows.end_row();
+  if (m_events.rows.data().size() >= k_event_chunk_bytes) {
+    submit(m_events);
   }
 }
 
-// The orders' COPY may still await its outcome: collect it first, as the
-// connection runs one statement at a time. Events passed decode_event() (valid
-// UTF-8, no NUL, a time parse_timestamp() accepts), so PostgreSQL has nothing
-// to refuse here, as in OrderStore, and a refusal is an error.
-void OrderAudit::send_events() {
-  if (m_events.rows() == 0) {
-    return;
-  }
-  collect();
-  m_event_count += m_events.rows();
-  (void)m_connection.copy_in(k_copy_event_stage, m_events.data());
-  m_events.clear();
+// Events passed decode_event() (valid UTF-8, no NUL, a time parse_timestamp()
+// accepts), so PostgreSQL has nothing to refuse here, as in OrderStore, and a
+// refusal is an error.
+void OrderAudit::stage_events(const Chunk& chunk) {
+  m_connection.exec(k_truncate_event_stage);
+  (void)m_connection.copy_in(k_copy_event_stage, chunk.rows.data());
 }
 
-EventAuditCounts OrderAudit::classify_events() {
-  EventAuditCounts counts;
-  counts.staged = m_event_count;
-  if (m_event_count == 0) {
-    return counts;
-  }
+void OrderAudit::classify_events(std::uint64_t staged) {
+  auto& counts = m_counts.events;
+  counts.staged += staged;
   const Result rows = m_connection.exec_params(
       "SELECT verdict, count(*) FROM (" + classified_events("") + ") v GROUP BY verdict", {m_topic});
+  std::uint64_t problems = 0;
   for (int row = 0; row < rows.rows(); ++row) {
     const auto verdict = rows.value(row, 0);
     const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
     if (verdict == "ok") {
-      counts.ok = count;
+      counts.ok += count;
     } else if (verdict == "duplicate") {
-      counts.duplicates = count;
+      counts.duplicates += count;
     } else if (verdict == "dead_lettered") {
-      counts.dead_lettered = count;
+      counts.dead_lettered += count;
     } else if (verdict == "missing") {
-      counts.missing = count;
+      counts.missing += count;
+      problems += count;
     } else {
-      counts.different = count;
+      counts.different += count;
+      problems += count;
     }
   }
-  return counts;
+  if (problems > 0 && m_problem_limit > 0) {
+    keep_problems(event_problems());
+  }
 }
 
-std::vector<AuditProblem> OrderAudit::event_problems(std::size_t limit) {
+// The first m_problem_limit missing or different events of the staged chunk.
+std::vector<AuditProblem> OrderAudit::event_problems() {
   std::vector<AuditProblem> problems;
-  if (m_event_count == 0) {
-    return problems;
-  }
   const Result rows = m_connection.exec_params(
       "SELECT * FROM (" + classified_events(k_event_problem_columns) +
           ") v WHERE verdict IN ('missing', 'different') ORDER BY source_partition, source_offset LIMIT $2::bigint",
-      {m_topic, std::to_string(limit)});
+      {m_topic, std::to_string(m_problem_limit)});
   for (int row = 0; row < rows.rows(); ++row) {
     AuditProblem problem;
     problem.partition = parse_integer<std::int32_t>(rows.value(row, 0));

@@ -152,7 +152,7 @@ VerifyReport run_verify(const VerifyOptions& options, const VerifyProgressCallba
       db::Connection::connect(options.db_conninfo, std::chrono::duration_cast<std::chrono::seconds>(
                                                        std::max<std::chrono::milliseconds>(options.timeout, 1s)));
   db::require_foodpipe_schema(connection);
-  db::OrderAudit audit(connection, options.topic);
+  db::OrderAudit audit(connection, options.topic, options.limit);
   const auto stored = audit.stored_offsets(options.group);
   if (stored.empty()) {
     throw Error("group " + options.group + " has no stored offsets for topic " + options.topic +

@@ -50,10 +50,13 @@
 // retention before consumption") and do not fail the audit unless the caller
 // asks (VerifyReport::passed(strict)).
 //
-// How, for speed: the decoded messages are COPYed in large chunks into a
-// session-temporary table, and one query classifies them all against orders
-// (joined on the primary key) and dead_letters (on its unique position key).
-// The database is only read; the temporary table vanishes with the session.
+// How, for speed: the decoded messages are COPYed in chunks of a few
+// megabytes into a session-temporary table, and each chunk is classified
+// against orders (by primary key) and dead_letters (by its unique position
+// key) as soon as it is staged, on a worker thread while the next chunk is
+// read and decoded (db/order_audit.hpp). The stage only ever holds one chunk,
+// so the time per message does not grow with the messages. The database is
+// only read; the temporary table vanishes with the session.
 
 #include <chrono>
 #include <cstdint>

@@ -248,5 +248,53 @@ TEST_F(VerifyTest, AGroupWithoutStoredOffsetsIsAnError) {
   EXPECT_NE(result.err.find("no stored offsets"), std::string::npos) << result.err;
 }
 
+// Enough orders for several of the audit's chunks (each is staged and
+// classified on its own, a few megabytes at a time): every verdict is still
+// counted once, and the problems named are the first by (partition, offset)
+// over all chunks, whichever chunk found them first.
+TEST(VerifyChunksTest, ProblemsInDifferentChunksAreCountedOnceAndNamedInOrder) {
+  constexpr int k_many = 60'000; // about 4 chunks of orders
+  test::ScratchDatabase db{"fpverifychunks"};
+  const auto topic = test::unique_name("verifychunks");
+  const auto group = test::unique_name("group");
+  ASSERT_EQ(test::run_foodpipe({"seed-db", "--db", db.uri()}).exit_code, 0);
+  const auto produced = test::run_foodpipe(
+      {"produce", "--topic", topic, "--rate", "0", "--count", std::to_string(k_many), "--seed", "9", "--quiet"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  const auto consumed =
+      test::run_foodpipe({"consume", "--db", db.uri(), "--topic", topic, "--group", group, "--until-end", "--quiet"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  const auto sql = [&db](const std::string& query) { return test::query_value(db.conninfo(), query); };
+  // Partition 2's last order is missing and partition 1's last one differs:
+  // found in the last chunks; partition 0's at offset 50 and its last order
+  // differ: found in the first chunk and in the last.
+  const auto last = [&sql](int partition) {
+    return "source_partition = " + std::to_string(partition) +
+           " AND source_offset = (SELECT max(source_offset) FROM orders WHERE source_partition = " +
+           std::to_string(partition) + ")";
+  };
+  sql("DELETE FROM orders WHERE " + last(2));
+  sql("UPDATE orders SET total_amount = total_amount + 1 WHERE " + last(1));
+  sql("UPDATE orders SET customer_name = 'changed' WHERE source_partition = 0 AND source_offset = 50");
+  const auto p0_last = sql("SELECT max(source_offset) FROM orders WHERE source_partition = 0");
+  sql("UPDATE orders SET customer_email = 'changed@example.com' WHERE " + last(0));
+
+  const auto result = test::run_foodpipe({"inspect", "--verify", "--db", db.uri(), "--topic", topic, "--group",
+                                          group, "--json", "--limit", "2", "--quiet"});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  const auto report = parse_json(result.out);
+  EXPECT_EQ(report["checked"].GetUint64(), static_cast<std::uint64_t>(k_many));
+  EXPECT_EQ(report["ok"].GetUint64(), static_cast<std::uint64_t>(k_many - 4));
+  EXPECT_EQ(report["missing"].GetUint64(), 1U);
+  EXPECT_EQ(report["different"].GetUint64(), 3U);
+  const auto& problems = report["problems"];
+  ASSERT_EQ(problems.Size(), 2U) << result.out;
+  EXPECT_EQ(problems[0]["partition"].GetInt(), 0);
+  EXPECT_EQ(problems[0]["offset"].GetInt64(), 50);
+  EXPECT_EQ(std::string(problems[0]["kind"].GetString()), "different");
+  EXPECT_EQ(problems[1]["partition"].GetInt(), 0);
+  EXPECT_EQ(std::to_string(problems[1]["offset"].GetInt64()), p0_last);
+}
+
 } // namespace
 } // namespace foodpipe
