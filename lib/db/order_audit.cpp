@@ -1,7 +1,7 @@
 #include "db/order_audit.hpp"
 
 #include <algorithm>
-#include <charconv>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -256,24 +256,7 @@ void OrderAudit::refuse(const Position& position, const DbError& error, CopyBuff
 void OrderAudit::classify_orders() {
   const Result rows =
       m_connection.exec_params("SELECT verdict, count(*) FROM (" + classified("") + ") v GROUP BY verdict", {m_topic});
-  std::uint64_t problems = 0;
-  for (int row = 0; row < rows.rows(); ++row) {
-    const auto verdict = rows.value(row, 0);
-    const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
-    if (verdict == "ok") {
-      m_counts.ok += count;
-    } else if (verdict == "duplicate") {
-      m_counts.duplicates += count;
-    } else if (verdict == "dead_lettered") {
-      m_counts.dead_lettered += count;
-    } else if (verdict == "missing") {
-      m_counts.missing += count;
-      problems += count;
-    } else {
-      m_counts.different += count;
-      problems += count;
-    }
-  }
+  const std::uint64_t problems = add_verdicts(rows, m_counts);
   if (problems > 0 && m_problem_limit > 0) {
     keep_problems(order_problems());
   }

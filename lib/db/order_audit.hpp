@@ -41,12 +41,14 @@
 #include <future>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/connection.hpp"
 #include "db/copy_buffer.hpp"
 #include "db/order_batch.hpp"
 #include "db/order_events.hpp"
+#include "db/result.hpp"
 
 namespace foodpipe::db {
 
@@ -155,6 +157,11 @@ private:
   void refuse(const Position& position, const DbError& error, CopyBuffer& refused);
   void classify_orders();
   void classify_events(std::uint64_t staged);
+  // Adds the rows of a "SELECT verdict, count(*) ... GROUP BY verdict" to
+  // `counts` (AuditCounts or EventAuditCounts); returns how many of them are
+  // missing or different.
+  template <class Counts>
+  static std::uint64_t add_verdicts(const Result& rows, Counts& counts);
   void keep_problems(std::vector<AuditProblem> found);
   void create_event_stage();
   void stage_events(const Chunk& chunk);
@@ -173,5 +180,28 @@ private:
   AuditCounts m_counts;
   std::vector<AuditProblem> m_problems; // the first m_problem_limit, by position
 };
+
+template <class Counts>
+std::uint64_t OrderAudit::add_verdicts(const Result& rows, Counts& counts) {
+  std::uint64_t problems = 0;
+  for (int row = 0; row < rows.rows(); ++row) {
+    const std::string_view verdict = rows.value(row, 0);
+    const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
+    if (verdict == "ok") {
+      counts.ok += count;
+    } else if (verdict == "duplicate") {
+      counts.duplicates += count;
+    } else if (verdict == "dead_lettered") {
+      counts.dead_lettered += count;
+    } else if (verdict == "missing") {
+      counts.missing += count;
+      problems += count;
+    } else {
+      counts.different += count;
+      problems += count;
+    }
+  }
+  return problems;
+}
 
 } // namespace foodpipe::db

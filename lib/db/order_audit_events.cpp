@@ -2,9 +2,8 @@
 // staged into a table of their own and classified against order_events and
 // dead_letters, as the orders are against orders and dead_letters.
 
-#include <algorithm>
-#include <charconv>
-#include <iterator>
+#include <optional>
+#include <string_view>
 
 #include "db/order_audit.hpp"
 #include "domain/timestamp.hpp"
@@ -158,24 +157,7 @@ void OrderAudit::classify_events(std::uint64_t staged) {
   counts.staged += staged;
   const Result rows = m_connection.exec_params(
       "SELECT verdict, count(*) FROM (" + classified_events("") + ") v GROUP BY verdict", {m_topic});
-  std::uint64_t problems = 0;
-  for (int row = 0; row < rows.rows(); ++row) {
-    const auto verdict = rows.value(row, 0);
-    const auto count = parse_integer<std::uint64_t>(rows.value(row, 1));
-    if (verdict == "ok") {
-      counts.ok += count;
-    } else if (verdict == "duplicate") {
-      counts.duplicates += count;
-    } else if (verdict == "dead_lettered") {
-      counts.dead_lettered += count;
-    } else if (verdict == "missing") {
-      counts.missing += count;
-      problems += count;
-    } else {
-      counts.different += count;
-      problems += count;
-    }
-  }
+  const std::uint64_t problems = add_verdicts(rows, counts);
   if (problems > 0 && m_problem_limit > 0) {
     keep_problems(event_problems());
   }
