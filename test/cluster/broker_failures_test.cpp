@@ -280,7 +280,11 @@ TEST_F(BrokerFailures, UntilEndFinishesWhenTheCoordinatorThatLeadsAPartitionIsKi
 
 TEST_F(BrokerFailures, ARollingRestartUnderLoadLosesNothingAndNoConsumerExits) {
   // produce runs until told to stop, so every restart happens under load however
-  // long the nodes take to come back (37-60 s each, depending on the machine).
+  // long the nodes take to come back (16-60 s each, depending on the machine),
+  // and for at least a minute on a machine where they come back quickly.
+  constexpr double rate = 2000;
+  constexpr double least_seconds = 65;
+  const auto load_started = Clock::now();
   test::BackgroundFoodpipe producer(
       with_cluster({"produce", "--topic", m_topic, "--rate", "2000", "--json", "--quiet"}));
   auto consumer = start_consumer();
@@ -292,12 +296,19 @@ TEST_F(BrokerFailures, ARollingRestartUnderLoadLosesNothingAndNoConsumerExits) {
     ASSERT_TRUE(wait_in_sync(120s)) << "node " << node;
     record("node " + std::to_string(node) + " back in sync in", seconds_since(restarted));
   }
+  if (const double so_far = seconds_since(load_started); so_far < least_seconds) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(least_seconds - so_far));
+  }
+  const double loaded = seconds_since(load_started);
   producer.signal(SIGTERM);
   const auto produced = producer.wait(180);
   ASSERT_EQ(produced.exit_code, 128 + SIGTERM) << "produce ran through every restart: " << produced.err;
   const auto delivered = static_cast<std::int64_t>(parse_json(produced.out)["delivered"].GetUint64());
   EXPECT_EQ(parse_json(produced.out)["failed"].GetUint64(), 0U);
-  EXPECT_GT(delivered, 2000 * 60) << "at 2,000 a second for at least a minute";
+  // The rate's schedule is absolute (a late message does not push the next
+  // ones back), so a producer that stalled through a restart falls short here.
+  EXPECT_GT(static_cast<double>(delivered), 0.9 * rate * loaded)
+      << "at 2,000 a second for " << loaded << " s: the producer kept its rate through every restart";
   ASSERT_TRUE(wait_for_rows(delivered, 120s)) << consumer.stderr_so_far();
   EXPECT_EQ(consumer.stderr_so_far().find("foodpipe: error"), std::string::npos) << consumer.stderr_so_far();
   // Lag back to 0 while the consumer still runs.
