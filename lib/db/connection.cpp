@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <exception>
 #include <thread>
@@ -17,6 +18,12 @@
 
 namespace foodpipe::db {
 namespace {
+
+// Set once a statement was abandoned because the server did not answer it
+// within the grace after SIGINT/SIGTERM: any other statement of the stopping
+// process (another connection's, or the next one) is abandoned at once
+// instead of waiting out a grace of its own.
+std::atomic<bool> g_unanswered_while_stopping{false};
 
 constexpr std::string_view k_component = "postgres";
 
@@ -231,6 +238,8 @@ Result Connection::check(PGresult* raw, std::string_view what) {
 // k_stop_grace, the connection is abandoned and the caller gets a lost
 // connection (its transaction never committed, or its outcome is unknown and
 // settled from the stored offsets). A healthy server answers well within it.
+// Once one statement was abandoned so, the others of the stopping process are
+// abandoned at once (g_unanswered_while_stopping).
 PGresult* Connection::await_result(int sent) {
   constexpr auto k_stop_grace = std::chrono::seconds(5);
   PGconn* conn = m_conn.get();
@@ -246,7 +255,9 @@ PGresult* Connection::await_result(int sent) {
     const auto now = std::chrono::steady_clock::now();
     if (!stop_seen) {
       stop_seen = now;
-    } else if (now - *stop_seen >= k_stop_grace) {
+    }
+    if (now - *stop_seen >= k_stop_grace || g_unanswered_while_stopping.load()) {
+      g_unanswered_while_stopping.store(true);
       const std::string where = describe();
       m_conn.reset();
       // Caused by the stop, not by a fault: a command that cannot go on
@@ -343,7 +354,9 @@ Result Connection::exec_params(const std::string& sql, std::span<const Param> pa
 }
 
 void Connection::prepare(const std::string& name, const std::string& sql) {
-  check(PQprepare(m_conn.get(), name.c_str(), sql.c_str(), 0, nullptr),
+  // Sent and awaited like any statement: a server that stops answering while
+  // a new session is set up must not outlive a SIGTERM either.
+  check(await_result(PQsendPrepare(m_conn.get(), name.c_str(), sql.c_str(), 0, nullptr)),
         "preparing statement \"" + name + "\"");
   m_prepared.push_back(name);
 }
