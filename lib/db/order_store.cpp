@@ -72,6 +72,7 @@ const std::string k_copy_events =
 
 const std::string k_advance = "foodpipe_store_advance";
 const std::string k_claim = "foodpipe_store_claim";
+const std::string k_lock_offsets = "foodpipe_store_lock_offsets";
 const std::string k_insert_staged = "foodpipe_store_insert_staged";
 const std::string k_compare = "foodpipe_store_compare";
 const std::string k_insert_dead_letters = "foodpipe_store_insert_dead_letters";
@@ -85,6 +86,13 @@ const std::pair<const std::string*, std::string> k_statements[] = {
      "UPDATE consumer_offsets SET next_offset = $5::bigint, updated_at = now() "
      "WHERE group_id = $1::text AND topic = $2::text AND partition = $3::integer "
      "AND next_offset = $4::bigint"},
+    // Waits for a transaction that holds one of these rows and reads what it
+    // committed: the conditional UPDATE alone would skip a row whose old
+    // version does not match, without waiting (write beside, see the header).
+    {&k_lock_offsets,
+     "SELECT partition FROM consumer_offsets "
+     "WHERE group_id = $1::text AND topic = $2::text AND partition = ANY($3::integer[]) "
+     "ORDER BY partition FOR UPDATE"},
     {&k_claim,
      "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) "
      "VALUES ($1::text, $2::text, $3::integer, $4::bigint) "
@@ -300,7 +308,9 @@ OrderStore::OrderStore(Connection& connection) : m_connection(connection) {
 
 OrderStore::~OrderStore() { rollback(); }
 
-WriteResult OrderStore::write(const Batch& batch) {
+WriteResult OrderStore::write(const Batch& batch) { return write(batch, nullptr); }
+
+WriteResult OrderStore::write(const Batch& batch, const std::function<void()>& before_offsets) {
   if (m_transaction) {
     throw std::logic_error("OrderStore::write: a batch is already open; commit() or rollback() it first");
   }
@@ -312,7 +322,7 @@ WriteResult OrderStore::write(const Batch& batch) {
   m_dead_letters_staged = false;
   try {
     WriteResult result;
-    if (!advance_offsets(batch, result)) {
+    if (!before_offsets && !advance_offsets(batch, result)) {
       m_transaction->rollback();
       m_transaction.reset();
       return result;
@@ -324,11 +334,36 @@ WriteResult OrderStore::write(const Batch& batch) {
       (void)m_connection.exec_prepared(k_record_skipped, {batch.group, batch.topic, std::to_string(range.partition),
                                                           std::to_string(range.from), std::to_string(range.to)});
     }
+    if (before_offsets) {
+      before_offsets();
+      lock_offset_rows(batch);
+      WriteResult offsets;
+      if (!advance_offsets(batch, offsets)) {
+        m_transaction->rollback();
+        m_transaction.reset();
+        return offsets;
+      }
+    }
     return result;
   } catch (...) {
     rollback();
     throw;
   }
+}
+
+void OrderStore::lock_offset_rows(const Batch& batch) {
+  if (batch.offsets.empty()) {
+    return;
+  }
+  std::string partitions = "{";
+  for (const auto& advance : batch.offsets) {
+    if (partitions.size() > 1) {
+      partitions += ',';
+    }
+    partitions += std::to_string(advance.partition);
+  }
+  partitions += '}';
+  (void)m_connection.exec_prepared(k_lock_offsets, {batch.group, batch.topic, partitions});
 }
 
 bool OrderStore::advance_offsets(const Batch& batch, WriteResult& result) {

@@ -51,6 +51,19 @@
 //      (source_topic, source_partition, source_offset) DO NOTHING: a replayed
 //      position keeps its first dead letter.
 //
+// Writing beside the batch before (write(batch, before_offsets)): step 1 goes
+// last, after the caller's before_offsets() returns. A consumer that runs
+// two batches of its partitions at once, on two connections, lets the
+// second write its rows while the first still holds the offsets; the
+// second's before_offsets() waits until the first has taken them, then it
+// locks the rows (SELECT ... FOR UPDATE waits for the first's COMMIT and
+// reads what it committed), and its conditional UPDATE finds the offsets it
+// expects, or goes stale if the first rolled back. The caller keeps the
+// two batches' order_ids apart (a second that waited on the first's row that
+// the first then waited on would deadlock), and writes beside a batch only
+// when that one updates offset rows that exist: a row it inserts is not
+// visible to the UPDATE beside it, which would find no row and go stale.
+//
 // write() leaves the transaction open so that the caller can publish the dead
 // letters (e.g. to the DLQ topic) before commit(). Any other error (connection
 // lost, serialization failure, deadlock, shutdown) rolls the batch back and is
@@ -69,6 +82,7 @@
 // connection, connect again and make a new OrderStore. Not copyable or movable.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -133,6 +147,10 @@ public:
   // the transaction is then rolled back, or the connection is lost (and the
   // server rolls back).
   [[nodiscard]] WriteResult write(const Batch& batch);
+  // The same with the offsets taken last, after before_offsets() returns
+  // (writing beside the batch before, see above). A stale result is rolled
+  // back and carries nothing but the stale partitions.
+  [[nodiscard]] WriteResult write(const Batch& batch, const std::function<void()>& before_offsets);
 
   // The legal moves of orders.status (a state machine's edges, given as
   // data so that the rules stay above this layer). Needed before a batch with
@@ -166,6 +184,7 @@ public:
 private:
   struct Insertion; // the per-batch state of step 2
 
+  void lock_offset_rows(const Batch& batch);
   [[nodiscard]] bool advance_offsets(const Batch& batch, WriteResult& result);
   void write_orders(const Batch& batch, WriteResult& result);
   [[nodiscard]] bool insert_directly(const Batch& batch, Insertion& insertion);

@@ -276,6 +276,88 @@ TEST_F(OrderStoreTest, RacingTheSamePartitionExactlyOneCommits) {
   EXPECT_EQ(count("orders"), 10);
 }
 
+// A batch written beside the one before it (the consumer's second connection)
+// writes its rows first; its offsets come after before_offsets(), and its
+// conditional UPDATE waits for the first batch's row lock: it finds the
+// offsets the first one moved once that one commits.
+TEST_F(OrderStoreTest, ABatchBesideTheOneBeforeMovesTheOffsetsOnlyOnceThatOneCommits) {
+  const auto orders = generate(20);
+  {
+    // The offsets row is there (an UPDATE waits for its lock; a row the
+    // first batch is still inserting is not seen at all).
+    OrderStore store(*m_connection);
+    (void)store.write(make_batch({}, {{0, std::nullopt, 0}}));
+    store.commit();
+  }
+  std::vector<IncomingOrder> first_orders;
+  std::vector<IncomingOrder> second_orders;
+  for (std::int64_t i = 0; i < 10; ++i) {
+    first_orders.push_back(incoming(orders[static_cast<std::size_t>(i)], 0, i));
+    second_orders.push_back(incoming(orders[static_cast<std::size_t>(i + 10)], 0, i + 10));
+  }
+  OrderStore first(*m_connection);
+  Connection other = connect();
+  OrderStore second(other);
+  const auto first_result = first.write(make_batch(first_orders, {{0, 0, 10}}));
+  ASSERT_FALSE(first_result.stale);
+
+  std::string rows_before_offsets;
+  auto beside = std::async(std::launch::async, [&] {
+    return second.write(make_batch(second_orders, {{0, 10, 20}}), [&] {
+      // Its own rows are written by now, in its own transaction.
+      rows_before_offsets = std::string(other.exec("SELECT count(*) FROM orders").value(0, 0));
+    });
+  });
+  EXPECT_EQ(beside.wait_for(500ms), std::future_status::timeout)
+      << "the second batch's offsets must wait for the first batch's transaction";
+  EXPECT_EQ(count("orders"), 0);
+  first.commit();
+  const auto result = beside.get();
+  EXPECT_EQ(rows_before_offsets, "10");
+  EXPECT_FALSE(result.stale);
+  EXPECT_EQ(result.applied, 10U);
+  EXPECT_EQ(count("orders"), 10) << "only the first batch is committed";
+  second.commit();
+  EXPECT_EQ(count("orders"), 20);
+  EXPECT_EQ(stored_offset(0), "20");
+}
+
+// The first batch rolls back: the one beside it finds the offsets where they
+// were, is stale, and leaves nothing behind.
+TEST_F(OrderStoreTest, ABatchBesideOneThatRollsBackIsStaleAndLeavesNothing) {
+  const auto orders = generate(20);
+  {
+    OrderStore store(*m_connection);
+    (void)store.write(make_batch({}, {{0, std::nullopt, 0}}));
+    store.commit();
+  }
+  std::vector<IncomingOrder> first_orders;
+  std::vector<IncomingOrder> second_orders;
+  for (std::int64_t i = 0; i < 10; ++i) {
+    first_orders.push_back(incoming(orders[static_cast<std::size_t>(i)], 0, i));
+    second_orders.push_back(incoming(orders[static_cast<std::size_t>(i + 10)], 0, i + 10));
+  }
+  OrderStore first(*m_connection);
+  Connection other = connect();
+  OrderStore second(other);
+  ASSERT_FALSE(first.write(make_batch(first_orders, {{0, 0, 10}})).stale);
+  std::promise<void> first_done;
+  const std::shared_future<void> done = first_done.get_future().share();
+  auto beside = std::async(std::launch::async, [&] {
+    return second.write(make_batch(second_orders, {{0, 10, 20}}), [&] { done.wait(); });
+  });
+  std::this_thread::sleep_for(200ms);
+  first.rollback();
+  first_done.set_value();
+  const auto result = beside.get();
+  EXPECT_TRUE(result.stale);
+  EXPECT_EQ(result.stale_partitions, std::vector<std::int32_t>{0});
+  EXPECT_EQ(result.applied, 0U) << "a stale result carries nothing but its partitions";
+  EXPECT_FALSE(second.in_batch()) << "rolled back";
+  EXPECT_EQ(count("orders"), 0);
+  EXPECT_EQ(stored_offset(0), "0");
+}
+
 // The normal path checks that no order_id is stored, then COPYs straight into
 // orders. A concurrent transaction inserting one of those ids in between makes
 // the COPY fail with a unique violation: that is no rejection, the batch is
