@@ -89,7 +89,7 @@ void add_options(po::options_description& desc, po::positional_options_descripti
     ("from", po::value<std::string>()->default_value("earliest")->value_name("WHERE"),
        "earliest or latest: where a partition with no stored offset starts")
     ("batch-size",
-       po::value<std::string>()->default_value(std::to_string(defaults::k_batch_size))->value_name("N"),
+       po::value<std::string>()->default_value(std::to_string(defaults::k_consume_batch_size))->value_name("N"),
        "messages per transaction at most")
     ("batch-ms", po::value<std::string>()->default_value("50")->value_name("MS"), "close a batch after this long")
     ("max-message-bytes",

@@ -485,6 +485,7 @@ void write_json(JsonWriter& w, const pipeline::ConsumeReport& r) {
   }
   w.EndObject();
   field(w, "batches", r.batches);
+  field(w, "batches_beside", r.batches_beside);
   field(w, "stale_batches", r.stale_batches);
   field(w, "database_retries", r.database_retries);
   field(w, "rebalances", r.rebalances);

@@ -6,9 +6,11 @@
 #include <future>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
+#include <unordered_set>
 
 #include "core/backoff.hpp"
 #include "core/error.hpp"
@@ -127,13 +129,15 @@ private:
   // A batch whose transaction runs on a worker thread while this thread reads
   // and decodes the next one (write_ahead). The stored offsets of its
   // partitions are already at next_offsets; any outcome but a commit makes
-  // every partition start again from the database (settle_in_flight).
+  // every partition start again from the database (settle_oldest).
   struct InFlight {
     struct Outcome {
       std::optional<db::WriteResult> written; // the write ran (stale or not)
-      bool open = false; // left open: settle_in_flight delivers dead letters, then commits
+      bool open = false; // left open: settle_oldest delivers dead letters, then commits
       std::exception_ptr error;
     };
+    db::OrderStore* store = nullptr; // m_store while it is the oldest, else m_spare_store
+    bool beside = false;             // started beside the batch before it (write_beside)
     BatchWrite write;
     std::uint64_t messages = 0;
     // (partition, offset, timestamp) of each message, for the dead letters'
@@ -141,13 +145,20 @@ private:
     // (they pin librdkafka's fetch buffers).
     std::vector<std::tuple<std::int32_t, std::int64_t, std::int64_t>> times;
     Clock::time_point started;
-    std::future<Outcome> outcome;
+    // Shared: a batch written beside this one waits for it (write_beside).
+    std::shared_future<Outcome> outcome;
   };
   [[nodiscard]] bool can_write_ahead(const BatchWrite& write) const;
+  [[nodiscard]] bool can_write_beside(const BatchWrite& write);
+  bool ensure_spare_database();
   void write_ahead(BatchWrite write);
   static InFlight::Outcome write_and_commit(db::OrderStore& store, const db::Batch& batch);
+  static InFlight::Outcome write_beside(db::OrderStore& store, const db::Batch& batch,
+                                        const std::shared_future<InFlight::Outcome>& before);
   bool settle_in_flight();
+  bool settle_oldest();
   bool finish_open_write(const InFlight& flight, db::WriteResult& result);
+  void discard_in_flight() noexcept;
   bool abandon_in_flight(const std::string& why);
   Attempt write_once(BatchWrite& write);
   [[nodiscard]] bool deliver_dead_letters(const db::WriteResult& result,
@@ -173,8 +184,15 @@ private:
 
   std::unique_ptr<kafka::Consumer> m_consumer;
   std::unique_ptr<DeadLetterPublisher> m_dlq;
-  std::optional<db::Connection> m_db;
+  // The polling thread's connection, and the oldest batch in flight's. The
+  // spare writes a second batch beside it; when the oldest settles, the two
+  // swap (heap objects: a store keeps a reference to its connection).
+  std::unique_ptr<db::Connection> m_db;
   std::unique_ptr<db::OrderStore> m_store;
+  std::unique_ptr<db::Connection> m_spare_db;
+  std::unique_ptr<db::OrderStore> m_spare_store;
+  Clock::time_point m_next_spare_attempt{};
+  int m_spare_failures = 0; // in a row
   Clock::time_point m_next_db_attempt{};
   bool m_waiting_for_db = false;
 
@@ -183,7 +201,7 @@ private:
   bool m_offsets_moved = false; // a position moved without a message (see PartitionState::moved)
   Clock::time_point m_batch_started{}; // when the batch's first message or offset move came
   std::deque<kafka::Message> m_held; // arrived while a batch was being retried
-  std::optional<InFlight> m_in_flight;
+  std::deque<InFlight> m_in_flight; // oldest first; at most two (can_write_beside)
   bool m_flushing = false;
   bool m_revoked_while_flushing = false;
 
@@ -364,7 +382,7 @@ bool ConsumeJob::ensure_database() {
   try {
     m_store.reset();
     m_db.reset();
-    m_db.emplace(db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5)));
+    m_db = std::make_unique<db::Connection>(db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5)));
     m_store = std::make_unique<db::OrderStore>(*m_db);
     m_store->set_status_transitions(status_transitions());
     if (m_waiting_for_db) {
@@ -382,9 +400,12 @@ bool ConsumeJob::ensure_database() {
   }
 }
 
+// Only with nothing in flight: both connections go.
 void ConsumeJob::drop_database(const std::string& why) {
   m_store.reset();
   m_db.reset();
+  m_spare_store.reset();
+  m_spare_db.reset();
   m_waiting_for_db = true;
   ++m_report.database_retries;
   if (m_options.metrics != nullptr) {
@@ -988,13 +1009,22 @@ void ConsumeJob::count_stale_batch() {
 // that would otherwise run in series with the server's (the client waits while
 // the server ingests and commits, the server waits while the client decodes):
 // with a batch's transaction on a worker thread, the next batch is read and
-// decoded meanwhile. One batch at a time is in flight, and this thread never
-// touches the connection while it is: every database call here settles it
-// first. Exactly-once is unchanged: each transaction still moves its
-// partitions' offsets conditionally on where the previous one left them.
+// decoded meanwhile. And one server process ingesting one batch leaves the
+// other core to the client and the broker: a second batch is written beside
+// the first, on a second connection, while the first has not committed.
+//
+// Exactly-once is unchanged: each transaction still moves its partitions'
+// offsets conditionally on where the previous one left them. The oldest batch
+// takes its offset rows first; the one beside it writes its rows, waits until
+// the oldest's worker is done (its offsets are taken), then moves the same
+// offsets: its UPDATE waits for the oldest's COMMIT, and finds the offsets
+// moved (it goes on) or not (the oldest rolled back: it is stale). It never
+// commits on its own: this thread commits it once everything before it has
+// committed, and rolls it back otherwise. The batches are settled oldest
+// first, and this thread touches a connection only when no worker uses it.
 
 // The worker's part: the transaction, committed unless dead letters must be
-// published first (settle_in_flight does that on the polling thread).
+// published first (settle_oldest does that on the polling thread).
 ConsumeJob::InFlight::Outcome ConsumeJob::write_and_commit(db::OrderStore& store, const db::Batch& batch) {
   InFlight::Outcome outcome;
   try {
@@ -1013,17 +1043,33 @@ ConsumeJob::InFlight::Outcome ConsumeJob::write_and_commit(db::OrderStore& store
   return outcome;
 }
 
+// The worker's part for a batch beside the one before: its rows, then its
+// offsets once the one before has taken theirs; left open for settle_oldest.
+ConsumeJob::InFlight::Outcome ConsumeJob::write_beside(db::OrderStore& store, const db::Batch& batch,
+                                                       const std::shared_future<InFlight::Outcome>& before) {
+  InFlight::Outcome outcome;
+  try {
+    outcome.written = store.write(batch, [&before] { before.wait(); });
+    outcome.open = !outcome.written->stale;
+  } catch (...) {
+    outcome.error = std::current_exception();
+  }
+  return outcome;
+}
+
 void ConsumeJob::write_batch() {
   if (m_options.max_messages) {
     // --max-messages counts committed messages: one batch at a time.
     flush(/*single_attempt=*/false);
     return;
   }
-  auto write = prepare_write(); // while the batch before is still in flight
-  if (!settle_in_flight()) {
-    return; // given up with the batch before, and re-read from the database
+  auto write = prepare_write(); // while the batches before are still in flight
+  while (!m_in_flight.empty() && !can_write_beside(write)) {
+    if (!settle_oldest()) {
+      return; // given up with the batches before, and re-read from the database
+    }
   }
-  if (!can_write_ahead(write) || !ensure_database()) {
+  if (!can_write_ahead(write) || (m_in_flight.empty() && !ensure_database())) {
     flush(/*single_attempt=*/false, std::move(write));
     return;
   }
@@ -1036,9 +1082,79 @@ bool ConsumeJob::can_write_ahead(const BatchWrite& write) const {
   return write.batch.dead_letters.empty() && !m_ambiguous;
 }
 
+// Beside the one batch in flight: a batch of orders only (events must see the
+// orders before them committed), none of whose order_ids the one in flight
+// writes or names (each would wait for the other's row: a deadlock), after
+// one that only updates offset rows (a row it inserts is not seen, nor waited
+// for, by the UPDATE beside it), on a spare connection that is there.
+bool ConsumeJob::can_write_beside(const BatchWrite& write) {
+  if (m_in_flight.size() != 1 || !can_write_ahead(write) || !write.batch.events.empty()) {
+    return false;
+  }
+  const db::Batch& before = m_in_flight.front().write.batch; // the worker only reads it
+  if (std::any_of(before.offsets.begin(), before.offsets.end(),
+                  [](const db::OffsetAdvance& advance) { return !advance.expected; })) {
+    return false;
+  }
+  std::unordered_set<std::string_view> ids;
+  ids.reserve(before.orders.size() + before.events.size());
+  for (const auto& order : before.orders) {
+    ids.insert(order.order.order_id);
+  }
+  for (const auto& event : before.events) {
+    ids.insert(event.order_id);
+  }
+  for (const auto& order : write.batch.orders) {
+    if (ids.count(order.order.order_id) != 0) {
+      return false;
+    }
+  }
+  return ensure_spare_database();
+}
+
+// The spare connection, (re)connected lazily. Without one (the server's
+// max_connections, say) batches go one at a time; it is tried again later.
+bool ConsumeJob::ensure_spare_database() {
+  if (m_spare_store && m_spare_db && m_spare_db->is_open()) {
+    return true;
+  }
+  if (Clock::now() < m_next_spare_attempt) {
+    return false;
+  }
+  m_spare_store.reset();
+  m_spare_db.reset();
+  try {
+    m_spare_db = std::make_unique<db::Connection>(
+        db::Connection::connect(m_options.db_conninfo, std::chrono::seconds(5)));
+    m_spare_store = std::make_unique<db::OrderStore>(*m_spare_db);
+    m_spare_store->set_status_transitions(status_transitions());
+    m_spare_failures = 0;
+    return true;
+  } catch (const db::DbError& error) {
+    if (!error.is_transient()) {
+      throw;
+    }
+    m_spare_store.reset();
+    m_spare_db.reset();
+    // A session lost while it was set up is back at once; a server at its
+    // max_connections is asked again less and less often.
+    const auto wait = std::min<std::chrono::milliseconds>(m_options.backoff_max, 250ms * (1 << std::min(m_spare_failures, 6)));
+    m_next_spare_attempt = Clock::now() + wait;
+    if (m_spare_failures++ == 0) {
+      log::warning("consume", "no second database connection; writing one batch at a time for now",
+                   {{"retry_in_ms", std::to_string(wait.count())}, {"error", error.what()}});
+    }
+    return false;
+  }
+}
+
 void ConsumeJob::write_ahead(BatchWrite write) {
   advance_stored(write.next_offsets);
-  auto& flight = m_in_flight.emplace();
+  const bool beside = !m_in_flight.empty();
+  // The worker reads the batch where it is: a deque keeps it in place.
+  auto& flight = m_in_flight.emplace_back();
+  flight.beside = beside;
+  flight.store = beside ? m_spare_store.get() : m_store.get();
   flight.write = std::move(write);
   flight.messages = m_batch.size();
   flight.times.reserve(m_batch.size());
@@ -1048,21 +1164,35 @@ void ConsumeJob::write_ahead(BatchWrite write) {
   flight.started = Clock::now();
   m_batch.clear();
   m_offsets_moved = false;
-  flight.outcome = std::async(std::launch::async, &ConsumeJob::write_and_commit, std::ref(*m_store),
-                              std::cref(flight.write.batch));
+  if (beside) {
+    flight.outcome = std::async(std::launch::async, &ConsumeJob::write_beside, std::ref(*flight.store),
+                                std::cref(flight.write.batch), m_in_flight.front().outcome)
+                         .share();
+  } else {
+    flight.outcome = std::async(std::launch::async, &ConsumeJob::write_and_commit, std::ref(*flight.store),
+                                std::cref(flight.write.batch))
+                         .share();
+  }
 }
 
-// Waits for the batch in flight, if any, and takes its outcome: true when it
-// committed (or there was none). Otherwise the batch being gathered is given
-// up with it and every partition starts again from the database.
+// Settles every batch in flight, oldest first: true when all committed (or
+// there were none).
 bool ConsumeJob::settle_in_flight() {
-  if (!m_in_flight) {
-    return true;
+  while (!m_in_flight.empty()) {
+    if (!settle_oldest()) {
+      return false;
+    }
   }
-  // The worker reads the batch where it is: wait for it before moving it.
-  auto outcome = m_in_flight->outcome.get();
-  InFlight flight = std::move(*m_in_flight);
-  m_in_flight.reset();
+  return true;
+}
+
+// Waits for the oldest batch in flight and takes its outcome: true when it
+// committed. Otherwise the batches after it and the one being gathered are
+// given up with it and every partition starts again from the database.
+bool ConsumeJob::settle_oldest() {
+  auto outcome = m_in_flight.front().outcome.get(); // a copy: the shared state keeps its own
+  InFlight flight = std::move(m_in_flight.front());
+  m_in_flight.pop_front();
   try {
     if (outcome.error) {
       std::rethrow_exception(outcome.error);
@@ -1076,22 +1206,30 @@ bool ConsumeJob::settle_in_flight() {
       return false;
     }
     committed(flight.write, flight.messages, result, flight.started);
+    m_report.batches_beside += flight.beside ? 1 : 0;
+    if (!m_in_flight.empty()) {
+      // The next one is the oldest now: its connection becomes this thread's.
+      std::swap(m_db, m_spare_db);
+      std::swap(m_store, m_spare_store);
+    }
     return true;
   } catch (const db::DbError& error) {
+    // Its connection goes first: a batch beside it may be waiting for its locks.
+    m_store.reset();
+    m_db.reset();
+    discard_in_flight();
     if (!error.is_transient()) {
-      if (m_store) {
-        m_store->rollback();
-      }
       throw;
     }
-    if (outcome.written && !outcome.written->stale) {
+    const bool ambiguous = outcome.written && !outcome.written->stale;
+    if (ambiguous) {
       // The COMMIT may or may not have happened: the stored offsets decide.
       auto events = count_events(flight.write.batch, outcome.written->events);
       m_ambiguous = AmbiguousCommit{flight.write.next_offsets, flight.messages, flight.write.skipped,
                                     std::move(*outcome.written), std::move(events)};
     }
     drop_database(error.what());
-    return abandon_in_flight("the batch written ahead did not commit");
+    return abandon_in_flight(ambiguous ? "the outcome of a commit is unknown" : "the batch written ahead did not commit");
   }
 }
 
@@ -1107,23 +1245,38 @@ bool ConsumeJob::finish_open_write(const InFlight& flight, db::WriteResult& resu
       timestamps[{partition, offset}] = ms;
     }
     if (!deliver_dead_letters(result, timestamps)) {
-      m_store->rollback();
+      flight.store->rollback();
       return abandon_in_flight("stopping before the dead letters were delivered");
     }
   } catch (const kafka::KafkaError& error) {
     if (error.fatal()) {
+      flight.store->rollback();
+      discard_in_flight();
       throw;
     }
-    m_store->rollback();
+    flight.store->rollback();
     log::warning("consume", "dead-letter topic unavailable; re-reading the batch", {{"error", error.what()}});
     return abandon_in_flight("the batch's dead letters could not be delivered");
   }
-  m_store->commit();
+  flight.store->commit();
   m_dlq->forget();
   return true;
 }
 
+// Waits for the batches still in flight (their worker may be waiting for the
+// one before to let go of its offsets) and rolls back what they left open.
+void ConsumeJob::discard_in_flight() noexcept {
+  for (auto& flight : m_in_flight) {
+    const auto& outcome = flight.outcome.get();
+    if (outcome.open) {
+      flight.store->rollback();
+    }
+  }
+  m_in_flight.clear();
+}
+
 bool ConsumeJob::abandon_in_flight(const std::string& why) {
+  discard_in_flight();
   give_up_batch();
   std::set<std::int32_t> all;
   for (const auto& [partition, state] : m_partitions) {
@@ -1154,7 +1307,7 @@ void ConsumeJob::wait_polling(std::chrono::milliseconds how_long) {
 }
 
 bool ConsumeJob::reached_end() {
-  if (!m_options.until_end || m_in_flight || Clock::now() < m_next_end_check) {
+  if (!m_options.until_end || !m_in_flight.empty() || Clock::now() < m_next_end_check) {
     return false;
   }
   m_next_end_check = Clock::now() + 500ms;
@@ -1243,8 +1396,10 @@ ConsumeReport ConsumeJob::run() {
     if (message) {
       handle(std::move(message));
     }
-    if (m_in_flight && m_in_flight->outcome.wait_for(0s) == std::future_status::ready) {
-      settle_in_flight();
+    while (!m_in_flight.empty() && m_in_flight.front().outcome.wait_for(0s) == std::future_status::ready) {
+      if (!settle_oldest()) {
+        break;
+      }
     }
     if (batch_due()) {
       write_batch();
@@ -1294,7 +1449,7 @@ const char* ConsumeJob::stop_reason() {
   if (!pending() && reached_end()) {
     return "end";
   }
-  if (m_options.idle_timeout.count() > 0 && !m_joining && !pending() && !m_in_flight && m_held.empty() &&
+  if (m_options.idle_timeout.count() > 0 && !m_joining && !pending() && m_in_flight.empty() && m_held.empty() &&
       Clock::now() - m_last_message >= m_options.idle_timeout) {
     return "idle";
   }

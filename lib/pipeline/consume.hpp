@@ -46,7 +46,7 @@ struct ConsumeOptions {
   // Where a partition with no stored offset starts: its log start or its end.
   enum class StartFrom { earliest, latest };
   StartFrom from = StartFrom::earliest;
-  std::size_t batch_size = defaults::k_batch_size;
+  std::size_t batch_size = defaults::k_consume_batch_size;
   std::chrono::milliseconds batch_time{50};
   std::size_t max_message_bytes = defaults::k_max_message_bytes;
   bool until_end = false;                        // stop when the group's stored offsets reach the log end as of start
@@ -77,6 +77,7 @@ struct ConsumeReport {
   std::uint64_t event_duplicates = 0; // events already stored with the same content (redelivered, replayed)
   std::map<std::string, std::uint64_t> dead_letters_by_reason;
   std::uint64_t batches = 0;
+  std::uint64_t batches_beside = 0; // of those, written beside the batch before (two transactions at once)
   std::uint64_t stale_batches = 0; // rolled back: another consumer owned a partition
   std::uint64_t database_retries = 0;
   std::uint64_t rebalances = 0;

@@ -123,6 +123,57 @@ TEST_F(ConsumeTest, ExactCountsAndOffsetsEqualTheWatermarks) {
   EXPECT_EQ(sql("SELECT count(*) FROM orders"), "5000");
 }
 
+// Two batches are written at once, the second beside the first on its own
+// connection. An order_id in both would make each wait for the other's row
+// (PostgreSQL would break the deadlock by failing one): consume keeps such
+// batches apart. Each order comes twice: in the first half 40 orders later,
+// so that neighbouring batches of 100 messages share order_ids, in the second
+// half 300 orders later, so that they do not; ten come a third time with
+// other content.
+TEST_F(ConsumeTest, DuplicatesInNeighbouringBatchesAreCountedWithTwoBatchesInFlight) {
+  constexpr std::size_t k_orders = 3000;
+  constexpr std::size_t k_conflicts = 10;
+  domain::OrderGenerator generator(11, "beside");
+  // (when, the message): an order at i, its copy at i + gap, the changed
+  // ones just after their copy.
+  std::vector<std::pair<double, std::string>> timeline;
+  for (std::size_t i = 0; i < k_orders; ++i) {
+    const auto order = generator.next();
+    const double gap = i < k_orders / 2 ? 40 : 300;
+    timeline.emplace_back(static_cast<double>(i), domain::encode(order));
+    timeline.emplace_back(static_cast<double>(i) + gap + 0.5, domain::encode(order));
+    if (i < k_conflicts) {
+      auto changed = order;
+      changed.customer_name += " (changed)";
+      timeline.emplace_back(static_cast<double>(i) + gap + 0.7, domain::encode(changed));
+    }
+  }
+  std::stable_sort(timeline.begin(), timeline.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // One key, one partition: the batches are cut where the timeline says.
+  std::vector<std::pair<std::string, std::optional<std::string>>> messages;
+  for (auto& [when, value] : timeline) {
+    messages.emplace_back("one", std::move(value));
+  }
+  publish(messages);
+
+  const auto result = consume({"--batch-size", "100"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = parse_json(result.out);
+  EXPECT_EQ(summary["consumed"].GetUint64(), messages.size());
+  EXPECT_EQ(summary["applied"].GetUint64(), k_orders);
+  EXPECT_EQ(summary["duplicates"].GetUint64(), k_orders);
+  EXPECT_EQ(summary["dead_letters"].GetUint64(), k_conflicts);
+  EXPECT_EQ(summary["dead_letters_by_reason"]["conflicting_duplicate"].GetUint64(), k_conflicts);
+  EXPECT_EQ(summary["database_retries"].GetUint64(), 0U) << "no deadlock, no lost session: " << result.err;
+  EXPECT_GT(summary["batches_beside"].GetUint64(), 0U) << "some batches should have been written beside another";
+  EXPECT_EQ(result.err.find("deadlock"), std::string::npos) << result.err;
+  EXPECT_EQ(sql("SELECT count(*) FROM orders"), std::to_string(k_orders));
+  EXPECT_EQ(sql("SELECT count(*) FROM dead_letters"), std::to_string(k_conflicts));
+  EXPECT_EQ(sql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE group_id = '" + m_group + "'"),
+            std::to_string(log_end_total()));
+}
+
 TEST_F(ConsumeTest, BadMessagesAreDeadLetteredWithTheirReasonAndGoodOnesApplied) {
   domain::OrderGenerator generator(11, "corpus");
   std::vector<std::pair<std::string, std::optional<std::string>>> messages;
