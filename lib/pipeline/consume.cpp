@@ -43,6 +43,12 @@ using namespace std::chrono_literals;
 // batch's transaction (well under the store's idle_in_transaction timeout).
 constexpr auto k_dead_letter_wait = 10s;
 
+// Fulfils a worker's promise however it leaves.
+struct SetOnExit {
+  std::promise<void>& promise;
+  ~SetOnExit() { promise.set_value(); }
+};
+
 // Committed events by (status, result label) for foodpipe_consumer_events_total.
 using EventCounts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
 
@@ -145,16 +151,21 @@ private:
     // (they pin librdkafka's fetch buffers).
     std::vector<std::tuple<std::int32_t, std::int64_t, std::int64_t>> times;
     Clock::time_point started;
-    // Shared: a batch written beside this one waits for it (write_beside).
-    std::shared_future<Outcome> outcome;
+    std::future<Outcome> outcome;
+    // Ready once the worker is done (its offset rows taken, or it failed): a
+    // batch written beside this one waits for it. Not the outcome itself: each
+    // worker keeps what it waits for, and a chain of outcomes would keep
+    // every batch's result alive.
+    std::shared_future<void> worker_done;
   };
   [[nodiscard]] bool can_write_ahead(const BatchWrite& write) const;
   [[nodiscard]] bool can_write_beside(const BatchWrite& write);
   bool ensure_spare_database();
   void write_ahead(BatchWrite write);
-  static InFlight::Outcome write_and_commit(db::OrderStore& store, const db::Batch& batch);
+  static InFlight::Outcome write_and_commit(db::OrderStore& store, const db::Batch& batch,
+                                            std::promise<void> done);
   static InFlight::Outcome write_beside(db::OrderStore& store, const db::Batch& batch,
-                                        const std::shared_future<InFlight::Outcome>& before);
+                                        const std::shared_future<void>& before, std::promise<void> done);
   bool settle_in_flight();
   bool settle_oldest();
   bool finish_open_write(const InFlight& flight, db::WriteResult& result);
@@ -1025,7 +1036,9 @@ void ConsumeJob::count_stale_batch() {
 
 // The worker's part: the transaction, committed unless dead letters must be
 // published first (settle_oldest does that on the polling thread).
-ConsumeJob::InFlight::Outcome ConsumeJob::write_and_commit(db::OrderStore& store, const db::Batch& batch) {
+ConsumeJob::InFlight::Outcome ConsumeJob::write_and_commit(db::OrderStore& store, const db::Batch& batch,
+                                                           std::promise<void> done) {
+  const SetOnExit set{done};
   InFlight::Outcome outcome;
   try {
     outcome.written = store.write(batch);
@@ -1046,7 +1059,9 @@ ConsumeJob::InFlight::Outcome ConsumeJob::write_and_commit(db::OrderStore& store
 // The worker's part for a batch beside the one before: its rows, then its
 // offsets once the one before has taken theirs; left open for settle_oldest.
 ConsumeJob::InFlight::Outcome ConsumeJob::write_beside(db::OrderStore& store, const db::Batch& batch,
-                                                       const std::shared_future<InFlight::Outcome>& before) {
+                                                       const std::shared_future<void>& before,
+                                                       std::promise<void> done) {
+  const SetOnExit set{done};
   InFlight::Outcome outcome;
   try {
     outcome.written = store.write(batch, [&before] { before.wait(); });
@@ -1164,14 +1179,14 @@ void ConsumeJob::write_ahead(BatchWrite write) {
   flight.started = Clock::now();
   m_batch.clear();
   m_offsets_moved = false;
+  std::promise<void> done;
+  flight.worker_done = done.get_future().share();
   if (beside) {
     flight.outcome = std::async(std::launch::async, &ConsumeJob::write_beside, std::ref(*flight.store),
-                                std::cref(flight.write.batch), m_in_flight.front().outcome)
-                         .share();
+                                std::cref(flight.write.batch), m_in_flight.front().worker_done, std::move(done));
   } else {
     flight.outcome = std::async(std::launch::async, &ConsumeJob::write_and_commit, std::ref(*flight.store),
-                                std::cref(flight.write.batch))
-                         .share();
+                                std::cref(flight.write.batch), std::move(done));
   }
 }
 
@@ -1190,7 +1205,7 @@ bool ConsumeJob::settle_in_flight() {
 // committed. Otherwise the batches after it and the one being gathered are
 // given up with it and every partition starts again from the database.
 bool ConsumeJob::settle_oldest() {
-  auto outcome = m_in_flight.front().outcome.get(); // a copy: the shared state keeps its own
+  auto outcome = m_in_flight.front().outcome.get();
   InFlight flight = std::move(m_in_flight.front());
   m_in_flight.pop_front();
   try {
@@ -1267,7 +1282,7 @@ bool ConsumeJob::finish_open_write(const InFlight& flight, db::WriteResult& resu
 // one before to let go of its offsets) and rolls back what they left open.
 void ConsumeJob::discard_in_flight() noexcept {
   for (auto& flight : m_in_flight) {
-    const auto& outcome = flight.outcome.get();
+    const auto outcome = flight.outcome.get();
     if (outcome.open) {
       flight.store->rollback();
     }
