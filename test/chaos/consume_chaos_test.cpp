@@ -469,6 +469,14 @@ protected:
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
+  // The same, with --db going through `proxy` to this test's database.
+  std::vector<std::string> consume_args_through(const BlackholeProxy& proxy, const std::string& name,
+                                                std::vector<std::string> extra) const {
+    auto args = consume_args(name, std::move(extra));
+    const auto db = std::find(args.begin(), args.end(), "--db");
+    *(db + 1) = "postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/" + m_db.name();
+    return args;
+  }
   std::string marker(const std::string& name) const { return "client.id=" + m_topic + "-" + name; }
 
   std::string sql(const std::string& query) const { return test::query_value(m_db.conninfo(), query); }
@@ -1213,10 +1221,7 @@ TEST_F(ConsumeChaosTest, SigtermWhileTheDatabaseDoesNotAnswerExitsPromptly) {
   constexpr std::int64_t k_total = 10'000;
   produce(k_total, 110);
   BlackholeProxy proxy(5432);
-  auto args = consume_args("unanswered", {"--json", "--batch-size", "200"});
-  const auto db = std::find(args.begin(), args.end(), "--db");
-  ASSERT_NE(db, args.end());
-  *(db + 1) = "postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/" + m_db.name();
+  const auto args = consume_args_through(proxy, "unanswered", {"--json", "--batch-size", "200"});
   test::BackgroundFoodpipe consumer(args);
   ASSERT_TRUE(wait_for_rows(30s)) << consumer.stderr_so_far();
 
@@ -1263,10 +1268,8 @@ TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostIsAccountedFor) {
   constexpr std::int64_t k_limit = 5'000;
   produce(k_total, 111);
   BlackholeProxy proxy(5432);
-  auto args = consume_args("cut", {"--json", "--batch-size", "1000", "--max-messages", std::to_string(k_limit)});
-  const auto db = std::find(args.begin(), args.end(), "--db");
-  ASSERT_NE(db, args.end());
-  *(db + 1) = "postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/" + m_db.name();
+  const auto args = consume_args_through(
+      proxy, "cut", {"--json", "--batch-size", "1000", "--max-messages", std::to_string(k_limit)});
   test::BackgroundFoodpipe consumer(args);
   ASSERT_TRUE(wait_for_rows(30s)) << consumer.stderr_so_far();
   proxy.lose_next_commit_reply();
@@ -1291,7 +1294,6 @@ TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostIsAccountedFor) {
   expect_exactly(k_total);
 }
 
-
 // The same with two batches in flight (no --max-messages): the COMMIT whose
 // reply is lost is the worker's or, for a batch written beside the one
 // before, the polling thread's. The batch beside it is rolled back, and the
@@ -1300,10 +1302,7 @@ TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostWithTwoBatchesInFlightIsAccounted
   constexpr std::int64_t k_total = 20'000;
   produce(k_total, 112);
   BlackholeProxy proxy(5432);
-  auto args = consume_args("cut2", {"--json", "--batch-size", "500", "--until-end"});
-  const auto db = std::find(args.begin(), args.end(), "--db");
-  ASSERT_NE(db, args.end());
-  *(db + 1) = "postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/" + m_db.name();
+  const auto args = consume_args_through(proxy, "cut2", {"--json", "--batch-size", "500", "--until-end"});
   test::BackgroundFoodpipe consumer(args);
   ASSERT_TRUE(wait_for_rows(30s)) << consumer.stderr_so_far();
   proxy.lose_next_commit_reply();

@@ -89,6 +89,24 @@ protected:
                  std::to_string(partition));
   }
 
+  // Two batches of partition 0 one after the other (offsets 0-9 and 10-19),
+  // with its offsets row stored at 0: an UPDATE waits for the lock of a row
+  // that is there, while a row another transaction is inserting is not seen.
+  std::pair<std::vector<IncomingOrder>, std::vector<IncomingOrder>> neighbouring_batches() {
+    {
+      OrderStore store(*m_connection);
+      (void)store.write(make_batch({}, {{0, std::nullopt, 0}}));
+      store.commit();
+    }
+    const auto orders = generate(20);
+    std::pair<std::vector<IncomingOrder>, std::vector<IncomingOrder>> batches;
+    for (std::int64_t i = 0; i < 10; ++i) {
+      batches.first.push_back(incoming(orders[static_cast<std::size_t>(i)], 0, i));
+      batches.second.push_back(incoming(orders[static_cast<std::size_t>(i + 10)], 0, i + 10));
+    }
+    return batches;
+  }
+
   // Orders with fixed content: the same n gives the same order in every test.
   std::vector<domain::Order> generate(std::size_t n, std::uint64_t seed = 42) {
     domain::OrderGenerator generator(seed, "storetest", fixed_time);
@@ -281,20 +299,7 @@ TEST_F(OrderStoreTest, RacingTheSamePartitionExactlyOneCommits) {
 // conditional UPDATE waits for the first batch's row lock: it finds the
 // offsets the first one moved once that one commits.
 TEST_F(OrderStoreTest, ABatchBesideTheOneBeforeMovesTheOffsetsOnlyOnceThatOneCommits) {
-  const auto orders = generate(20);
-  {
-    // The offsets row is there (an UPDATE waits for its lock; a row the
-    // first batch is still inserting is not seen at all).
-    OrderStore store(*m_connection);
-    (void)store.write(make_batch({}, {{0, std::nullopt, 0}}));
-    store.commit();
-  }
-  std::vector<IncomingOrder> first_orders;
-  std::vector<IncomingOrder> second_orders;
-  for (std::int64_t i = 0; i < 10; ++i) {
-    first_orders.push_back(incoming(orders[static_cast<std::size_t>(i)], 0, i));
-    second_orders.push_back(incoming(orders[static_cast<std::size_t>(i + 10)], 0, i + 10));
-  }
+  const auto [first_orders, second_orders] = neighbouring_batches();
   OrderStore first(*m_connection);
   Connection other = connect();
   OrderStore second(other);
@@ -325,18 +330,7 @@ TEST_F(OrderStoreTest, ABatchBesideTheOneBeforeMovesTheOffsetsOnlyOnceThatOneCom
 // The first batch rolls back: the one beside it finds the offsets where they
 // were, is stale, and leaves nothing behind.
 TEST_F(OrderStoreTest, ABatchBesideOneThatRollsBackIsStaleAndLeavesNothing) {
-  const auto orders = generate(20);
-  {
-    OrderStore store(*m_connection);
-    (void)store.write(make_batch({}, {{0, std::nullopt, 0}}));
-    store.commit();
-  }
-  std::vector<IncomingOrder> first_orders;
-  std::vector<IncomingOrder> second_orders;
-  for (std::int64_t i = 0; i < 10; ++i) {
-    first_orders.push_back(incoming(orders[static_cast<std::size_t>(i)], 0, i));
-    second_orders.push_back(incoming(orders[static_cast<std::size_t>(i + 10)], 0, i + 10));
-  }
+  const auto [first_orders, second_orders] = neighbouring_batches();
   OrderStore first(*m_connection);
   Connection other = connect();
   OrderStore second(other);
