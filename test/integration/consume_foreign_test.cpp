@@ -194,8 +194,13 @@ TEST_F(ConsumeForeignTest, CompactedTopicIsReadThroughItsHoles) {
 
   const auto result = consume({"--batch-size", "5"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
+  // The cleaner may pass again while consume reads (the ticks share a key,
+  // and the last segments are dirty): consume reads what the log held, which
+  // is between what it holds now and what it held before.
+  const auto remaining_after = test::offsets_in_log(m_topic, 0);
   const auto summary = parse_json(result.out);
-  EXPECT_EQ(summary["consumed"].GetUint64(), remaining.size());
+  EXPECT_LE(summary["consumed"].GetUint64(), remaining.size());
+  EXPECT_GE(summary["consumed"].GetUint64(), remaining_after.size());
   EXPECT_EQ(summary["consumed"].GetUint64(),
             summary["applied"].GetUint64() + summary["duplicates"].GetUint64() + summary["dead_letters"].GetUint64());
   // The ticks (a bare number each) are not orders; nothing else is a dead letter.
