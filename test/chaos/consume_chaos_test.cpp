@@ -477,6 +477,19 @@ protected:
     *(db + 1) = "postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/" + m_db.name();
     return args;
   }
+  // A consume through the proxy whose first COMMIT reply, once rows arrive,
+  // never comes back; `result` is its run, which must end with exit 0.
+  void consume_losing_a_commit_reply(const std::string& name, std::vector<std::string> extra,
+                                     test::CommandResult& result) {
+    BlackholeProxy proxy(5432);
+    test::BackgroundFoodpipe consumer(consume_args_through(proxy, name, std::move(extra)));
+    ASSERT_TRUE(wait_for_rows(30s)) << consumer.stderr_so_far();
+    proxy.lose_next_commit_reply();
+    result = consumer.wait(60);
+    proxy.stop();
+    ASSERT_EQ(proxy.commits_cut(), 1) << "the fault was not injected (the run ended first?)";
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
   std::string marker(const std::string& name) const { return "client.id=" + m_topic + "-" + name; }
 
   std::string sql(const std::string& query) const { return test::query_value(m_db.conninfo(), query); }
@@ -1267,17 +1280,9 @@ TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostIsAccountedFor) {
   constexpr std::int64_t k_total = 20'000;
   constexpr std::int64_t k_limit = 5'000;
   produce(k_total, 111);
-  BlackholeProxy proxy(5432);
-  const auto args = consume_args_through(
-      proxy, "cut", {"--json", "--batch-size", "1000", "--max-messages", std::to_string(k_limit)});
-  test::BackgroundFoodpipe consumer(args);
-  ASSERT_TRUE(wait_for_rows(30s)) << consumer.stderr_so_far();
-  proxy.lose_next_commit_reply();
-
-  const auto result = consumer.wait(60);
-  proxy.stop();
-  ASSERT_EQ(proxy.commits_cut(), 1) << "the fault was not injected (the run ended first?)";
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  test::CommandResult result;
+  ASSERT_NO_FATAL_FAILURE(consume_losing_a_commit_reply(
+      "cut", {"--json", "--batch-size", "1000", "--max-messages", std::to_string(k_limit)}, result));
   const auto summary = parse_summary(result.out);
   std::cout << "[ summary  ] " << result.out;
   std::cout << "[ result   ] rows " << rows() << " for --max-messages " << k_limit << ", summary consumed "
@@ -1301,16 +1306,9 @@ TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostIsAccountedFor) {
 TEST_F(ConsumeChaosTest, CommitWhoseReplyIsLostWithTwoBatchesInFlightIsAccountedFor) {
   constexpr std::int64_t k_total = 20'000;
   produce(k_total, 112);
-  BlackholeProxy proxy(5432);
-  const auto args = consume_args_through(proxy, "cut2", {"--json", "--batch-size", "500", "--until-end"});
-  test::BackgroundFoodpipe consumer(args);
-  ASSERT_TRUE(wait_for_rows(30s)) << consumer.stderr_so_far();
-  proxy.lose_next_commit_reply();
-
-  const auto result = consumer.wait(60);
-  proxy.stop();
-  ASSERT_EQ(proxy.commits_cut(), 1) << "the fault was not injected (the run ended first?)";
-  ASSERT_EQ(result.exit_code, 0) << result.err;
+  test::CommandResult result;
+  ASSERT_NO_FATAL_FAILURE(
+      consume_losing_a_commit_reply("cut2", {"--json", "--batch-size", "500", "--until-end"}, result));
   const auto summary = parse_summary(result.out);
   std::cout << "[ summary  ] " << result.out;
   EXPECT_NE(result.err.find("the outcome of a commit is unknown"), std::string::npos) << result.err;
